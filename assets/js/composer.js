@@ -1,0 +1,105 @@
+// The message composer: Enter sends, Shift+Enter adds a line, the box grows to six
+// lines (by its rows attribute, so no inline styles), and a counter near the limit.
+
+import { show, setText } from "./dom.js";
+
+export const MAX_LENGTH = 4000;
+const COUNTER_FROM = MAX_LENGTH - 500;
+const MAX_ROWS = 6;
+
+const length = (text) => [...text].length; // characters, as the server counts them
+
+export function setupComposer({ form, input, button, counter, error, onSend }) {
+  let sending = false;
+
+  function autosize() {
+    input.rows = 1;
+    const cs = getComputedStyle(input);
+    const line = parseFloat(cs.lineHeight) || 24;
+    const padding = parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom);
+    const lines = Math.round((input.scrollHeight - padding) / line);
+    input.rows = Math.max(1, Math.min(MAX_ROWS, lines));
+  }
+
+  function updateCounter() {
+    const n = length(input.value.trim());
+    const over = n > MAX_LENGTH;
+    show(counter, n >= COUNTER_FROM);
+    counter.classList.toggle("text-red-600", over);
+    counter.classList.toggle("text-gray-500", !over);
+    setText(counter, over ? `${n - MAX_LENGTH} characters too long` : `${MAX_LENGTH - n} characters left`);
+    button.disabled = sending || n === 0 || over;
+  }
+
+  function showError(message) {
+    setText(error, message || "");
+    show(error, Boolean(message));
+  }
+
+  async function submit() {
+    if (sending) return;
+    const body = input.value.trim();
+    if (!body) {
+      input.focus();
+      return;
+    }
+    if (length(body) > MAX_LENGTH) {
+      showError(`Messages can be at most ${MAX_LENGTH} characters.`);
+      return;
+    }
+    sending = true;
+    input.readOnly = true;
+    input.setAttribute("aria-busy", "true");
+    updateCounter();
+    showError("");
+    try {
+      await onSend(body);
+      input.value = "";
+    } catch (err) {
+      // Keep what was typed so nothing is lost; say why it failed.
+      showError(err && err.message ? err.message : "Your message could not be sent. Please try again.");
+    } finally {
+      sending = false;
+      input.readOnly = false;
+      input.removeAttribute("aria-busy");
+      autosize();
+      updateCounter();
+      input.focus();
+    }
+  }
+
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => {
+    autosize();
+    updateCounter();
+    if (!error.hidden) showError("");
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submit();
+  });
+
+  updateCounter();
+
+  return {
+    focus() {
+      input.focus({ preventScroll: true });
+    },
+    get value() {
+      return input.value;
+    },
+    /** Swap in another chat's draft. */
+    reset(text = "") {
+      input.value = text;
+      showError("");
+      autosize();
+      updateCounter();
+    },
+    showError,
+  };
+}

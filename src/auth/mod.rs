@@ -1,0 +1,10 @@
+//! Who is asking: passwords, sessions, CSRF tokens and the sign-up / sign-in pages.
+
+pub mod csrf;
+pub mod pages;
+pub mod password;
+pub mod session;
+pub mod token;
+
+pub use csrf::{Csrf, CsrfForm, CsrfToken};
+pub use session::User;

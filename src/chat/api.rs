@@ -1,0 +1,200 @@
+//! `/api/me`, `/api/users` and `/api/chats`.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{get, patch, post, routes, Route, State};
+use serde::{Deserialize, Serialize};
+
+use super::{chat_id, require_member};
+use crate::auth::{Csrf, User};
+use crate::db::chats::{self, Chat};
+use crate::db::{users, Db};
+use crate::error::{Error, Result};
+use crate::model::ChatId;
+use crate::json::JsonBody;
+use crate::live::{Live, Presence};
+use crate::model::Role;
+use crate::validate::{username_key, Invalid, Title};
+
+pub fn routes() -> Vec<Route> {
+    routes![me, people, list, create, update]
+}
+
+#[derive(Serialize)]
+struct Me {
+    id: i64,
+    username: String,
+    email: String,
+    role: Role,
+}
+
+#[get("/me")]
+async fn me(user: User, db: &Db) -> Result<Json<Me>> {
+    let found = users::by_id(&db.read, user.id).await?.ok_or(Error::NotSignedIn)?;
+    Ok(Json(Me {
+        id: found.id.0,
+        username: found.username,
+        email: found.email,
+        role: found.role,
+    }))
+}
+
+#[derive(Serialize)]
+struct Person {
+    id: i64,
+    username: String,
+    online: bool,
+    last_seen: Option<crate::model::Timestamp>,
+}
+
+#[get("/users")]
+async fn people(_user: User, db: &Db, live: &State<std::sync::Arc<Live>>) -> Result<Json<Vec<Person>>> {
+    let people = users::active(&db.read).await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .map(|p| {
+                let presence = live_presence(live, p.id, &p.username, p.last_seen);
+                Person {
+                    id: p.id.0,
+                    username: presence.username,
+                    online: presence.online,
+                    last_seen: presence.last_seen,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Presence from memory when this process has seen the person, else the stored last_seen.
+fn live_presence(
+    live: &Live,
+    id: crate::model::UserId,
+    username: &str,
+    stored: Option<crate::model::Timestamp>,
+) -> Presence {
+    let (online, last_seen) = match live.status(id) {
+        Some((online, seen)) => (online, Some(stored.map_or(seen, |s| s.max(seen)))),
+        None => (false, stored),
+    };
+    Presence {
+        user_id: id,
+        username: username.to_owned(),
+        online,
+        last_seen,
+    }
+}
+
+#[get("/chats")]
+async fn list(user: User, db: &Db) -> Result<Json<Vec<Chat>>> {
+    Ok(Json(chats::for_member(&db.read, user.id).await?))
+}
+
+/// `{"with": "bob"}` opens a direct chat; `{"title": ..., "members": [...]}` a group.
+#[derive(Deserialize)]
+struct NewChat {
+    with: Option<String>,
+    title: Option<String>,
+    members: Option<Vec<String>>,
+}
+
+#[post("/chats", data = "<body>")]
+async fn create(
+    user: User,
+    _csrf: Csrf,
+    db: &Db,
+    body: JsonBody<NewChat>,
+) -> Result<(Status, Json<Chat>)> {
+    let (id, created) = match body.0 {
+        NewChat {
+            with: Some(with), ..
+        } => open_direct(db, &user, &with).await?,
+        NewChat {
+            title: Some(title),
+            members,
+            ..
+        } => {
+            let title = Title::parse(&title)?;
+            let members = find_members(db, &user, members.unwrap_or_default()).await?;
+            (chats::create_group(&db.write, &title, user.id, &members).await?, true)
+        }
+        _ => {
+            return Err(Invalid::new(
+                "with",
+                "Name the person to chat with (\"with\"), or give a group a \"title\" and \"members\".",
+            )
+            .into())
+        }
+    };
+    let chat = chats::one_for_member(&db.read, user.id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let status = if created { Status::Created } else { Status::Ok };
+    Ok((status, Json(chat)))
+}
+
+async fn open_direct(db: &Db, user: &User, with: &str) -> Result<(crate::model::ChatId, bool)> {
+    let other = users::by_username(&db.read, &username_key(with))
+        .await?
+        .filter(|other| other.is_active)
+        .ok_or_else(|| Invalid::new("with", "There is no one with that username."))?;
+    if other.id == user.id {
+        return Err(Invalid::new("with", "Pick someone other than yourself.").into());
+    }
+    Ok(chats::open_direct(&db.write, user.id, other.id).await?)
+}
+
+async fn find_members(
+    db: &Db,
+    user: &User,
+    names: Vec<String>,
+) -> Result<Vec<crate::model::UserId>> {
+    const MAX_MEMBERS: usize = 500;
+    if names.len() > MAX_MEMBERS {
+        return Err(Invalid::new("members", format!("A group has at most {MAX_MEMBERS} members.")).into());
+    }
+    let keys: Vec<String> = names.iter().map(|n| username_key(n)).collect();
+    let found = users::active_by_usernames(&db.read, &keys).await?;
+    let unknown: Vec<&str> = names
+        .iter()
+        .zip(&keys)
+        .filter(|(_, key)| !found.iter().any(|p| username_key(&p.username) == **key))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Invalid::new(
+            "members",
+            format!("There is no one named {}.", unknown.join(", ")),
+        )
+        .into());
+    }
+    let others: Vec<_> = found.into_iter().map(|p| p.id).filter(|id| *id != user.id).collect();
+    if others.is_empty() {
+        return Err(Invalid::new("members", "Add at least one other person.").into());
+    }
+    Ok(others)
+}
+
+#[derive(Deserialize)]
+struct ChatChange {
+    archived: bool,
+}
+
+#[patch("/chats/<id>", data = "<body>")]
+async fn update(
+    id: Result<ChatId, &str>,
+    user: User,
+    _csrf: Csrf,
+    db: &Db,
+    body: JsonBody<ChatChange>,
+) -> Result<Json<Chat>> {
+    let id = chat_id(id)?;
+    require_member(db, id, user.id).await?;
+    if !chats::set_archived(&db.write, id, user.id, body.0.archived).await? {
+        return Err(Error::NotFound);
+    }
+    let chat = chats::one_for_member(&db.read, user.id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(chat))
+}

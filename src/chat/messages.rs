@@ -1,0 +1,129 @@
+//! `/api/chats/<id>/messages` and `/api/chats/<id>/read`.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Route, State};
+use serde::{Deserialize, Serialize};
+
+use super::{chat_id, require_member};
+use crate::auth::{Csrf, User};
+use crate::db::chats::{self, Chat};
+use crate::db::messages::{self, Message, Page, SendError};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::model::ChatId;
+use crate::json::JsonBody;
+use crate::live::Live;
+use crate::model::MessageId;
+use crate::validate::MessageBody;
+
+pub fn routes() -> Vec<Route> {
+    routes![history, send, read]
+}
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// A list of messages and the id to continue from.
+#[derive(Serialize)]
+pub struct Messages {
+    pub messages: Vec<Message>,
+    pub cursor: MessageId,
+}
+
+/// A message id given in the query string: absent, or a whole number (else 400).
+pub fn message_id(name: &str, raw: Option<&str>) -> Result<Option<MessageId>> {
+    match raw.map(str::parse::<i64>) {
+        None => Ok(None),
+        Some(Ok(id)) if id >= 0 => Ok(Some(MessageId(id))),
+        _ => Err(Error::BadRequest(format!("`{name}` must be a message id (a whole number ≥ 0)."))),
+    }
+}
+
+#[get("/chats/<id>/messages?<after>&<before>&<limit>")]
+async fn history(
+    id: Result<ChatId, &str>,
+    after: Option<&str>,
+    before: Option<&str>,
+    limit: Option<&str>,
+    user: User,
+    db: &Db,
+) -> Result<Json<Messages>> {
+    let id = chat_id(id)?;
+    require_member(db, id, user.id).await?;
+    let after = message_id("after", after)?;
+    let before = message_id("before", before)?;
+    let limit = match limit.map(str::parse::<u32>) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(n)) => n.clamp(1, MAX_LIMIT),
+        Some(Err(_)) => return Err(Error::BadRequest("`limit` must be a whole number.".into())),
+    };
+    let page = Page {
+        after,
+        before,
+        limit,
+    };
+    let messages = messages::page(&db.read, id, page).await?;
+    let cursor = messages
+        .last()
+        .map(|m| m.id)
+        .unwrap_or(after.unwrap_or_default());
+    Ok(Json(Messages { messages, cursor }))
+}
+
+#[derive(Deserialize)]
+struct NewMessage {
+    body: String,
+}
+
+#[post("/chats/<id>/messages", data = "<body>")]
+async fn send(
+    id: Result<ChatId, &str>,
+    user: User,
+    _csrf: Csrf,
+    db: &Db,
+    live: &State<std::sync::Arc<Live>>,
+    body: JsonBody<NewMessage>,
+) -> Result<(Status, Json<Message>)> {
+    let id = chat_id(id)?;
+    let body = match MessageBody::parse(&body.0.body) {
+        Ok(body) => body,
+        Err(invalid) => {
+            // Non-members learn nothing about the chat, not even that their text was wrong.
+            require_member(db, id, user.id).await?;
+            return Err(invalid.into());
+        }
+    };
+    let sent = messages::send(&db.write, id, user.id, &user.username, &body)
+        .await
+        .map_err(|e| match e {
+            SendError::NotMember => Error::NotFound,
+            SendError::Closed => Error::Forbidden("This chat is closed: it can be read but not written to."),
+            SendError::Db(e) => Error::Database(e),
+        })?;
+    live.message_sent(&sent.members, sent.message.id);
+    Ok((Status::Created, Json(sent.message)))
+}
+
+#[derive(Deserialize)]
+struct ReadUpTo {
+    up_to: i64,
+}
+
+#[post("/chats/<id>/read", data = "<body>")]
+async fn read(
+    id: Result<ChatId, &str>,
+    user: User,
+    _csrf: Csrf,
+    db: &Db,
+    body: JsonBody<ReadUpTo>,
+) -> Result<Json<Chat>> {
+    let id = chat_id(id)?;
+    if !chats::mark_read(&db.write, id, user.id, MessageId(body.0.up_to.max(0))).await? {
+        return Err(Error::NotFound);
+    }
+    let chat = chats::one_for_member(&db.read, user.id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(chat))
+}

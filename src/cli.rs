@@ -1,0 +1,247 @@
+//! The command line: `kanect [--config FILE] <command>`, `serve` by default.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigError, LogLevel, Overrides};
+use crate::db::{users, DbError, Pools};
+use crate::model::Role;
+use crate::validate::{password_problems, username_key, Email, Username};
+
+#[derive(Debug, Parser)]
+#[command(name = "kanect", version, about = "Kanect: self-hosted team chat in one binary")]
+pub struct Cli {
+    /// Configuration file (default: Rocket.toml in the working directory, or $KANECT_CONFIG)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for the database and the generated secret key
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log level: off, error, warn, info, debug or trace
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = parse_level)]
+    pub log_level: Option<LogLevel>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve HTTP (the default)
+    Serve {
+        /// Address to listen on
+        #[arg(long)]
+        address: Option<IpAddr>,
+        /// Port to listen on
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Create a superuser (like Django's createsuperuser)
+    Createsuperuser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input instead of prompting
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's password and end their sessions
+    Changepassword {
+        username: String,
+        /// Read the password from standard input instead of prompting
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Copy the live database to FILE, consistently, while the server runs
+    Backup { file: PathBuf },
+    /// Print the effective configuration and where each value came from
+    Config,
+}
+
+fn parse_level(raw: &str) -> Result<LogLevel, String> {
+    serde_json::from_value(serde_json::Value::String(raw.to_ascii_lowercase()))
+        .map_err(|_| "use off, error, warn, info, debug or trace".to_owned())
+}
+
+/// Everything a person can get wrong on the command line, each as one clear line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Database(#[from] DbError),
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("{0}")]
+    Input(String),
+    #[error("server: {0}")]
+    Server(String),
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let (address, port) = match &cli.command {
+        Some(Command::Serve { address, port }) => (*address, *port),
+        _ => (None, None),
+    };
+    let loaded = Config::load(
+        cli.config.as_deref(),
+        Overrides {
+            address,
+            port,
+            data_dir: cli.data_dir,
+            log_level: cli.log_level,
+        },
+    )?;
+    let mut config = loaded.config.clone();
+    match cli.command.unwrap_or(Command::Serve {
+        address: None,
+        port: None,
+    }) {
+        Command::Serve { .. } => {
+            config.ensure_data_dir()?;
+            config.ensure_secret_key()?;
+            crate::init_logging(config.log_level);
+            rocket::execute(serve(config))
+        }
+        Command::Config => {
+            println!("# profile: {}", loaded.figment.profile());
+            for line in loaded.explain() {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Migrate => rocket::execute(async {
+            let pools = open(&config).await?;
+            let applied: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+                    .fetch_one(&pools.read)
+                    .await?;
+            pools.close().await;
+            println!("Database {} is up to date ({applied} migrations applied).", config.database_url());
+            Ok(())
+        }),
+        Command::Createsuperuser {
+            username,
+            email,
+            password_stdin,
+        } => {
+            let username = Username::parse("username", &username).map_err(|e| input(&e))?;
+            let email = Email::parse("email", email.as_deref().unwrap_or_default())
+                .map_err(|e| input(&e))?;
+            let password = read_password(password_stdin, username.as_str())?;
+            let hash = crate::auth::password::hash_blocking(&password)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            rocket::execute(async {
+                let pools = open(&config).await?;
+                let created = users::create(
+                    &pools.write,
+                    users::NewUser {
+                        username: &username,
+                        email: &email,
+                        password_hash: &hash,
+                        role: Role::Superuser,
+                    },
+                )
+                .await;
+                pools.close().await;
+                match created {
+                    Ok(_) => {
+                        println!("Superuser {} created.", username.as_str());
+                        Ok(())
+                    }
+                    Err(users::CreateError::Taken) => Err(CliError::Input(format!(
+                        "username {} is already taken",
+                        username.as_str()
+                    ))),
+                    Err(users::CreateError::Db(e)) => Err(e.into()),
+                }
+            })
+        }
+        Command::Changepassword {
+            username,
+            password_stdin,
+        } => rocket::execute(async {
+            let pools = open(&config).await?;
+            let user = users::by_username(&pools.read, &username_key(&username))
+                .await?
+                .ok_or_else(|| CliError::Input(format!("there is no user named {username}")))?;
+            let password = read_password(password_stdin, &user.username)?;
+            let hash = crate::auth::password::hash_blocking(&password)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            users::set_password(&pools.write, user.id, &hash).await?;
+            pools.close().await;
+            println!("Password changed for {}; their sessions have ended.", user.username);
+            Ok(())
+        }),
+        Command::Backup { file } => rocket::execute(async {
+            let pools = open(&config).await?;
+            let copied = crate::db::backup(&pools, &file).await;
+            pools.close().await;
+            copied?;
+            println!("Backed up {} to {}.", config.database_url(), file.display());
+            Ok(())
+        }),
+    }
+}
+
+fn input(invalid: &crate::validate::Invalid) -> CliError {
+    CliError::Input(format!("{}: {}", invalid.field, invalid.message))
+}
+
+async fn open(config: &Config) -> Result<Pools, CliError> {
+    config.ensure_data_dir()?;
+    Ok(Pools::open(&config.database_url(), 2).await?)
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    tracing::info!(
+        "Kanect serving http{}://{}:{} (data in {})",
+        if config.tls.is_some() { "s" } else { "" },
+        config.address,
+        config.port,
+        config.data_dir.display()
+    );
+    crate::app(&config)
+        .launch()
+        .await
+        .map(drop)
+        .map_err(|e| CliError::Server(e.to_string()))
+}
+
+/// The new password: one line of stdin with `--password-stdin`, else typed twice at a
+/// prompt. Either way it must pass the password policy.
+fn read_password(from_stdin: bool, username: &str) -> Result<String, CliError> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| CliError::Input(format!("cannot read the password from stdin: {e}")))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::Input(
+                "no terminal to ask for a password; pass --password-stdin".into(),
+            ));
+        }
+        let first = rpassword::prompt_password("Password: ")
+            .map_err(|e| CliError::Input(format!("cannot read the password: {e}")))?;
+        let again = rpassword::prompt_password("Password (again): ")
+            .map_err(|e| CliError::Input(format!("cannot read the password: {e}")))?;
+        if first != again {
+            return Err(CliError::Input("the two passwords didn't match".into()));
+        }
+        first
+    };
+    let problems = password_problems(&password, username);
+    if problems.is_empty() {
+        Ok(password)
+    } else {
+        Err(CliError::Input(format!("password: {}", problems.join(" "))))
+    }
+}

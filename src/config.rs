@@ -1,0 +1,337 @@
+//! Configuration: built-in defaults < Rocket.toml (or `--config`) < `ROCKET_*` < `KANECT_*`
+//! < command-line flags, as the contract orders them.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::{Figment, Profile};
+use serde::{Deserialize, Serialize};
+
+/// Name of the file in `data_dir` that keeps the generated secret key.
+const SECRET_FILE: &str = "secret_key";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub address: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    pub signup: Signup,
+    pub session_days: u32,
+    pub poll_wait_max_s: u64,
+    pub log_level: LogLevel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<rocket::config::TlsConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Signup {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Off,
+    #[serde(alias = "critical")]
+    Error,
+    Warn,
+    #[serde(alias = "normal")]
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Off => "off",
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8000,
+            data_dir: PathBuf::from("kanect-data"),
+            database_url: None,
+            secret_key: None,
+            signup: Signup::Open,
+            session_days: 14,
+            poll_wait_max_s: 30,
+            log_level: LogLevel::Info,
+            tls: None,
+        }
+    }
+}
+
+/// Values given on the command line: the last and strongest layer.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<LogLevel>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("{what}: {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The layered configuration and the figment it came from (kept for `kanect config`).
+pub struct Loaded {
+    pub config: Config,
+    pub figment: Figment,
+}
+
+impl Config {
+    /// Loads every layer. `file` is `--config`; without it `KANECT_CONFIG`, then `Rocket.toml`.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Loaded, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("KANECT_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("Rocket.toml"));
+        let default_profile = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file).nested())
+            .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+            .merge(Env::prefixed("KANECT_").ignore(&["CONFIG", "PROFILE"]).global())
+            .merge(Serialized::globals(overrides))
+            .select(Profile::from_env_or("KANECT_PROFILE", default_profile));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        Ok(Loaded { config, figment })
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("kanect.db").display())
+        })
+    }
+
+    fn secret_path(&self) -> PathBuf {
+        self.data_dir.join(SECRET_FILE)
+    }
+
+    /// Creates the data dir (owner-only) if it is missing.
+    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
+        let io = |source| ConfigError::Io {
+            what: "cannot create the data directory",
+            path: self.data_dir.clone(),
+            source,
+        };
+        if !self.data_dir.exists() {
+            std::fs::create_dir_all(&self.data_dir).map_err(io)?;
+            set_mode(&self.data_dir, 0o700).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Fills `secret_key` from data_dir, generating and keeping one (mode 0600) on first run,
+    /// so sessions and private cookies survive restarts with no configuration.
+    pub fn ensure_secret_key(&mut self) -> Result<(), ConfigError> {
+        if self.secret_key.is_some() {
+            return Ok(());
+        }
+        self.ensure_data_dir()?;
+        let path = self.secret_path();
+        let io = |what, source| ConfigError::Io {
+            what,
+            path: path.clone(),
+            source,
+        };
+        let key = match std::fs::read_to_string(&path) {
+            Ok(key) => key.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = crate::auth::token::new_secret_key();
+                write_private(&path, &key).map_err(|e| io("cannot write the secret key", e))?;
+                key
+            }
+            Err(e) => return Err(io("cannot read the secret key", e)),
+        };
+        self.secret_key = Some(key);
+        Ok(())
+    }
+
+    /// Where a secret key would come from when none is configured (for `kanect config`).
+    pub fn secret_key_file(&self) -> Option<PathBuf> {
+        let path = self.secret_path();
+        path.exists().then_some(path)
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// The keys `kanect config` reports, in the order it prints them.
+pub const KEYS: &[&str] = &[
+    "address",
+    "port",
+    "data_dir",
+    "database_url",
+    "secret_key",
+    "signup",
+    "session_days",
+    "poll_wait_max_s",
+    "log_level",
+    "tls",
+];
+
+/// One line of `kanect config`: a key, its effective value and where it came from.
+pub struct Explained {
+    pub key: &'static str,
+    pub value: String,
+    pub source: String,
+}
+
+impl fmt::Display for Explained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:<16} = {:<40} # {}", self.key, self.value, self.source)
+    }
+}
+
+impl Loaded {
+    /// Every key with its effective value and source; secrets masked.
+    pub fn explain(&self) -> Vec<Explained> {
+        KEYS.iter()
+            .map(|&key| {
+                let found = self.figment.find_value(key).ok();
+                let source = match self.figment.find_metadata(key) {
+                    Some(md) if found.is_some() => describe_source(md, key),
+                    _ => "not set".to_owned(),
+                };
+                let value = match (key, &found) {
+                    ("secret_key", Some(_)) => "********".to_owned(),
+                    ("tls", Some(_)) => "enabled".to_owned(),
+                    (_, Some(value)) => show_value(value),
+                    ("database_url", None) => {
+                        return Explained {
+                            key,
+                            value: self.config.database_url(),
+                            source: "derived from data_dir".to_owned(),
+                        }
+                    }
+                    ("secret_key", None) => {
+                        let source = match self.config.secret_key_file() {
+                            Some(path) => format!("file {}", path.display()),
+                            None => "not set: the first `serve` generates one in data_dir"
+                                .to_owned(),
+                        };
+                        return Explained {
+                            key,
+                            value: "********".to_owned(),
+                            source,
+                        };
+                    }
+                    (_, None) => "(none)".to_owned(),
+                };
+                Explained { key, value, source }
+            })
+            .collect()
+    }
+}
+
+fn show_value(value: &figment::value::Value) -> String {
+    use figment::value::Value;
+    match value {
+        Value::String(_, s) => format!("{s:?}"),
+        Value::Num(_, n) => n
+            .to_u128()
+            .map(|n| n.to_string())
+            .or_else(|| n.to_i128().map(|n| n.to_string()))
+            .or_else(|| n.to_f64().map(|n| n.to_string()))
+            .unwrap_or_default(),
+        Value::Bool(_, b) => b.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn describe_source(md: &figment::Metadata, key: &str) -> String {
+    let upper = key.to_ascii_uppercase();
+    match &md.source {
+        Some(figment::Source::File(path)) => format!("file {}", path.display()),
+        _ if md.name.ends_with("Overrides") => "command line".to_owned(),
+        _ if md.name.ends_with("Config") => "default".to_owned(),
+        _ if md.name.starts_with("environment") => {
+            // Both env layers share one name; the stronger one wins when both are set.
+            let name = ["KANECT_", "ROCKET_"]
+                .iter()
+                .map(|prefix| format!("{prefix}{upper}"))
+                .find(|name| std::env::var_os(name).is_some())
+                .unwrap_or(upper);
+            format!("environment {name}")
+        }
+        _ => md.name.to_string(),
+    }
+}
+
+/// The part of the configuration that request handlers read (Rocket managed state).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub signup: Signup,
+    pub session_days: u32,
+    pub poll_wait_max_s: u64,
+    /// Cookies get the Secure flag when Kanect itself serves TLS.
+    pub secure_cookies: bool,
+}
+
+impl From<&Config> for Settings {
+    fn from(config: &Config) -> Self {
+        Settings {
+            signup: config.signup,
+            session_days: config.session_days.max(1),
+            poll_wait_max_s: config.poll_wait_max_s,
+            secure_cookies: config.tls.is_some(),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The database: one SQLite file behind two pools. All SQL lives in this module's children,
+//! one per entity; handlers call typed functions and never see SQL.
+//!
+//! SQLite allows one writer at a time. Giving writes their own single-connection pool
+//! serialises them in process, so writers queue on a mutex instead of spinning on
+//! SQLITE_BUSY, and message ids are committed in the order they are assigned (the long
+//! poll relies on that). Reads use a separate pool and, under WAL, never wait for writes.
+
+pub mod chats;
+pub mod messages;
+pub mod sessions;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use rocket::figment::Figment;
+use rocket_db_pools::Database;
+use serde::Deserialize;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The database as Rocket manages it (`&Db` is a request guard).
+#[derive(Database)]
+#[database("kanect")]
+pub struct Db(Pools);
+
+#[derive(Clone)]
+pub struct Pools {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database configuration: {0}")]
+    Config(#[from] Box<rocket::figment::Error>),
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("backup: {0}")]
+    Backup(String),
+}
+
+#[derive(Deserialize)]
+struct PoolConfig {
+    url: String,
+    max_connections: usize,
+}
+
+impl Pools {
+    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    pub async fn open(url: &str, readers: u32) -> Result<Pools, DbError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Under WAL, NORMAL loses nothing when the process dies (kill -9): a commit is in
+            // the WAL file before it returns. Only a power cut can drop the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Pools { read, write })
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        // Closing the last connection checkpoints the WAL into the main file.
+        self.write.close().await;
+    }
+
+    /// `true` when the database answers a query.
+    pub async fn healthy(&self) -> bool {
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.read)
+            .await
+            .is_ok()
+    }
+}
+
+#[rocket::async_trait]
+impl rocket_db_pools::Pool for Pools {
+    type Connection = PoolConnection<Sqlite>;
+    type Error = DbError;
+
+    async fn init(figment: &Figment) -> Result<Self, Self::Error> {
+        let config: PoolConfig = figment.extract().map_err(Box::new)?;
+        let readers = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
+        Pools::open(&config.url, readers).await
+    }
+
+    async fn get(&self) -> Result<Self::Connection, Self::Error> {
+        Ok(self.read.acquire().await?)
+    }
+
+    async fn close(&self) {
+        Pools::close(self).await;
+    }
+}
+
+/// `true` when `err` is a UNIQUE constraint failure (a name or a pair already taken).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+/// Copies the live database to `file` (VACUUM INTO: one consistent snapshot, taken while
+/// writers go on), then checks the copy's integrity.
+pub async fn backup(pools: &Pools, file: &std::path::Path) -> Result<(), DbError> {
+    if file.exists() {
+        return Err(DbError::Backup(format!("{} already exists", file.display())));
+    }
+    let target = file
+        .to_str()
+        .ok_or_else(|| DbError::Backup("the backup path is not valid UTF-8".into()))?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(&pools.read)
+        .await?;
+    let copy = SqliteConnectOptions::new().filename(file).read_only(true);
+    let mut conn = sqlx::ConnectOptions::connect(&copy).await?;
+    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await?;
+    if verdict != "ok" {
+        return Err(DbError::Backup(format!("the copy failed its integrity check: {verdict}")));
+    }
+    Ok(())
+}

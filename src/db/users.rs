@@ -1,0 +1,165 @@
+//! Users: accounts, sign-in data and presence timestamps.
+
+use sqlx::SqlitePool;
+
+use crate::model::{Role, Timestamp, UserId};
+use crate::validate::{Email, Username};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub role: Role,
+    pub is_active: bool,
+    pub created_at: Timestamp,
+    pub last_login: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
+}
+
+/// What sign-in needs to check a password.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Credentials {
+    pub id: UserId,
+    pub username: String,
+    pub password_hash: String,
+    pub is_active: bool,
+}
+
+/// A person as the people list shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Person {
+    pub id: UserId,
+    pub username: String,
+    pub last_seen: Option<Timestamp>,
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a Username,
+    pub email: &'a Email,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("that username is already taken")]
+    Taken,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+pub async fn create(db: &SqlitePool, user: NewUser<'_>) -> Result<UserId, CreateError> {
+    sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, email, password_hash, role, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(user.username.as_str())
+    .bind(user.username.key())
+    .bind(user.email.as_str())
+    .bind(user.password_hash)
+    .bind(user.role)
+    .bind(Timestamp::now())
+    .fetch_one(db)
+    .await
+    .map_err(|e| {
+        if super::is_unique_violation(&e) {
+            CreateError::Taken
+        } else {
+            CreateError::Db(e)
+        }
+    })
+}
+
+const USER_COLUMNS: &str =
+    "id, username, email, role, is_active, created_at, last_login, last_seen";
+
+pub async fn by_id(db: &SqlitePool, id: UserId) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Looks a user up by name, ignoring case (`key` is `validate::username_key`).
+pub async fn by_username(db: &SqlitePool, key: &str) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username_key = ?"
+    ))
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn credentials(db: &SqlitePool, key: &str) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as(
+        "SELECT id, username, password_hash, is_active FROM users WHERE username_key = ?",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}
+
+/// Active people, by name.
+pub async fn active(db: &SqlitePool) -> sqlx::Result<Vec<Person>> {
+    sqlx::query_as(
+        "SELECT id, username, last_seen FROM users WHERE is_active = 1 ORDER BY username_key",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Active users named in `keys` (username keys); unknown names are simply absent.
+pub async fn active_by_usernames(db: &SqlitePool, keys: &[String]) -> sqlx::Result<Vec<Person>> {
+    let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned());
+    sqlx::query_as(
+        "SELECT id, username, last_seen FROM users
+         WHERE is_active = 1 AND username_key IN (SELECT value FROM json_each(?))",
+    )
+    .bind(keys)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn record_login(db: &SqlitePool, id: UserId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET last_login = ? WHERE id = ?")
+        .bind(Timestamp::now())
+        .bind(id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Sets a new password and ends every session of the user, in one transaction.
+pub async fn set_password(db: &SqlitePool, id: UserId, password_hash: &str) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    let changed = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(changed == 1)
+}
+
+/// Writes presence timestamps kept in memory, all in one transaction.
+pub async fn store_last_seen(db: &SqlitePool, seen: &[(UserId, Timestamp)]) -> sqlx::Result<()> {
+    if seen.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for (id, at) in seen {
+        sqlx::query("UPDATE users SET last_seen = ? WHERE id = ?")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+

@@ -1,0 +1,162 @@
+//! Kanect: a self-hosted team chat in one binary. `app` builds the whole server from a
+//! configuration; `main` and the tests both start it through here.
+
+pub mod auth;
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod embed;
+pub mod error;
+pub mod json;
+pub mod live;
+pub mod model;
+pub mod request_log;
+pub mod security;
+pub mod validate;
+
+use std::sync::Arc;
+
+use rocket::data::{Limits, ToByteUnit};
+use rocket::fairing::AdHoc;
+use rocket::figment::{value::Dict, Figment};
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::serde::json::{json, Value};
+use rocket::{catch, catchers, get, routes, Build, Rocket};
+use rocket_db_pools::Database;
+
+use crate::config::{Config, Settings};
+use crate::db::Db;
+use crate::error::Problem;
+use crate::live::Live;
+
+/// The Rocket for `config`: routes, fairings, catchers and state. Nothing is started.
+pub fn app(config: &Config) -> Rocket<Build> {
+    rocket::custom(figment(config))
+        .attach(Db::init())
+        .attach(embed::templates())
+        .attach(request_log::RequestLog)
+        .attach(security::shield())
+        .attach(security::ContentSecurityPolicy)
+        .attach(background())
+        .manage(Settings::from(config))
+        .manage(Arc::new(Live::default()))
+        .mount("/", auth::pages::routes())
+        .mount("/", chat::pages::routes())
+        .mount("/", embed::routes())
+        .mount("/", routes![healthz])
+        .mount("/api", chat::api::routes())
+        .mount("/api", chat::messages::routes())
+        .mount("/api", chat::updates::routes())
+        .register("/", catchers![catch_all])
+}
+
+/// Rocket's own configuration, derived from ours.
+fn figment(config: &Config) -> Figment {
+    let limits = Limits::default()
+        .limit("json", 64.kibibytes())
+        .limit("form", 64.kibibytes())
+        .limit("string", 64.kibibytes());
+    let rocket_config = rocket::Config {
+        address: config.address,
+        port: config.port,
+        limits,
+        tls: config.tls.clone(),
+        // Kanect logs through `tracing` (see `request_log`).
+        log_level: rocket::config::LogLevel::Off,
+        ident: rocket::config::Ident::none(),
+        cli_colors: false,
+        ..rocket::Config::default()
+    };
+    let mut database = Dict::new();
+    database.insert("url".into(), config.database_url().into());
+    let secret = config
+        .secret_key
+        .clone()
+        .unwrap_or_else(auth::token::new_secret_key);
+    Figment::from(rocket_config)
+        .merge(("secret_key", secret))
+        // Templates are embedded, but the engine insists on walking a folder that exists.
+        .merge(("template_dir", &config.data_dir))
+        .merge(("databases.kanect", database))
+}
+
+/// Presence bookkeeping: marks people offline, writes last-seen times (at most once a
+/// minute each) and clears expired sessions.
+fn background() -> AdHoc {
+    AdHoc::on_liftoff("presence and sessions", |rocket| {
+        Box::pin(async move {
+            let (Some(db), Some(live)) = (Db::fetch(rocket), rocket.state::<Arc<Live>>()) else {
+                return;
+            };
+            let pools = (**db).clone();
+            let live = live.clone();
+            let mut shutdown = rocket.shutdown();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(live::TICK);
+                let mut count: u64 = 0;
+                loop {
+                    tokio::select! {
+                        _ = ticks.tick() => {}
+                        _ = &mut shutdown => break,
+                    }
+                    count += 1;
+                    let due = live.tick();
+                    if let Err(e) = db::users::store_last_seen(&pools.write, &due).await {
+                        tracing::warn!(error = %e, "could not store last-seen times");
+                    }
+                    if count % 720 == 1 {
+                        if let Err(e) = db::sessions::delete_expired(&pools.write).await {
+                            tracing::warn!(error = %e, "could not clear expired sessions");
+                        }
+                    }
+                }
+                let last = live.unflushed();
+                if let Err(e) = db::users::store_last_seen(&pools.write, &last).await {
+                    tracing::warn!(error = %e, "could not store last-seen times at shutdown");
+                }
+            });
+        })
+    })
+}
+
+#[get("/healthz")]
+async fn healthz(db: &Db) -> (Status, Value) {
+    if db.healthy().await {
+        (Status::Ok, json!({ "status": "ok" }))
+    } else {
+        (
+            Status::ServiceUnavailable,
+            json!({ "status": "unavailable" }),
+        )
+    }
+}
+
+/// Every error status ends here: the guard's own problem if it left one, else the
+/// status's generic one, as JSON or a page.
+#[catch(default)]
+fn catch_all(status: Status, req: &Request<'_>) -> Problem {
+    error::stashed_or(req, status)
+}
+
+/// Sets up `tracing` output for the command line and the server.
+pub fn init_logging(level: config::LogLevel) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KANECT_LOG")
+        .unwrap_or_else(|_| {
+            // Rocket's own chatter only when asked for (debug and below); Kanect logs
+            // requests and start-up itself.
+            let quiet = matches!(level, config::LogLevel::Info | config::LogLevel::Warn);
+            let directives = if quiet {
+                format!("{},rocket=off,_=off", level.as_str())
+            } else {
+                level.as_str().to_owned()
+            };
+            tracing_subscriber::EnvFilter::new(directives)
+        });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .try_init();
+}

@@ -1,0 +1,266 @@
+//! What the long poll waits on, all in memory: each user's newest message id (a watch
+//! channel that a send bumps) and presence (who is polling right now). An idle poll holds
+//! two channel receivers and a timer; it touches no database until something happens.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::model::{MessageId, Timestamp, UserId};
+
+/// A person stays online this long after their last poll ended (the gap between two polls
+/// of a healthy tab is milliseconds; this also covers a slow network).
+const ONLINE_GRACE_MS: i64 = 15_000;
+/// Presence changes kept for polls that arrive a little late.
+const CHANGES_KEPT: usize = 1024;
+/// How often offline detection and the last-seen flush run.
+pub const TICK: Duration = Duration::from_secs(5);
+/// `last_seen` reaches the database at most this often per user.
+pub const FLUSH_EVERY_MS: i64 = 60_000;
+
+const UNKNOWN: i64 = -1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Presence {
+    pub user_id: UserId,
+    pub username: String,
+    pub online: bool,
+    pub last_seen: Option<Timestamp>,
+}
+
+struct Member {
+    username: String,
+    /// Newest message id in any chat of this user; UNKNOWN until first needed.
+    latest: watch::Sender<i64>,
+    polls: AtomicUsize,
+    last_active: AtomicI64,
+    online: AtomicBool,
+    flushed: AtomicI64,
+}
+
+impl Member {
+    fn new(username: String) -> Self {
+        Member {
+            username,
+            latest: watch::Sender::new(UNKNOWN),
+            polls: AtomicUsize::new(0),
+            last_active: AtomicI64::new(0),
+            online: AtomicBool::new(false),
+            flushed: AtomicI64::new(0),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Changes {
+    log: VecDeque<(u64, Presence)>,
+    next_seq: u64,
+    /// The last change each session was given, so each change reaches a session once.
+    delivered: HashMap<i64, (u64, i64)>,
+}
+
+pub struct Live {
+    members: RwLock<HashMap<UserId, Arc<Member>>>,
+    changes: Mutex<Changes>,
+    presence_seq: watch::Sender<u64>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            members: RwLock::default(),
+            changes: Mutex::default(),
+            presence_seq: watch::Sender::new(0),
+        }
+    }
+}
+
+impl Live {
+    fn member(&self, id: UserId, username: &str) -> Arc<Member> {
+        if let Some(member) = self.members.read().unwrap_or_else(PoisonError::into_inner).get(&id) {
+            return member.clone();
+        }
+        self.members
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(id)
+            .or_insert_with(|| Arc::new(Member::new(username.to_owned())))
+            .clone()
+    }
+
+    /// Wakes the polls of `members`: a message with id `id` was committed in their chat.
+    pub fn message_sent(&self, members: &[UserId], id: MessageId) {
+        let map = self.members.read().unwrap_or_else(PoisonError::into_inner);
+        for user in members {
+            // A user nobody polls for has no entry; their first poll reads the database.
+            // Raising an UNKNOWN value is right too: ids only grow, so `id` is their newest.
+            if let Some(member) = map.get(user) {
+                member.latest.send_if_modified(|latest| {
+                    let newer = *latest < id.0;
+                    if newer {
+                        *latest = id.0;
+                    }
+                    newer
+                });
+            }
+        }
+    }
+
+    /// The receiver a poll of `user` waits on, and whether its value still needs a read.
+    pub fn subscribe(&self, user: UserId, username: &str) -> Watch {
+        let member = self.member(user, username);
+        Watch {
+            latest: member.latest.subscribe(),
+            presence: self.presence_seq.subscribe(),
+            member,
+        }
+    }
+
+    /// Marks `user` as polling until the returned guard drops.
+    pub fn polling(&self, user: UserId, username: &str) -> Polling {
+        let member = self.member(user, username);
+        member.polls.fetch_add(1, Ordering::AcqRel);
+        member.last_active.store(Timestamp::now().0, Ordering::Release);
+        if !member.online.swap(true, Ordering::AcqRel) {
+            self.announce(user, &member, true);
+        }
+        Polling { member }
+    }
+
+    fn announce(&self, user: UserId, member: &Member, online: bool) {
+        let presence = Presence {
+            user_id: user,
+            username: member.username.clone(),
+            online,
+            last_seen: Some(Timestamp(member.last_active.load(Ordering::Acquire))),
+        };
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        changes.next_seq += 1;
+        let seq = changes.next_seq;
+        changes.log.push_back((seq, presence));
+        if changes.log.len() > CHANGES_KEPT {
+            changes.log.pop_front();
+        }
+        drop(changes);
+        self.presence_seq.send_replace(seq);
+    }
+
+    /// Presence changes this session has not been given yet. A session's first poll starts
+    /// from now: its page has just read the whole people list.
+    pub fn presence_for(&self, session: i64) -> Vec<Presence> {
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let newest = changes.next_seq;
+        let now = Timestamp::now().0;
+        let from = match changes.delivered.insert(session, (newest, now)) {
+            Some((seq, _)) => seq,
+            None => return Vec::new(),
+        };
+        if from >= newest {
+            return Vec::new();
+        }
+        changes
+            .log
+            .iter()
+            .filter(|(seq, _)| *seq > from)
+            .map(|(_, presence)| presence.clone())
+            .collect()
+    }
+
+    /// Whether `user` is online now and when they were last active, if this process saw
+    /// them at all.
+    pub fn status(&self, user: UserId) -> Option<(bool, Timestamp)> {
+        let map = self.members.read().unwrap_or_else(PoisonError::into_inner);
+        let member = map.get(&user)?;
+        let last = member.last_active.load(Ordering::Acquire);
+        (last > 0).then(|| (member.online.load(Ordering::Acquire), Timestamp(last)))
+    }
+
+    /// Periodic work: announce who went offline, forget idle sessions, and return the
+    /// last-seen times that are due for the database.
+    pub fn tick(&self) -> Vec<(UserId, Timestamp)> {
+        let now = Timestamp::now().0;
+        let mut offline = Vec::new();
+        let mut due = Vec::new();
+        {
+            let map = self.members.read().unwrap_or_else(PoisonError::into_inner);
+            for (id, member) in map.iter() {
+                let last = member.last_active.load(Ordering::Acquire);
+                if member.polls.load(Ordering::Acquire) > 0 {
+                    member.last_active.store(now, Ordering::Release);
+                } else if member.online.load(Ordering::Acquire) && now - last > ONLINE_GRACE_MS {
+                    member.online.store(false, Ordering::Release);
+                    offline.push((*id, member.clone()));
+                }
+                let last = member.last_active.load(Ordering::Acquire);
+                let flushed = member.flushed.load(Ordering::Acquire);
+                if last > flushed && now - flushed >= FLUSH_EVERY_MS {
+                    member.flushed.store(last, Ordering::Release);
+                    due.push((*id, Timestamp(last)));
+                }
+            }
+        }
+        for (id, member) in offline {
+            self.announce(id, &member, false);
+        }
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        changes
+            .delivered
+            .retain(|_, (_, touched)| now - *touched < 10 * 60_000);
+        due
+    }
+
+    /// Every last-seen time not yet in the database (for shutdown).
+    pub fn unflushed(&self) -> Vec<(UserId, Timestamp)> {
+        let map = self.members.read().unwrap_or_else(PoisonError::into_inner);
+        map.iter()
+            .filter_map(|(id, member)| {
+                let last = member.last_active.load(Ordering::Acquire);
+                (last > member.flushed.swap(last, Ordering::AcqRel)).then_some((*id, Timestamp(last)))
+            })
+            .collect()
+    }
+}
+
+/// What one waiting poll holds.
+pub struct Watch {
+    pub latest: watch::Receiver<i64>,
+    pub presence: watch::Receiver<u64>,
+    member: Arc<Member>,
+}
+
+impl Watch {
+    /// The newest message id for this user, if known without a database read.
+    pub fn latest(&mut self) -> Option<MessageId> {
+        let latest = *self.latest.borrow_and_update();
+        (latest != UNKNOWN).then_some(MessageId(latest))
+    }
+
+    /// Records the newest id read from the database (a send may have raced ahead of it).
+    pub fn learn(&mut self, from_db: MessageId) {
+        self.member.latest.send_if_modified(|latest| {
+            let newer = *latest < from_db.0;
+            if newer {
+                *latest = from_db.0;
+            }
+            newer
+        });
+    }
+}
+
+/// Held while a poll is in flight: the user counts as online.
+pub struct Polling {
+    member: Arc<Member>,
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        self.member
+            .last_active
+            .store(Timestamp::now().0, Ordering::Release);
+        self.member.polls.fetch_sub(1, Ordering::AcqRel);
+    }
+}
