@@ -113,10 +113,18 @@ pub struct Loaded {
 impl Config {
     /// Loads every layer. `file` is `--config`; without it `KANECT_CONFIG`, then `Rocket.toml`.
     pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Loaded, ConfigError> {
-        let file = file
+        let named = file
             .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("KANECT_CONFIG").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("Rocket.toml"));
+            .or_else(|| std::env::var_os("KANECT_CONFIG").map(PathBuf::from));
+        // A file someone named must exist; the default Rocket.toml is optional.
+        if let Some(path) = named.as_ref().filter(|path| !path.is_file()) {
+            return Err(ConfigError::Io {
+                what: "cannot read the configuration file",
+                path: path.clone(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        let file = named.unwrap_or_else(|| PathBuf::from("Rocket.toml"));
         let default_profile = if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -302,7 +310,7 @@ fn describe_source(md: &figment::Metadata, key: &str) -> String {
         Some(figment::Source::File(path)) => format!("file {}", path.display()),
         _ if md.name.ends_with("Overrides") => "command line".to_owned(),
         _ if md.name.ends_with("Config") => "default".to_owned(),
-        _ if md.name.starts_with("environment") => {
+        _ if md.name.contains("environment") => {
             // Both env layers share one name; the stronger one wins when both are set.
             let name = ["KANECT_", "ROCKET_"]
                 .iter()
