@@ -75,6 +75,8 @@ export class MessageList {
   }
 
   renderAll() {
+    // A rebuild is not news: keep screen readers from announcing the whole history.
+    this.list.setAttribute("aria-live", "off");
     this.list.setAttribute("aria-busy", "true");
     const nodes = [];
     let prev = null;
@@ -84,6 +86,7 @@ export class MessageList {
     }
     this.list.replaceChildren(...nodes);
     this.list.removeAttribute("aria-busy");
+    requestAnimationFrame(() => this.list.setAttribute("aria-live", "polite"));
   }
 
   itemsFor(m, prev) {
