@@ -176,7 +176,10 @@ impl Live {
         let map = self.members.read().unwrap_or_else(PoisonError::into_inner);
         let member = map.get(&user)?;
         let last = member.last_active.load(Ordering::Acquire);
-        (last > 0).then(|| (member.online.load(Ordering::Acquire), Timestamp(last)))
+        // Decided here rather than read from the announced flag, which lags by up to a tick.
+        let online = member.polls.load(Ordering::Acquire) > 0
+            || Timestamp::now().0 - last <= ONLINE_GRACE_MS;
+        (last > 0).then_some((online, Timestamp(last)))
     }
 
     /// Periodic work: announce who went offline, forget idle sessions, and return the
@@ -262,5 +265,54 @@ impl Drop for Polling {
             .last_active
             .store(Timestamp::now().0, Ordering::Release);
         self.member.polls.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALICE: UserId = UserId(1);
+    const BOB: UserId = UserId(2);
+
+    #[test]
+    fn a_send_raises_the_newest_id_of_every_member_that_polls() {
+        let live = Live::default();
+        let mut alice = live.subscribe(ALICE, "alice");
+        assert_eq!(alice.latest(), None, "unknown until read from the database");
+        live.message_sent(&[ALICE, BOB], MessageId(7));
+        assert_eq!(alice.latest(), Some(MessageId(7)));
+        // A late database read never lowers what a send already raised.
+        alice.learn(MessageId(5));
+        assert_eq!(alice.latest(), Some(MessageId(7)));
+        live.message_sent(&[ALICE], MessageId(6));
+        assert_eq!(alice.latest(), Some(MessageId(7)), "ids only grow");
+    }
+
+    #[test]
+    fn a_send_wakes_a_waiting_poll() {
+        let live = Live::default();
+        let mut alice = live.subscribe(ALICE, "alice");
+        alice.learn(MessageId(0));
+        assert_eq!(alice.latest(), Some(MessageId(0)));
+        assert!(!alice.latest.has_changed().unwrap_or(true));
+        live.message_sent(&[ALICE], MessageId(1));
+        assert!(alice.latest.has_changed().unwrap_or(false));
+    }
+
+    #[test]
+    fn presence_changes_reach_each_session_once() {
+        let live = Live::default();
+        assert!(live.presence_for(10).is_empty(), "a first poll starts from now");
+        let polling = live.polling(BOB, "bob");
+        let changes = live.presence_for(10);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].username, "bob");
+        assert!(changes[0].online);
+        assert!(live.presence_for(10).is_empty(), "given once");
+        assert_eq!(live.status(BOB).map(|(online, _)| online), Some(true));
+        drop(polling);
+        assert_eq!(live.status(BOB).map(|(online, _)| online), Some(true), "grace period");
+        assert_eq!(live.status(ALICE), None, "never seen");
     }
 }

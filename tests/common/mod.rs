@@ -2,7 +2,7 @@
 //! act through it with their own cookies and CSRF tokens.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kanect::config::Config;
 use rocket::http::{ContentType, Cookie, Header, Status};
@@ -38,6 +38,21 @@ impl TestApp {
         TestApp { client, dir }
     }
 
+    /// An app over an existing data directory (one the command line has used, say).
+    pub async fn over(data_dir: &Path) -> TestApp {
+        let data_dir = data_dir.to_path_buf();
+        TestApp::with(move |config| config.data_dir = data_dir).await
+    }
+
+    /// A request from someone who is not signed in and holds no cookies.
+    pub async fn anonymous(&self, method: &str, path: &str) -> LocalResponse<'_> {
+        let mut request = request_for(&self.client, method, path);
+        if method != "GET" {
+            request = request.header(ContentType::JSON).body("{}");
+        }
+        request.dispatch().await
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("kanect.db")
     }
@@ -51,6 +66,20 @@ impl TestApp {
             .await
             .expect("open the test database");
         sqlx::query(sql).execute(&mut conn).await.expect("run SQL");
+    }
+
+    /// The one integer a query answers (a count, say), read straight from the database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.db_path())
+            .connect()
+            .await
+            .expect("open the test database");
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("run SQL")
     }
 
     /// A visitor who is not signed in, holding the anonymous CSRF cookie of a form page.
@@ -126,6 +155,17 @@ pub fn csrf_in(html: &str) -> Option<String> {
     Some(html[start..end].to_owned())
 }
 
+/// `html` with the entities Tera's autoescaping writes turned back into characters, so a
+/// test can look for text as a browser would show it.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#x2F;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 pub struct Visitor<'a> {
     pub app: &'a TestApp,
     pub csrf: String,
@@ -135,7 +175,20 @@ pub struct Visitor<'a> {
 impl<'a> Visitor<'a> {
     /// Posts a form with this visitor's CSRF token and cookie.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'a> {
-        let mut all = vec![("csrf_token", self.csrf.as_str())];
+        self.post_form_token(path, Some(&self.csrf), fields).await
+    }
+
+    /// Posts a form with this visitor's cookie and the given `csrf_token` (or none).
+    pub async fn post_form_token(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'a> {
+        let mut all = Vec::new();
+        if let Some(token) = token {
+            all.push(("csrf_token", token));
+        }
         all.extend_from_slice(fields);
         let mut request = self
             .app
@@ -193,19 +246,83 @@ impl<'a> Person<'a> {
 
     /// An unsafe JSON call with the CSRF header.
     pub async fn send(&self, method: &str, path: &str, body: Value) -> LocalResponse<'a> {
-        let client = &self.app.client;
-        let request = match method {
-            "POST" => client.post(path.to_owned()),
-            "PATCH" => client.patch(path.to_owned()),
-            "PUT" => client.put(path.to_owned()),
-            "DELETE" => client.delete(path.to_owned()),
-            other => panic!("unexpected method {other}"),
-        };
-        self.request(request)
+        self.send_token(method, path, Some(&self.csrf), body).await
+    }
+
+    /// An unsafe JSON call with the given `X-CSRF-Token` header (or none).
+    pub async fn send_token(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> LocalResponse<'a> {
+        let mut request = self
+            .request(request_for(&self.app.client, method, path))
             .header(ContentType::JSON)
+            .body(body.to_string());
+        if let Some(token) = token {
+            request = request.header(Header::new("X-CSRF-Token", token.to_owned()));
+        }
+        request.dispatch().await
+    }
+
+    /// An unsafe call with the CSRF header and any content type and body bytes.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: ContentType,
+        body: impl AsRef<[u8]>,
+    ) -> LocalResponse<'a> {
+        self.request(request_for(&self.app.client, method, path))
+            .header(content_type)
             .header(Header::new("X-CSRF-Token", self.csrf.clone()))
-            .body(body.to_string())
+            .body(body)
             .dispatch()
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> LocalResponse<'a> {
+        self.send("PATCH", path, body).await
+    }
+
+    /// Every chat as `GET /api/chats` lists them for this person.
+    pub async fn chats(&self) -> Vec<Value> {
+        let chats = self.get_json("/api/chats", Status::Ok).await;
+        chats.as_array().expect("a list of chats").clone()
+    }
+
+    /// One chat as this person's `GET /api/chats` shows it.
+    pub async fn chat(&self, id: i64) -> Value {
+        self.chats()
+            .await
+            .into_iter()
+            .find(|chat| chat["id"] == id)
+            .unwrap_or_else(|| panic!("{} sees chat {id}", self.name))
+    }
+
+    /// Creates a group chat and returns its id.
+    pub async fn group(&self, title: &str, members: &[&str]) -> i64 {
+        let chat = self
+            .post_json(
+                "/api/chats",
+                serde_json::json!({ "title": title, "members": members }),
+                Status::Created,
+            )
+            .await;
+        chat["id"].as_i64().expect("chat id")
+    }
+
+    /// The messages of a chat as `GET /api/chats/<id>/messages?<query>` answers.
+    pub async fn history(&self, chat: i64, query: &str) -> Value {
+        self.get_json(&format!("/api/chats/{chat}/messages?{query}"), Status::Ok)
+            .await
+    }
+
+    /// One `GET /api/updates` call, returning its answer.
+    pub async fn poll(&self, after: i64, wait: u64) -> Value {
+        self.get_json(&format!("/api/updates?after={after}&wait={wait}"), Status::Ok)
             .await
     }
 
@@ -222,7 +339,20 @@ impl<'a> Person<'a> {
 
     /// Posts a form with this person's session and CSRF token.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'a> {
-        let mut all = vec![("csrf_token", self.csrf.as_str())];
+        self.post_form_token(path, Some(&self.csrf), fields).await
+    }
+
+    /// Posts a form with this person's session and the given `csrf_token` (or none).
+    pub async fn post_form_token(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'a> {
+        let mut all = Vec::new();
+        if let Some(token) = token {
+            all.push(("csrf_token", token));
+        }
         all.extend_from_slice(fields);
         self.request(self.app.client.post(path.to_owned()))
             .header(ContentType::Form)
@@ -248,6 +378,46 @@ impl<'a> Person<'a> {
         )
         .await
     }
+}
+
+/// A request of any method, without cookies or headers yet.
+pub fn request_for<'c>(client: &'c Client, method: &str, path: &str) -> LocalRequest<'c> {
+    let path = path.to_owned();
+    match method {
+        "GET" => client.get(path),
+        "POST" => client.post(path),
+        "PATCH" => client.patch(path),
+        "PUT" => client.put(path),
+        "DELETE" => client.delete(path),
+        other => panic!("unexpected method {other}"),
+    }
+}
+
+/// The value of a response header, if present.
+pub fn header(response: &LocalResponse<'_>, name: &str) -> Option<String> {
+    response.headers().get_one(name).map(str::to_owned)
+}
+
+/// Where a redirect leads.
+pub fn location(response: &LocalResponse<'_>) -> String {
+    header(response, "Location").expect("a Location header")
+}
+
+/// Asserts a JSON error answer with `status` and `code`, and returns its body.
+pub async fn expect_error(response: LocalResponse<'_>, status: Status, code: &str) -> Value {
+    assert_eq!(response.status(), status, "error status");
+    assert_eq!(
+        response.content_type(),
+        Some(ContentType::JSON),
+        "errors are JSON"
+    );
+    let body: Value = response.into_json().await.expect("a JSON error body");
+    assert!(
+        body["error"]["message"].is_string(),
+        "error has a message: {body}"
+    );
+    assert_eq!(body["error"]["code"], code, "error code in {body}");
+    body
 }
 
 /// The `error.code` of a JSON error answer, checking its shape on the way.

@@ -1,0 +1,518 @@
+//! Signing up, signing in and out: the forms, their errors, sessions and CSRF.
+
+mod common;
+
+use common::{csrf_in, expect_error, header, location, unescape, TestApp, PASSWORD};
+use kanect::config::Signup;
+use rocket::http::{ContentType, Status};
+use rocket::local::asynchronous::LocalResponse;
+
+/// Posts the sign-up form as a fresh visitor and returns the status and page.
+async fn try_signup(
+    app: &TestApp,
+    username: &str,
+    email: &str,
+    password1: &str,
+    password2: &str,
+) -> (Status, String) {
+    let visitor = app.visitor("/signup").await;
+    let response = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("username", username),
+                ("email", email),
+                ("password1", password1),
+                ("password2", password2),
+            ],
+        )
+        .await;
+    let status = response.status();
+    (status, response.into_string().await.unwrap_or_default())
+}
+
+/// Asserts that a sign-up form came back with `message`, keeping what was typed but never
+/// the password.
+fn assert_rejected(
+    (status, html): &(Status, String),
+    message: &str,
+    username: &str,
+    email: &str,
+    password: &str,
+) {
+    assert_eq!(*status, Status::Ok, "the form is shown again");
+    assert!(
+        unescape(html).contains(message),
+        "the page says {message:?}:\n{html}"
+    );
+    assert!(
+        html.contains("class=\"field-error\""),
+        "the message is a field error"
+    );
+    assert!(
+        html.contains(&format!("value=\"{username}\"")),
+        "the typed username {username:?} is kept"
+    );
+    if !email.is_empty() {
+        assert!(
+            html.contains(&format!("value=\"{email}\"")),
+            "the typed email {email:?} is kept"
+        );
+    }
+    assert!(
+        !html.contains(password),
+        "the password {password:?} never comes back"
+    );
+    assert!(csrf_in(html).is_some(), "the page still has its CSRF token");
+}
+
+/// Posts the sign-in form as a fresh visitor.
+async fn try_login<'a>(
+    app: &'a TestApp,
+    fields: &[(&str, &str)],
+) -> LocalResponse<'a> {
+    let visitor = app.visitor("/login").await;
+    visitor.post_form("/login", fields).await
+}
+
+#[rocket::async_test]
+async fn signup_page_carries_csrf_token_in_meta_and_form() {
+    let app = TestApp::new().await;
+    let response = app.client.get("/signup").dispatch().await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(response.content_type(), Some(ContentType::HTML));
+    let html = response.into_string().await.unwrap();
+    let token = csrf_in(&html).expect("<meta name=\"csrf-token\">");
+    assert!(!token.is_empty());
+    assert!(
+        html.contains(&format!(
+            "<input type=\"hidden\" name=\"csrf_token\" value=\"{token}\">"
+        )),
+        "the form carries the same token in a hidden csrf_token field"
+    );
+    for field in ["username", "email", "password1", "password2"] {
+        assert!(
+            html.contains(&format!("name=\"{field}\"")),
+            "field {field}"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn alice_signs_up_and_is_signed_in_with_a_safe_cookie() {
+    let app = TestApp::new().await;
+    let visitor = app.visitor("/signup").await;
+    let response = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("username", "alice"),
+                ("email", "alice@example.com"),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), "/");
+    let set_cookies: Vec<String> = response
+        .headers()
+        .get("Set-Cookie")
+        .map(str::to_owned)
+        .collect();
+    let session = set_cookies
+        .iter()
+        .find(|c| c.starts_with("kanect_session="))
+        .expect("a session cookie is set");
+    assert!(session.contains("HttpOnly"), "HttpOnly: {session}");
+    assert!(session.contains("SameSite=Lax"), "SameSite=Lax: {session}");
+    let cookie = response
+        .cookies()
+        .get("kanect_session")
+        .unwrap()
+        .clone()
+        .into_owned();
+
+    let me = app.client.get("/api/me").cookie(cookie).dispatch().await;
+    assert_eq!(me.status(), Status::Ok);
+    let me: serde_json::Value = me.into_json().await.unwrap();
+    assert_eq!(me["username"], "alice");
+    assert_eq!(me["email"], "alice@example.com");
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_username_with_bad_characters() {
+    let app = TestApp::new().await;
+    let answer = try_signup(&app, "al ice!", "al@example.com", PASSWORD, PASSWORD).await;
+    assert_rejected(
+        &answer,
+        "Use only letters, digits",
+        "al ice!",
+        "al@example.com",
+        PASSWORD,
+    );
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_too_short_username() {
+    let app = TestApp::new().await;
+    let answer = try_signup(&app, "al", "al@example.com", PASSWORD, PASSWORD).await;
+    assert_rejected(&answer, "Use 3 to 32 characters", "al", "al@example.com", PASSWORD);
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_too_short_password() {
+    let app = TestApp::new().await;
+    let answer = try_signup(&app, "alice", "alice@example.com", "Zq7#kd", "Zq7#kd").await;
+    assert_rejected(
+        &answer,
+        "This password is too short",
+        "alice",
+        "alice@example.com",
+        "Zq7#kd",
+    );
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_common_password() {
+    let app = TestApp::new().await;
+    let answer = try_signup(
+        &app,
+        "alice",
+        "alice@example.com",
+        "password123",
+        "password123",
+    )
+    .await;
+    assert_rejected(
+        &answer,
+        "This password is too common",
+        "alice",
+        "alice@example.com",
+        "password123",
+    );
+}
+
+#[rocket::async_test]
+async fn signup_refuses_an_all_numeric_password() {
+    let app = TestApp::new().await;
+    let answer = try_signup(&app, "alice", "alice@example.com", "4829105736", "4829105736").await;
+    assert_rejected(
+        &answer,
+        "This password is entirely numeric",
+        "alice",
+        "alice@example.com",
+        "4829105736",
+    );
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_password_too_similar_to_the_username() {
+    let app = TestApp::new().await;
+    let answer = try_signup(
+        &app,
+        "margaret",
+        "margaret@example.com",
+        "margaret77",
+        "margaret77",
+    )
+    .await;
+    assert_rejected(
+        &answer,
+        "too similar to the username",
+        "margaret",
+        "margaret@example.com",
+        "margaret77",
+    );
+}
+
+#[rocket::async_test]
+async fn signup_refuses_mismatched_passwords() {
+    let app = TestApp::new().await;
+    let answer = try_signup(
+        &app,
+        "alice",
+        "alice@example.com",
+        PASSWORD,
+        "purple-walrus-sings-43",
+    )
+    .await;
+    assert_rejected(
+        &answer,
+        "The two password fields didn't match.",
+        "alice",
+        "alice@example.com",
+        "purple-walrus-sings-4",
+    );
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_username_taken_in_another_case() {
+    let app = TestApp::new().await;
+    app.signup("alice").await;
+    let answer = try_signup(&app, "Alice", "other@example.com", PASSWORD, PASSWORD).await;
+    assert_rejected(
+        &answer,
+        "A user with that username already exists.",
+        "Alice",
+        "other@example.com",
+        PASSWORD,
+    );
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_bad_email() {
+    let app = TestApp::new().await;
+    let answer = try_signup(&app, "alice", "not-an-email", PASSWORD, PASSWORD).await;
+    assert_rejected(
+        &answer,
+        "Enter a valid email address.",
+        "alice",
+        "not-an-email",
+        PASSWORD,
+    );
+}
+
+#[rocket::async_test]
+async fn bob_signs_in_and_returns_to_the_page_he_asked_for() {
+    let app = TestApp::new().await;
+    app.signup("bob").await;
+    let response = try_login(
+        &app,
+        &[
+            ("username", "bob"),
+            ("password", PASSWORD),
+            ("next", "/chats/3"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), "/chats/3");
+    let set_cookie = header(&response, "Set-Cookie").unwrap_or_default();
+    assert!(response.cookies().get("kanect_session").is_some(), "{set_cookie}");
+}
+
+#[rocket::async_test]
+async fn signin_never_sends_bob_to_another_site() {
+    let app = TestApp::new().await;
+    app.signup("bob").await;
+    for next in ["//evil.example", "https://evil.example", "//evil.example/x"] {
+        let response = try_login(
+            &app,
+            &[("username", "bob"), ("password", PASSWORD), ("next", next)],
+        )
+        .await;
+        assert_eq!(response.status(), Status::SeeOther, "next={next}");
+        assert_eq!(location(&response), "/", "next={next} leads home");
+    }
+}
+
+#[rocket::async_test]
+async fn signin_with_username_in_another_case_works() {
+    let app = TestApp::new().await;
+    app.signup("bob").await;
+    let bob = app.login("BOB", PASSWORD).await;
+    assert_eq!(bob.get("/api/me").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn wrong_password_and_unknown_user_get_the_same_generic_error() {
+    let app = TestApp::new().await;
+    app.signup("bob").await;
+
+    let wrong = try_login(&app, &[("username", "bob"), ("password", "not-his-pass-99")]).await;
+    assert_eq!(wrong.status(), Status::Ok, "the form is shown again");
+    assert!(wrong.cookies().get("kanect_session").is_none());
+    let wrong = wrong.into_string().await.unwrap();
+
+    let unknown = try_login(
+        &app,
+        &[("username", "nobody"), ("password", "not-his-pass-99")],
+    )
+    .await;
+    assert_eq!(unknown.status(), Status::Ok);
+    assert!(unknown.cookies().get("kanect_session").is_none());
+    let unknown = unknown.into_string().await.unwrap();
+
+    let generic = "Please enter a correct username and password.";
+    assert!(wrong.contains(generic), "{wrong}");
+    assert!(unknown.contains(generic), "{unknown}");
+    assert!(
+        !wrong.contains("not-his-pass-99"),
+        "the password is not echoed"
+    );
+    assert!(wrong.contains("value=\"bob\""), "the username is kept");
+    let error = |html: &str| {
+        let start = html.find("id=\"form-error\"").expect("a form-level error");
+        html[start..start + html[start..].find("</div>").unwrap()].to_owned()
+    };
+    assert_eq!(
+        error(&wrong),
+        error(&unknown),
+        "the two errors are the same"
+    );
+}
+
+#[rocket::async_test]
+async fn deactivated_bob_cannot_sign_in_and_his_session_stops_working() {
+    let app = TestApp::new().await;
+    let bob = app.signup("bob").await;
+    assert_eq!(bob.get("/api/me").await.status(), Status::Ok);
+
+    app.sql("UPDATE users SET is_active = 0 WHERE username = 'bob'")
+        .await;
+
+    expect_error(bob.get("/api/me").await, Status::Unauthorized, "not_signed_in").await;
+    let home = bob.get("/").await;
+    assert_eq!(home.status(), Status::SeeOther);
+    assert!(location(&home).starts_with("/login"));
+
+    let response = try_login(&app, &[("username", "bob"), ("password", PASSWORD)]).await;
+    assert_eq!(response.status(), Status::Ok, "no redirect: not signed in");
+    assert!(response.cookies().get("kanect_session").is_none());
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains("Please enter a correct username and password."));
+}
+
+#[rocket::async_test]
+async fn signing_out_ends_the_session_on_the_server() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let response = alice.post_form("/logout", &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert!(location(&response).starts_with("/login"));
+
+    // The browser would drop the cookie; someone who kept a copy gets nowhere with it.
+    expect_error(
+        alice.get("/api/me").await,
+        Status::Unauthorized,
+        "not_signed_in",
+    )
+    .await;
+    let home = alice.get("/").await;
+    assert_eq!(home.status(), Status::SeeOther);
+}
+
+#[rocket::async_test]
+async fn signing_out_leaves_other_sessions_alone() {
+    let app = TestApp::new().await;
+    let laptop = app.signup("alice").await;
+    let phone = app.login("alice", PASSWORD).await;
+    laptop.post_form("/logout", &[]).await;
+    assert_eq!(phone.get("/api/me").await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let app = TestApp::new().await;
+    app.signup("bob").await;
+
+    let visitor = app.visitor("/signup").await;
+    let fields = [
+        ("username", "carol"),
+        ("email", ""),
+        ("password1", PASSWORD),
+        ("password2", PASSWORD),
+    ];
+    for token in [None, Some("wrong-token"), Some("")] {
+        let response = visitor.post_form_token("/signup", token, &fields).await;
+        assert_eq!(response.status(), Status::Forbidden, "signup, token {token:?}");
+        assert!(response.cookies().get("kanect_session").is_none());
+    }
+
+    let visitor = app.visitor("/login").await;
+    let fields = [("username", "bob"), ("password", PASSWORD)];
+    for token in [None, Some("wrong-token")] {
+        let response = visitor.post_form_token("/login", token, &fields).await;
+        assert_eq!(response.status(), Status::Forbidden, "login, token {token:?}");
+        assert!(response.cookies().get("kanect_session").is_none());
+    }
+
+    // Not even a visitor's own valid token works without the cookie it belongs to.
+    let stranger = common::Visitor {
+        app: &app,
+        csrf: visitor.csrf.clone(),
+        cookie: None,
+    };
+    let response = stranger.post_form("/login", &fields).await;
+    assert_eq!(response.status(), Status::Forbidden, "token without its cookie");
+
+    let bob = app.login("bob", PASSWORD).await;
+    for token in [None, Some("wrong-token")] {
+        let response = bob.post_form_token("/logout", token, &[]).await;
+        assert_eq!(response.status(), Status::Forbidden, "logout, token {token:?}");
+    }
+    assert_eq!(
+        bob.get("/api/me").await.status(),
+        Status::Ok,
+        "a forged sign-out ends nothing"
+    );
+    // carol was never created.
+    let users = bob.get_json("/api/users", Status::Ok).await;
+    assert!(users
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["username"] != "carol"));
+}
+
+#[rocket::async_test]
+async fn signed_in_alice_visiting_login_or_signup_is_sent_on() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    for page in ["/login", "/signup"] {
+        let response = alice.get(page).await;
+        assert_eq!(response.status(), Status::SeeOther, "{page}");
+        assert_eq!(location(&response), "/", "{page}");
+    }
+    let response = alice.get("/login?next=%2Fchats%2F7").await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response), "/chats/7");
+}
+
+#[rocket::async_test]
+async fn login_page_keeps_next_for_the_form() {
+    let app = TestApp::new().await;
+    let html = app
+        .client
+        .get("/login?next=%2Fchats%2F7")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        unescape(&html).contains("name=\"next\" value=\"/chats/7\""),
+        "{html}"
+    );
+    assert!(html.contains("href=\"/signup\""), "sign-up link when open");
+}
+
+#[rocket::async_test]
+async fn closed_signup_hides_the_link_and_the_page() {
+    let app = TestApp::with(|c| c.signup = Signup::Closed).await;
+    let login = app.client.get("/login").dispatch().await;
+    assert_eq!(login.status(), Status::Ok);
+    let html = login.into_string().await.unwrap();
+    assert!(!html.contains("href=\"/signup\""), "no sign-up link:\n{html}");
+
+    let page = app.client.get("/signup").dispatch().await;
+    assert_eq!(page.status(), Status::NotFound);
+
+    let visitor = app.visitor("/login").await;
+    let response = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("username", "mallory"),
+                ("email", ""),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), Status::NotFound);
+    assert!(response.cookies().get("kanect_session").is_none());
+    let count = app.count("SELECT COUNT(*) FROM users").await;
+    assert_eq!(count, 0, "nobody was created");
+}
