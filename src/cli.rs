@@ -12,7 +12,11 @@ use crate::model::Role;
 use crate::validate::{password_problems, username_key, Email, Username};
 
 #[derive(Debug, Parser)]
-#[command(name = "kanect", version, about = "Kanect: self-hosted team chat in one binary")]
+#[command(
+    name = "kanect",
+    version,
+    about = "Kanect: self-hosted team chat in one binary"
+)]
 pub struct Cli {
     /// Configuration file (default: Rocket.toml in the working directory, or $KANECT_CONFIG)
     #[arg(long, global = true, value_name = "FILE")]
@@ -122,7 +126,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .fetch_one(&pools.read)
                     .await?;
             pools.close().await;
-            println!("Database {} is up to date ({applied} migrations applied).", config.database_url());
+            println!(
+                "Database {} is up to date ({applied} migrations applied).",
+                config.database_url()
+            );
             Ok(())
         }),
         Command::Createsuperuser {
@@ -175,7 +182,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(|e| CliError::Input(e.to_string()))?;
             users::set_password(&pools.write, user.id, &hash).await?;
             pools.close().await;
-            println!("Password changed for {}; their sessions have ended.", user.username);
+            println!(
+                "Password changed for {}; their sessions have ended.",
+                user.username
+            );
             Ok(())
         }),
         Command::Backup { file } => rocket::execute(async {

@@ -133,7 +133,11 @@ impl Config {
         let figment = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file).nested())
             .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
-            .merge(Env::prefixed("KANECT_").ignore(&["CONFIG", "PROFILE"]).global())
+            .merge(
+                Env::prefixed("KANECT_")
+                    .ignore(&["CONFIG", "PROFILE"])
+                    .global(),
+            )
             .merge(Serialized::globals(overrides))
             .select(Profile::from_env_or("KANECT_PROFILE", default_profile));
         let config: Config = figment.extract().map_err(Box::new)?;
@@ -141,9 +145,9 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("kanect.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("kanect.db").display()))
     }
 
     fn secret_path(&self) -> PathBuf {
@@ -272,8 +276,9 @@ impl Loaded {
                     ("secret_key", None) => {
                         let source = match self.config.secret_key_file() {
                             Some(path) => format!("file {}", path.display()),
-                            None => "not set: the first `serve` generates one in data_dir"
-                                .to_owned(),
+                            None => {
+                                "not set: the first `serve` generates one in data_dir".to_owned()
+                            }
                         };
                         return Explained {
                             key,

@@ -70,8 +70,10 @@ impl<'r> Responder<'r, 'static> for Asset {
     }
 }
 
+/// Names Rocket refuses as paths (`.hidden`, `..%2f`) are simply not assets: 404.
 #[get("/assets/<path..>")]
-fn asset(path: PathBuf) -> Option<Asset> {
+fn asset(path: Result<PathBuf, rocket::http::uri::error::PathError>) -> Option<Asset> {
+    let path = path.ok()?;
     let name = path.to_str()?;
     let file = Assets::get(name)?;
     let content_type = path
@@ -82,7 +84,10 @@ fn asset(path: PathBuf) -> Option<Asset> {
     let hash = file.metadata.sha256_hash();
     let etag = format!(
         "\"{}\"",
-        hash.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>()
+        hash.iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     Some(Asset {
         body: file.data,

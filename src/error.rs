@@ -73,7 +73,10 @@ impl Problem {
             403 => ("forbidden", "You are not allowed to do that."),
             404 => ("not_found", "There is nothing here."),
             413 => ("too_large", "The request is too large."),
-            415 => ("bad_request", "The request has an unsupported content type."),
+            415 => (
+                "bad_request",
+                "The request has an unsupported content type.",
+            ),
             422 => ("invalid", "The request has invalid data."),
             429 => ("throttled", "Too many attempts. Try again later."),
             500..=599 => ("internal", "Something went wrong on our side."),
@@ -138,14 +141,22 @@ pub fn stashed_or(req: &Request<'_>, status: Status) -> Problem {
 /// API clients get JSON: anything under /api, and requests that ask for JSON.
 pub fn wants_json(req: &Request<'_>) -> bool {
     let path = req.uri().path();
-    path == "/api" || path.starts_with("/api/") || path == "/healthz" || req.format().is_some_and(|f| f.is_json())
+    path == "/api"
+        || path.starts_with("/api/")
+        || path == "/healthz"
+        || req.format().is_some_and(|f| f.is_json())
 }
 
 /// `/login?next=<this page>` for a page that needs a signed-in person.
 pub fn login_url(req: &Request<'_>) -> String {
     let here = req.uri().to_string();
-    let next = Origin::parse(&here).map(|o| o.to_string()).unwrap_or_else(|_| "/".into());
-    format!("/login?next={}", rocket::http::RawStr::new(&next).percent_encode())
+    let next = Origin::parse(&here)
+        .map(|o| o.to_string())
+        .unwrap_or_else(|_| "/".into());
+    format!(
+        "/login?next={}",
+        rocket::http::RawStr::new(&next).percent_encode()
+    )
 }
 
 impl<'r> Responder<'r, 'static> for Problem {

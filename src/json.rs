@@ -31,11 +31,19 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
         let text = match data.open(limit).into_string().await {
             Ok(text) if text.is_complete() => text.into_inner(),
             Ok(_) => return fail(req, Error::TooLarge),
-            Err(e) => return fail(req, Error::BadRequest(format!("Could not read the body: {e}"))),
+            Err(e) => {
+                return fail(
+                    req,
+                    Error::BadRequest(format!("Could not read the body: {e}")),
+                )
+            }
         };
         let de = &mut serde_json::Deserializer::from_str(&text);
-        match serde_path_to_error::deserialize(de) {
-            Ok(value) => rocket::outcome::Outcome::Success(JsonBody(value)),
+        match serde_path_to_error::deserialize(&mut *de) {
+            Ok(value) => match de.end() {
+                Ok(()) => rocket::outcome::Outcome::Success(JsonBody(value)),
+                Err(e) => fail(req, Error::BadRequest(format!("Malformed JSON: {e}"))),
+            },
             Err(e) => {
                 let path = e.path().to_string();
                 let inner = e.into_inner();

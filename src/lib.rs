@@ -142,18 +142,17 @@ fn catch_all(status: Status, req: &Request<'_>) -> Problem {
 
 /// Sets up `tracing` output for the command line and the server.
 pub fn init_logging(level: config::LogLevel) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KANECT_LOG")
-        .unwrap_or_else(|_| {
-            // Rocket's own chatter only when asked for (debug and below); Kanect logs
-            // requests and start-up itself.
-            let quiet = matches!(level, config::LogLevel::Info | config::LogLevel::Warn);
-            let directives = if quiet {
-                format!("{},rocket=off,_=off", level.as_str())
-            } else {
-                level.as_str().to_owned()
-            };
-            tracing_subscriber::EnvFilter::new(directives)
-        });
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KANECT_LOG").unwrap_or_else(|_| {
+        // Rocket's own chatter only when asked for (debug and below); Kanect logs
+        // requests and start-up itself.
+        let quiet = matches!(level, config::LogLevel::Info | config::LogLevel::Warn);
+        let directives = if quiet {
+            format!("{},rocket=off,_=off", level.as_str())
+        } else {
+            level.as_str().to_owned()
+        };
+        tracing_subscriber::EnvFilter::new(directives)
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

@@ -81,7 +81,12 @@ impl Default for Live {
 
 impl Live {
     fn member(&self, id: UserId, username: &str) -> Arc<Member> {
-        if let Some(member) = self.members.read().unwrap_or_else(PoisonError::into_inner).get(&id) {
+        if let Some(member) = self
+            .members
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+        {
             return member.clone();
         }
         self.members
@@ -124,7 +129,9 @@ impl Live {
     pub fn polling(&self, user: UserId, username: &str) -> Polling {
         let member = self.member(user, username);
         member.polls.fetch_add(1, Ordering::AcqRel);
-        member.last_active.store(Timestamp::now().0, Ordering::Release);
+        member
+            .last_active
+            .store(Timestamp::now().0, Ordering::Release);
         if !member.online.swap(true, Ordering::AcqRel) {
             self.announce(user, &member, true);
         }
@@ -222,7 +229,8 @@ impl Live {
         map.iter()
             .filter_map(|(id, member)| {
                 let last = member.last_active.load(Ordering::Acquire);
-                (last > member.flushed.swap(last, Ordering::AcqRel)).then_some((*id, Timestamp(last)))
+                (last > member.flushed.swap(last, Ordering::AcqRel))
+                    .then_some((*id, Timestamp(last)))
             })
             .collect()
     }
@@ -303,7 +311,10 @@ mod tests {
     #[test]
     fn presence_changes_reach_each_session_once() {
         let live = Live::default();
-        assert!(live.presence_for(10).is_empty(), "a first poll starts from now");
+        assert!(
+            live.presence_for(10).is_empty(),
+            "a first poll starts from now"
+        );
         let polling = live.polling(BOB, "bob");
         let changes = live.presence_for(10);
         assert_eq!(changes.len(), 1);
@@ -312,7 +323,11 @@ mod tests {
         assert!(live.presence_for(10).is_empty(), "given once");
         assert_eq!(live.status(BOB).map(|(online, _)| online), Some(true));
         drop(polling);
-        assert_eq!(live.status(BOB).map(|(online, _)| online), Some(true), "grace period");
+        assert_eq!(
+            live.status(BOB).map(|(online, _)| online),
+            Some(true),
+            "grace period"
+        );
         assert_eq!(live.status(ALICE), None, "never seen");
     }
 }

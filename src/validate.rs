@@ -229,7 +229,10 @@ impl Title {
             ));
         }
         if has_control(title, &[]) {
-            return Err(Invalid::new("title", "The title contains control characters."));
+            return Err(Invalid::new(
+                "title",
+                "The title contains control characters.",
+            ));
         }
         Ok(Title(title.to_owned()))
     }
@@ -272,7 +275,10 @@ mod tests {
 
     #[test]
     fn bodies() {
-        assert_eq!(MessageBody::parse("  hi \r\n there ").map(|b| b.0), Ok("hi \n there".into()));
+        assert_eq!(
+            MessageBody::parse("  hi \r\n there ").map(|b| b.0),
+            Ok("hi \n there".into())
+        );
         assert!(MessageBody::parse("   ").is_err());
         assert!(MessageBody::parse(&"x".repeat(4000)).is_ok());
         assert!(MessageBody::parse(&"x".repeat(4001)).is_err());

@@ -67,10 +67,7 @@ fn assert_rejected(
 }
 
 /// Posts the sign-in form as a fresh visitor.
-async fn try_login<'a>(
-    app: &'a TestApp,
-    fields: &[(&str, &str)],
-) -> LocalResponse<'a> {
+async fn try_login<'a>(app: &'a TestApp, fields: &[(&str, &str)]) -> LocalResponse<'a> {
     let visitor = app.visitor("/login").await;
     visitor.post_form("/login", fields).await
 }
@@ -91,10 +88,7 @@ async fn signup_page_carries_csrf_token_in_meta_and_form() {
         "the form carries the same token in a hidden csrf_token field"
     );
     for field in ["username", "email", "password1", "password2"] {
-        assert!(
-            html.contains(&format!("name=\"{field}\"")),
-            "field {field}"
-        );
+        assert!(html.contains(&format!("name=\"{field}\"")), "field {field}");
     }
 }
 
@@ -157,7 +151,13 @@ async fn signup_refuses_a_username_with_bad_characters() {
 async fn signup_refuses_a_too_short_username() {
     let app = TestApp::new().await;
     let answer = try_signup(&app, "al", "al@example.com", PASSWORD, PASSWORD).await;
-    assert_rejected(&answer, "Use 3 to 32 characters", "al", "al@example.com", PASSWORD);
+    assert_rejected(
+        &answer,
+        "Use 3 to 32 characters",
+        "al",
+        "al@example.com",
+        PASSWORD,
+    );
 }
 
 #[rocket::async_test]
@@ -196,7 +196,14 @@ async fn signup_refuses_a_common_password() {
 #[rocket::async_test]
 async fn signup_refuses_an_all_numeric_password() {
     let app = TestApp::new().await;
-    let answer = try_signup(&app, "alice", "alice@example.com", "4829105736", "4829105736").await;
+    let answer = try_signup(
+        &app,
+        "alice",
+        "alice@example.com",
+        "4829105736",
+        "4829105736",
+    )
+    .await;
     assert_rejected(
         &answer,
         "This password is entirely numeric",
@@ -289,7 +296,10 @@ async fn bob_signs_in_and_returns_to_the_page_he_asked_for() {
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), "/chats/3");
     let set_cookie = header(&response, "Set-Cookie").unwrap_or_default();
-    assert!(response.cookies().get("kanect_session").is_some(), "{set_cookie}");
+    assert!(
+        response.cookies().get("kanect_session").is_some(),
+        "{set_cookie}"
+    );
 }
 
 #[rocket::async_test]
@@ -320,7 +330,11 @@ async fn wrong_password_and_unknown_user_get_the_same_generic_error() {
     let app = TestApp::new().await;
     app.signup("bob").await;
 
-    let wrong = try_login(&app, &[("username", "bob"), ("password", "not-his-pass-99")]).await;
+    let wrong = try_login(
+        &app,
+        &[("username", "bob"), ("password", "not-his-pass-99")],
+    )
+    .await;
     assert_eq!(wrong.status(), Status::Ok, "the form is shown again");
     assert!(wrong.cookies().get("kanect_session").is_none());
     let wrong = wrong.into_string().await.unwrap();
@@ -362,7 +376,12 @@ async fn deactivated_bob_cannot_sign_in_and_his_session_stops_working() {
     app.sql("UPDATE users SET is_active = 0 WHERE username = 'bob'")
         .await;
 
-    expect_error(bob.get("/api/me").await, Status::Unauthorized, "not_signed_in").await;
+    expect_error(
+        bob.get("/api/me").await,
+        Status::Unauthorized,
+        "not_signed_in",
+    )
+    .await;
     let home = bob.get("/").await;
     assert_eq!(home.status(), Status::SeeOther);
     assert!(location(&home).starts_with("/login"));
@@ -416,7 +435,11 @@ async fn forms_without_the_csrf_token_are_refused() {
     ];
     for token in [None, Some("wrong-token"), Some("")] {
         let response = visitor.post_form_token("/signup", token, &fields).await;
-        assert_eq!(response.status(), Status::Forbidden, "signup, token {token:?}");
+        assert_eq!(
+            response.status(),
+            Status::Forbidden,
+            "signup, token {token:?}"
+        );
         assert!(response.cookies().get("kanect_session").is_none());
     }
 
@@ -424,7 +447,11 @@ async fn forms_without_the_csrf_token_are_refused() {
     let fields = [("username", "bob"), ("password", PASSWORD)];
     for token in [None, Some("wrong-token")] {
         let response = visitor.post_form_token("/login", token, &fields).await;
-        assert_eq!(response.status(), Status::Forbidden, "login, token {token:?}");
+        assert_eq!(
+            response.status(),
+            Status::Forbidden,
+            "login, token {token:?}"
+        );
         assert!(response.cookies().get("kanect_session").is_none());
     }
 
@@ -435,12 +462,20 @@ async fn forms_without_the_csrf_token_are_refused() {
         cookie: None,
     };
     let response = stranger.post_form("/login", &fields).await;
-    assert_eq!(response.status(), Status::Forbidden, "token without its cookie");
+    assert_eq!(
+        response.status(),
+        Status::Forbidden,
+        "token without its cookie"
+    );
 
     let bob = app.login("bob", PASSWORD).await;
     for token in [None, Some("wrong-token")] {
         let response = bob.post_form_token("/logout", token, &[]).await;
-        assert_eq!(response.status(), Status::Forbidden, "logout, token {token:?}");
+        assert_eq!(
+            response.status(),
+            Status::Forbidden,
+            "logout, token {token:?}"
+        );
     }
     assert_eq!(
         bob.get("/api/me").await.status(),
@@ -468,6 +503,30 @@ async fn signed_in_alice_visiting_login_or_signup_is_sent_on() {
     let response = alice.get("/login?next=%2Fchats%2F7").await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), "/chats/7");
+    for next in ["%2F%2Fevil.example", "https%3A%2F%2Fevil.example"] {
+        let response = alice.get(&format!("/login?next={next}")).await;
+        assert_eq!(location(&response), "/", "next={next}");
+    }
+}
+
+#[rocket::async_test]
+async fn an_oversized_form_is_refused() {
+    let app = TestApp::new().await;
+    let visitor = app.visitor("/signup").await;
+    let huge = "a".repeat(100 * 1024);
+    let response = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("username", &huge),
+                ("email", ""),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), Status::PayloadTooLarge);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
 }
 
 #[rocket::async_test]
@@ -494,7 +553,10 @@ async fn closed_signup_hides_the_link_and_the_page() {
     let login = app.client.get("/login").dispatch().await;
     assert_eq!(login.status(), Status::Ok);
     let html = login.into_string().await.unwrap();
-    assert!(!html.contains("href=\"/signup\""), "no sign-up link:\n{html}");
+    assert!(
+        !html.contains("href=\"/signup\""),
+        "no sign-up link:\n{html}"
+    );
 
     let page = app.client.get("/signup").dispatch().await;
     assert_eq!(page.status(), Status::NotFound);
@@ -515,4 +577,68 @@ async fn closed_signup_hides_the_link_and_the_page() {
     assert!(response.cookies().get("kanect_session").is_none());
     let count = app.count("SELECT COUNT(*) FROM users").await;
     assert_eq!(count, 0, "nobody was created");
+}
+
+/// Sign-in answers only after the new session is committed, so the browser's very next
+/// request finds it (and the contract's "a 2xx answer is on disk" holds for sessions and
+/// accounts too). Driven through the data layer, which the sign-in and sign-up handlers
+/// call, because the window is a fraction of a millisecond: an INSERT ... RETURNING read
+/// with `fetch_one` outside a transaction hands back its row before SQLite has finished
+/// (and committed) the statement.
+#[rocket::async_test]
+async fn a_new_session_is_stored_before_the_answer() {
+    use kanect::db::{sessions, users, Pools};
+    use kanect::model::{Role, Timestamp};
+    use kanect::validate::{Email, Username};
+
+    let app = TestApp::new().await;
+    let url = format!("sqlite://{}", app.db_path().display());
+    let pools = Pools::open(&url, 4).await.expect("open the database");
+    let mut missing_users = 0;
+    let mut missing_sessions = 0;
+    const TRIES: usize = 600;
+    for n in 0..TRIES {
+        let name = Username::parse("username", &format!("user{n}")).unwrap();
+        let id = users::create(
+            &pools.write,
+            users::NewUser {
+                username: &name,
+                email: &Email::default(),
+                password_hash: "not-a-hash",
+                role: Role::Member,
+            },
+        )
+        .await
+        .expect("create a user");
+        if users::by_id(&pools.read, id).await.unwrap().is_none() {
+            missing_users += 1;
+        }
+        let token = format!("token-{n}");
+        sessions::create(
+            &pools.write,
+            sessions::NewSession {
+                token_hash: &kanect::auth::token::hash(&token),
+                user_id: id,
+                csrf_token: "csrf",
+                expires_at: Timestamp::now().plus_days(1),
+                user_agent: "test",
+                ip: "127.0.0.1",
+            },
+        )
+        .await
+        .expect("create a session");
+        let found = sessions::lookup(&pools.read, &kanect::auth::token::hash(&token))
+            .await
+            .unwrap();
+        if found.is_none() {
+            missing_sessions += 1;
+        }
+    }
+    pools.close().await;
+    assert_eq!(
+        (missing_users, missing_sessions),
+        (0, 0),
+        "of {TRIES} accounts and sessions just created, this many were not yet visible to \
+         the next read (users, sessions)"
+    );
 }

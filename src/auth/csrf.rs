@@ -128,8 +128,15 @@ impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for CsrfForm<T> {
             Outcome::Success(form) => form.into_inner(),
             Outcome::Error((Status::PayloadTooLarge, _)) => return fail(req, Error::TooLarge),
             Outcome::Error((_, errors)) => {
-                let detail = errors.iter().next().map(|e| e.to_string()).unwrap_or_default();
-                return fail(req, Error::BadRequest(format!("The form could not be read. {detail}")));
+                let detail = errors
+                    .iter()
+                    .next()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                return fail(
+                    req,
+                    Error::BadRequest(format!("The form could not be read. {detail}")),
+                );
             }
             Outcome::Forward(_) => {
                 return fail(req, Error::BadRequest("Expected a form submission.".into()))

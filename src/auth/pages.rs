@@ -2,15 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use either::Either::{self, Left, Right};
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
-use either::Either::{self, Left, Right};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 
-use crate::auth::session::{self, Client};
 use crate::auth::csrf::NoFields;
+use crate::auth::session::{self, Client};
 use crate::auth::{password, CsrfForm, CsrfToken, User};
 use crate::config::{Settings, Signup};
 use crate::db::{users, Db};
@@ -63,11 +63,7 @@ pub struct SignupForm {
 }
 
 #[get("/signup")]
-fn signup_page(
-    user: Option<User>,
-    csrf: CsrfToken,
-    settings: &State<Settings>,
-) -> Result<Answer> {
+fn signup_page(user: Option<User>, csrf: CsrfToken, settings: &State<Settings>) -> Result<Answer> {
     require_open(settings)?;
     if user.is_some() {
         return Ok(Left(Redirect::to("/")));
@@ -113,7 +109,13 @@ async fn signup(
             for invalid in [u.err(), e.err(), p.err()].into_iter().flatten() {
                 add(&mut errors, invalid);
             }
-            return Ok(Right(form_page("auth/signup.html", &csrf, values, errors, true)));
+            return Ok(Right(form_page(
+                "auth/signup.html",
+                &csrf,
+                values,
+                errors,
+                true,
+            )));
         }
     };
 
@@ -135,7 +137,13 @@ async fn signup(
                 &mut errors,
                 Invalid::new("username", "A user with that username already exists."),
             );
-            return Ok(Right(form_page("auth/signup.html", &csrf, values, errors, true)));
+            return Ok(Right(form_page(
+                "auth/signup.html",
+                &csrf,
+                values,
+                errors,
+                true,
+            )));
         }
         Err(users::CreateError::Db(e)) => return Err(e.into()),
     };
@@ -210,7 +218,13 @@ async fn login(
         errors.insert("password", "This field is required.".into());
     }
     if !errors.is_empty() {
-        return Ok(Right(form_page("auth/login.html", &csrf, values, errors, signup_open)));
+        return Ok(Right(form_page(
+            "auth/login.html",
+            &csrf,
+            values,
+            errors,
+            signup_open,
+        )));
     }
 
     let found = users::credentials(&db.read, &username_key(&username)).await?;
@@ -225,7 +239,13 @@ async fn login(
                  case-sensitive."
                     .into(),
             );
-            return Ok(Right(form_page("auth/login.html", &csrf, values, errors, signup_open)));
+            return Ok(Right(form_page(
+                "auth/login.html",
+                &csrf,
+                values,
+                errors,
+                signup_open,
+            )));
         }
     };
     users::record_login(&db.write, user.id).await?;

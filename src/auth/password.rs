@@ -29,9 +29,8 @@ fn verify_now(password: &str, hash: &str) -> bool {
 
 /// A hash of nothing anyone knows: checking an unknown user against it takes as long as a
 /// real check, so the answer time does not reveal which usernames exist.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hash_now(&crate::auth::token::random_base64(24)).unwrap_or_default()
-});
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_now(&crate::auth::token::random_base64(24)).unwrap_or_default());
 
 pub async fn hash(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || hash_now(&password))

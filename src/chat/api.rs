@@ -10,9 +10,9 @@ use crate::auth::{Csrf, User};
 use crate::db::chats::{self, Chat};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
-use crate::model::ChatId;
 use crate::json::JsonBody;
 use crate::live::{Live, Presence};
+use crate::model::ChatId;
 use crate::model::Role;
 use crate::validate::{username_key, Invalid, Title};
 
@@ -30,7 +30,9 @@ struct Me {
 
 #[get("/me")]
 async fn me(user: User, db: &Db) -> Result<Json<Me>> {
-    let found = users::by_id(&db.read, user.id).await?.ok_or(Error::NotSignedIn)?;
+    let found = users::by_id(&db.read, user.id)
+        .await?
+        .ok_or(Error::NotSignedIn)?;
     Ok(Json(Me {
         id: found.id.0,
         username: found.username,
@@ -48,7 +50,11 @@ struct Person {
 }
 
 #[get("/users")]
-async fn people(_user: User, db: &Db, live: &State<std::sync::Arc<Live>>) -> Result<Json<Vec<Person>>> {
+async fn people(
+    _user: User,
+    db: &Db,
+    live: &State<std::sync::Arc<Live>>,
+) -> Result<Json<Vec<Person>>> {
     let people = users::active(&db.read).await?;
     Ok(Json(
         people
@@ -116,15 +122,16 @@ async fn create(
         } => {
             let title = Title::parse(&title)?;
             let members = find_members(db, &user, members.unwrap_or_default()).await?;
-            (chats::create_group(&db.write, &title, user.id, &members).await?, true)
-        }
-        _ => {
-            return Err(Invalid::new(
-                "with",
-                "Name the person to chat with (\"with\"), or give a group a \"title\" and \"members\".",
+            (
+                chats::create_group(&db.write, &title, user.id, &members).await?,
+                true,
             )
-            .into())
         }
+        _ => return Err(Invalid::new(
+            "with",
+            "Name the person to chat with (\"with\"), or give a group a \"title\" and \"members\".",
+        )
+        .into()),
     };
     let chat = chats::one_for_member(&db.read, user.id, id)
         .await?
@@ -151,7 +158,11 @@ async fn find_members(
 ) -> Result<Vec<crate::model::UserId>> {
     const MAX_MEMBERS: usize = 500;
     if names.len() > MAX_MEMBERS {
-        return Err(Invalid::new("members", format!("A group has at most {MAX_MEMBERS} members.")).into());
+        return Err(Invalid::new(
+            "members",
+            format!("A group has at most {MAX_MEMBERS} members."),
+        )
+        .into());
     }
     let keys: Vec<String> = names.iter().map(|n| username_key(n)).collect();
     let found = users::active_by_usernames(&db.read, &keys).await?;
@@ -168,7 +179,11 @@ async fn find_members(
         )
         .into());
     }
-    let others: Vec<_> = found.into_iter().map(|p| p.id).filter(|id| *id != user.id).collect();
+    let others: Vec<_> = found
+        .into_iter()
+        .map(|p| p.id)
+        .filter(|id| *id != user.id)
+        .collect();
     if others.is_empty() {
         return Err(Invalid::new("members", "Add at least one other person.").into());
     }

@@ -11,9 +11,9 @@ use crate::db::chats::{self, Chat};
 use crate::db::messages::{self, Message, Page, SendError};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::ChatId;
 use crate::json::JsonBody;
 use crate::live::Live;
+use crate::model::ChatId;
 use crate::model::MessageId;
 use crate::validate::MessageBody;
 
@@ -36,7 +36,9 @@ pub fn message_id(name: &str, raw: Option<&str>) -> Result<Option<MessageId>> {
     match raw.map(str::parse::<i64>) {
         None => Ok(None),
         Some(Ok(id)) if id >= 0 => Ok(Some(MessageId(id))),
-        _ => Err(Error::BadRequest(format!("`{name}` must be a message id (a whole number ≥ 0)."))),
+        _ => Err(Error::BadRequest(format!(
+            "`{name}` must be a message id (a whole number ≥ 0)."
+        ))),
     }
 }
 
@@ -98,7 +100,9 @@ async fn send(
         .await
         .map_err(|e| match e {
             SendError::NotMember => Error::NotFound,
-            SendError::Closed => Error::Forbidden("This chat is closed: it can be read but not written to."),
+            SendError::Closed => {
+                Error::Forbidden("This chat is closed: it can be read but not written to.")
+            }
             SendError::Db(e) => Error::Database(e),
         })?;
     live.message_sent(&sent.members, sent.message.id);

@@ -38,7 +38,11 @@ fn wait_for(raw: Option<&str>, max_s: u64) -> Result<Duration> {
     let seconds = match raw.map(str::parse::<f64>) {
         None => 0.0,
         Some(Ok(s)) if s.is_finite() && s >= 0.0 => s,
-        _ => return Err(Error::BadRequest("`wait` must be a number of seconds ≥ 0.".into())),
+        _ => {
+            return Err(Error::BadRequest(
+                "`wait` must be a number of seconds ≥ 0.".into(),
+            ))
+        }
     };
     Ok(Duration::from_secs_f64(seconds.min(max_s as f64)))
 }

@@ -39,8 +39,12 @@ struct ChatRow {
 
 impl From<ChatRow> for Chat {
     fn from(row: ChatRow) -> Self {
-        let last_message = match (row.last_id, row.last_sender, row.last_body, row.last_created_at)
-        {
+        let last_message = match (
+            row.last_id,
+            row.last_sender,
+            row.last_body,
+            row.last_created_at,
+        ) {
             (Some(id), Some(sender), Some(body), Some(created_at)) => Some(Message {
                 id,
                 chat_id: row.id,
@@ -110,11 +114,13 @@ pub async fn one_for_member(
 
 /// `true` when `user` is a member of `chat`: the one membership check every chat route uses.
 pub async fn is_member(db: &SqlitePool, chat: ChatId, user: UserId) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM chat_members WHERE chat_id = ? AND user_id = ?)")
-        .bind(chat)
-        .bind(user)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM chat_members WHERE chat_id = ? AND user_id = ?)",
+    )
+    .bind(chat)
+    .bind(user)
+    .fetch_one(db)
+    .await
 }
 
 /// Opens the direct chat of two people, creating it if needed. `true` when created.
@@ -194,12 +200,13 @@ pub async fn set_archived(
     user: UserId,
     archived: bool,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE chat_members SET archived = ? WHERE chat_id = ? AND user_id = ?")
-        .bind(archived)
-        .bind(chat)
-        .bind(user)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("UPDATE chat_members SET archived = ? WHERE chat_id = ? AND user_id = ?")
+            .bind(archived)
+            .bind(chat)
+            .bind(user)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

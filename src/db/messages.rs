@@ -18,7 +18,8 @@ pub struct Message {
     pub edited_at: Option<Timestamp>,
 }
 
-const SELECT: &str = "SELECT m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at
+const SELECT: &str =
+    "SELECT m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at
      FROM messages m JOIN users u ON u.id = m.sender_id";
 
 /// Which slice of a chat's history to read. Results are always oldest first.

@@ -123,7 +123,10 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// writers go on), then checks the copy's integrity.
 pub async fn backup(pools: &Pools, file: &std::path::Path) -> Result<(), DbError> {
     if file.exists() {
-        return Err(DbError::Backup(format!("{} already exists", file.display())));
+        return Err(DbError::Backup(format!(
+            "{} already exists",
+            file.display()
+        )));
     }
     let target = file
         .to_str()
@@ -138,7 +141,9 @@ pub async fn backup(pools: &Pools, file: &std::path::Path) -> Result<(), DbError
         .fetch_one(&mut conn)
         .await?;
     if verdict != "ok" {
-        return Err(DbError::Backup(format!("the copy failed its integrity check: {verdict}")));
+        return Err(DbError::Backup(format!(
+            "the copy failed its integrity check: {verdict}"
+        )));
     }
     Ok(())
 }

@@ -26,10 +26,11 @@ pub struct NewSession<'a> {
 
 pub async fn create(db: &SqlitePool, session: NewSession<'_>) -> sqlx::Result<i64> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    // `execute` so the session is committed before the caller answers (see users::create).
+    let done = sqlx::query(
         "INSERT INTO sessions
             (token_hash, user_id, csrf_token, created_at, last_used_at, expires_at, user_agent, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(session.token_hash)
     .bind(session.user_id)
@@ -39,8 +40,9 @@ pub async fn create(db: &SqlitePool, session: NewSession<'_>) -> sqlx::Result<i6
     .bind(session.expires_at)
     .bind(session.user_agent)
     .bind(session.ip)
-    .fetch_one(db)
-    .await
+    .execute(db)
+    .await?;
+    Ok(done.last_insert_rowid())
 }
 
 /// The unexpired session of an active user with this token hash: one indexed look-up.

@@ -50,9 +50,11 @@ pub enum CreateError {
 }
 
 pub async fn create(db: &SqlitePool, user: NewUser<'_>) -> Result<UserId, CreateError> {
-    sqlx::query_scalar(
+    // `execute`, not `fetch_one` on RETURNING: sqlx would hand back the row before SQLite
+    // finished (and committed) the statement, and the next read could miss the user.
+    let done = sqlx::query(
         "INSERT INTO users (username, username_key, email, password_hash, role, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(user.username.as_str())
     .bind(user.username.key())
@@ -60,7 +62,7 @@ pub async fn create(db: &SqlitePool, user: NewUser<'_>) -> Result<UserId, Create
     .bind(user.password_hash)
     .bind(user.role)
     .bind(Timestamp::now())
-    .fetch_one(db)
+    .execute(db)
     .await
     .map_err(|e| {
         if super::is_unique_violation(&e) {
@@ -68,7 +70,8 @@ pub async fn create(db: &SqlitePool, user: NewUser<'_>) -> Result<UserId, Create
         } else {
             CreateError::Db(e)
         }
-    })
+    })?;
+    Ok(UserId(done.last_insert_rowid()))
 }
 
 const USER_COLUMNS: &str =
@@ -162,4 +165,3 @@ pub async fn store_last_seen(db: &SqlitePool, seen: &[(UserId, Timestamp)]) -> s
     }
     tx.commit().await
 }
-

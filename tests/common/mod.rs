@@ -15,6 +15,8 @@ pub const PASSWORD: &str = "purple-walrus-sings-42";
 pub struct TestApp {
     pub client: Client,
     pub dir: TempDir,
+    /// Where the app keeps its database: `dir` unless the configuration said otherwise.
+    pub data_dir: PathBuf,
 }
 
 impl TestApp {
@@ -32,10 +34,15 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
+        let data_dir = config.data_dir.clone();
         let client = Client::untracked(kanect::app(&config))
             .await
             .expect("the app starts");
-        TestApp { client, dir }
+        TestApp {
+            client,
+            dir,
+            data_dir,
+        }
     }
 
     /// An app over an existing data directory (one the command line has used, say).
@@ -54,7 +61,7 @@ impl TestApp {
     }
 
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("kanect.db")
+        self.data_dir.join("kanect.db")
     }
 
     /// Runs SQL directly against the app's database (for states the API cannot reach yet).
@@ -111,7 +118,11 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(response.status(), Status::SeeOther, "sign-up of {name} succeeds");
+        assert_eq!(
+            response.status(),
+            Status::SeeOther,
+            "sign-up of {name} succeeds"
+        );
         self.person_from(response, name).await
     }
 
@@ -121,7 +132,11 @@ impl TestApp {
         let response = visitor
             .post_form("/login", &[("username", name), ("password", password)])
             .await;
-        assert_eq!(response.status(), Status::SeeOther, "sign-in of {name} succeeds");
+        assert_eq!(
+            response.status(),
+            Status::SeeOther,
+            "sign-in of {name} succeeds"
+        );
         self.person_from(response, name).await
     }
 
@@ -140,7 +155,7 @@ impl TestApp {
             csrf: String::new(),
         };
         let home = person.get("/").await;
-        assert_eq!(home.status(), Status::Ok);
+        assert_eq!(home.status(), Status::Ok, "{name} is signed in");
         person.csrf = csrf_in(&home.into_string().await.unwrap_or_default()).expect("csrf meta");
         let me: Value = person.get("/api/me").await.into_json().await.expect("me");
         person.id = me["id"].as_i64().expect("id");
@@ -322,8 +337,11 @@ impl<'a> Person<'a> {
 
     /// One `GET /api/updates` call, returning its answer.
     pub async fn poll(&self, after: i64, wait: u64) -> Value {
-        self.get_json(&format!("/api/updates?after={after}&wait={wait}"), Status::Ok)
-            .await
+        self.get_json(
+            &format!("/api/updates?after={after}&wait={wait}"),
+            Status::Ok,
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> LocalResponse<'a> {
@@ -363,7 +381,9 @@ impl<'a> Person<'a> {
 
     /// Opens (or finds) the direct chat with `other` and returns its id.
     pub async fn chat_with(&self, other: &str) -> i64 {
-        let response = self.post("/api/chats", serde_json::json!({ "with": other })).await;
+        let response = self
+            .post("/api/chats", serde_json::json!({ "with": other }))
+            .await;
         assert!(response.status() == Status::Created || response.status() == Status::Ok);
         let chat: Value = response.into_json().await.expect("chat");
         chat["id"].as_i64().expect("chat id")
@@ -423,6 +443,12 @@ pub async fn expect_error(response: LocalResponse<'_>, status: Status, code: &st
 /// The `error.code` of a JSON error answer, checking its shape on the way.
 pub async fn error_code(response: LocalResponse<'_>) -> String {
     let body: Value = response.into_json().await.expect("a JSON error body");
-    assert!(body["error"]["message"].is_string(), "error has a message: {body}");
-    body["error"]["code"].as_str().expect("error has a code").to_owned()
+    assert!(
+        body["error"]["message"].is_string(),
+        "error has a message: {body}"
+    );
+    body["error"]["code"]
+        .as_str()
+        .expect("error has a code")
+        .to_owned()
 }

@@ -1,0 +1,316 @@
+//! `/api/updates`: the long poll that brings new messages and presence without a reload.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{expect_error, TestApp};
+use rocket::http::Status;
+use serde_json::Value;
+
+fn bodies(update: &Value) -> Vec<String> {
+    update["messages"]
+        .as_array()
+        .expect("a list of messages")
+        .iter()
+        .map(|m| m["body"].as_str().expect("message body").to_owned())
+        .collect()
+}
+
+fn cursor(update: &Value) -> i64 {
+    update["cursor"].as_i64().expect("a numeric cursor")
+}
+
+#[rocket::async_test]
+async fn bob_sees_alices_message_without_reload() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let start = bob.poll(0, 0).await;
+    assert_eq!(cursor(&start), 0);
+
+    let began = Instant::now();
+    let (update, sent) = tokio::join!(bob.poll(cursor(&start), 5), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        alice.say(chat, "are you there?").await
+    });
+    let waited = began.elapsed();
+
+    assert!(
+        waited < Duration::from_secs(2),
+        "the poll answered as soon as the message came, not after {waited:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(150),
+        "the poll waited for the message ({waited:?})"
+    );
+    let messages = update["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0], sent, "the message exactly as stored");
+    assert_eq!(cursor(&update), sent["id"].as_i64().unwrap());
+}
+
+#[rocket::async_test]
+async fn alice_hears_from_someone_new_without_reload() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let carol = app.signup("carol").await;
+    let start = alice.poll(0, 0).await;
+
+    // Carol opens a chat alice has never seen and writes while alice's poll waits.
+    let began = Instant::now();
+    let (update, sent) = tokio::join!(alice.poll(cursor(&start), 5), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let chat = carol.chat_with("alice").await;
+        carol.say(chat, "hi, new here").await
+    });
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(update["messages"], serde_json::json!([sent]));
+}
+
+#[rocket::async_test]
+async fn updates_have_the_contract_shape() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let sent = alice.say(chat, "hi").await;
+    let update = bob.poll(0, 0).await;
+    let mut keys: Vec<&str> = update
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["cursor", "messages", "presence"]);
+    assert_eq!(update["messages"], serde_json::json!([sent]));
+    assert!(update["presence"].is_array());
+    assert_eq!(update["cursor"], sent["id"]);
+}
+
+#[rocket::async_test]
+async fn an_idle_poll_returns_nothing_after_its_wait() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    alice.say(chat, "earlier").await;
+    let now = cursor(&bob.poll(0, 0).await);
+    assert!(now > 0);
+
+    let began = Instant::now();
+    let update = bob.poll(now, 1).await;
+    let waited = began.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+        "held about a second, not {waited:?}"
+    );
+    assert!(bodies(&update).is_empty());
+    assert_eq!(cursor(&update), now, "the cursor stays");
+}
+
+#[rocket::async_test]
+async fn a_poll_without_wait_answers_at_once() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    alice.say(chat, "old news").await;
+    let now = cursor(&bob.poll(0, 0).await);
+
+    for path in [
+        format!("/api/updates?after={now}&wait=0"),
+        format!("/api/updates?after={now}"),
+    ] {
+        let began = Instant::now();
+        let update = bob.get_json(&path, Status::Ok).await;
+        assert!(
+            began.elapsed() < Duration::from_millis(500),
+            "{path} took {:?}",
+            began.elapsed()
+        );
+        assert!(bodies(&update).is_empty());
+        assert_eq!(cursor(&update), now);
+    }
+}
+
+#[rocket::async_test]
+async fn a_poll_with_news_waiting_answers_at_once() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let now = cursor(&bob.poll(0, 0).await);
+    alice.say(chat, "sent while bob was between polls").await;
+
+    let began = Instant::now();
+    let update = bob.poll(now, 5).await;
+    assert!(began.elapsed() < Duration::from_millis(500));
+    assert_eq!(bodies(&update), ["sent while bob was between polls"]);
+}
+
+#[rocket::async_test]
+async fn a_long_wait_is_capped_by_the_server() {
+    let app = TestApp::with(|c| c.poll_wait_max_s = 1).await;
+    let bob = app.signup("bob").await;
+    let began = Instant::now();
+    let update = bob.poll(0, 30).await;
+    let waited = began.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "capped at one second, not {waited:?}"
+    );
+    assert!(bodies(&update).is_empty());
+}
+
+#[rocket::async_test]
+async fn alice_never_sees_messages_of_chats_she_is_not_in() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    let ours = alice.chat_with("bob").await;
+    let theirs = carol.chat_with("bob").await;
+    carol.say(theirs, "secret for bob").await;
+    bob.say(ours, "hi alice").await;
+
+    let all = alice.poll(0, 0).await;
+    assert_eq!(bodies(&all), ["hi alice"]);
+    let now = cursor(&all);
+
+    // A message in someone else's chat does not even wake her poll.
+    let (update, _) = tokio::join!(alice.poll(now, 1), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        carol.say(theirs, "another secret").await
+    });
+    assert!(bodies(&update).is_empty(), "{update}");
+    let later = alice.poll(cursor(&update), 0).await;
+    assert!(bodies(&later).is_empty(), "{later}");
+
+    // Bob sees both chats.
+    assert_eq!(
+        bodies(&bob.poll(0, 0).await),
+        ["secret for bob", "hi alice", "another secret"]
+    );
+}
+
+#[rocket::async_test]
+async fn the_cursor_carries_on_without_repeats() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    let direct = alice.chat_with("bob").await;
+    let group = carol.group("Team", &["alice", "bob"]).await;
+
+    alice.say(direct, "one").await;
+    carol.say(group, "two").await;
+    let first = bob.poll(0, 0).await;
+    assert_eq!(bodies(&first), ["one", "two"], "every chat, oldest first");
+
+    bob.say(group, "three").await;
+    alice.say(direct, "four").await;
+    let second = bob.poll(cursor(&first), 0).await;
+    assert_eq!(bodies(&second), ["three", "four"], "only what is new");
+    assert!(cursor(&second) > cursor(&first));
+
+    let third = bob.poll(cursor(&second), 0).await;
+    assert!(bodies(&third).is_empty());
+    assert_eq!(cursor(&third), cursor(&second));
+}
+
+#[rocket::async_test]
+async fn alice_sees_bob_come_online() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    // Alice's tab has loaded: her first poll starts her session's presence feed.
+    let start = alice.poll(0, 0).await;
+
+    let began = Instant::now();
+    let (update, _) = tokio::join!(alice.poll(cursor(&start), 5), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        bob.poll(0, 0).await
+    });
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "woken by bob, not after {:?}",
+        began.elapsed()
+    );
+    let presence = update["presence"].as_array().expect("a presence list");
+    let entry = presence
+        .iter()
+        .find(|p| p["username"] == "bob")
+        .unwrap_or_else(|| panic!("bob in {update}"));
+    let mut keys: Vec<&str> = entry
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["last_seen", "online", "user_id", "username"]);
+    assert_eq!(entry["user_id"], bob.id);
+    assert_eq!(entry["online"], true);
+    let last_seen = entry["last_seen"].as_str().expect("last_seen is a time");
+    time::OffsetDateTime::parse(last_seen, &time::format_description::well_known::Rfc3339)
+        .expect("last_seen is RFC 3339");
+    assert!(bodies(&update).is_empty());
+
+    // Delivered once: the next poll does not repeat it.
+    let next = alice.poll(cursor(&update), 0).await;
+    assert!(next["presence"].as_array().unwrap().is_empty(), "{next}");
+
+    // And the people list agrees.
+    let people = alice.get_json("/api/users", Status::Ok).await;
+    let listed = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["username"] == "bob")
+        .unwrap()
+        .clone();
+    assert_eq!(listed["online"], true);
+    assert!(listed["last_seen"].is_string());
+}
+
+#[rocket::async_test]
+async fn malformed_after_or_wait_is_a_bad_request() {
+    let app = TestApp::new().await;
+    let bob = app.signup("bob").await;
+    for query in [
+        "after=abc",
+        "after=-1",
+        "after=1.5",
+        "after=0&wait=abc",
+        "after=0&wait=-1",
+        "after=0&wait=NaN",
+        "after=0&wait=inf",
+    ] {
+        let began = Instant::now();
+        let response = bob.get(&format!("/api/updates?{query}")).await;
+        assert_eq!(response.status(), Status::BadRequest, "?{query}");
+        expect_error(response, Status::BadRequest, "bad_request").await;
+        assert!(began.elapsed() < Duration::from_millis(500), "?{query}");
+    }
+}
+
+#[rocket::async_test]
+async fn strangers_cannot_poll() {
+    let app = TestApp::new().await;
+    for path in ["/api/updates", "/api/updates?after=0&wait=5"] {
+        let began = Instant::now();
+        let response = app.anonymous("GET", path).await;
+        expect_error(response, Status::Unauthorized, "not_signed_in").await;
+        assert!(
+            began.elapsed() < Duration::from_millis(500),
+            "not held open"
+        );
+    }
+}
