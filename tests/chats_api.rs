@@ -5,21 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{expect_error, TestApp};
+use common::{expect_error, keys, TestApp};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
-
-/// The keys of a JSON object, sorted.
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = value
-        .as_object()
-        .unwrap_or_else(|| panic!("an object: {value}"))
-        .keys()
-        .cloned()
-        .collect();
-    keys.sort();
-    keys
-}
 
 /// Enough time for the next write to get a later millisecond timestamp.
 async fn tick() {

@@ -63,13 +63,7 @@ async fn alice_sends_bob_a_message_and_gets_it_back_as_stored() {
     assert_eq!(response.content_type(), Some(ContentType::JSON));
     let sent: Value = response.into_json().await.unwrap();
 
-    let mut keys: Vec<&str> = sent
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
+    let keys = common::keys(&sent);
     assert_eq!(
         keys,
         ["body", "chat_id", "created_at", "edited_at", "id", "sender"]

@@ -81,13 +81,7 @@ async fn updates_have_the_contract_shape() {
     let chat = alice.chat_with("bob").await;
     let sent = alice.say(chat, "hi").await;
     let update = bob.poll(0, 0).await;
-    let mut keys: Vec<&str> = update
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
+    let keys = common::keys(&update);
     assert_eq!(keys, ["cursor", "messages", "presence"]);
     assert_eq!(update["messages"], serde_json::json!([sent]));
     assert!(update["presence"].is_array());
@@ -248,13 +242,7 @@ async fn alice_sees_bob_come_online() {
         .iter()
         .find(|p| p["username"] == "bob")
         .unwrap_or_else(|| panic!("bob in {update}"));
-    let mut keys: Vec<&str> = entry
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
+    let keys = common::keys(entry);
     assert_eq!(keys, ["last_seen", "online", "user_id", "username"]);
     assert_eq!(entry["user_id"], bob.id);
     assert_eq!(entry["online"], true);

@@ -200,22 +200,27 @@ impl<'a> Visitor<'a> {
         token: Option<&str>,
         fields: &[(&str, &str)],
     ) -> LocalResponse<'a> {
-        let mut all = Vec::new();
-        if let Some(token) = token {
-            all.push(("csrf_token", token));
-        }
-        all.extend_from_slice(fields);
-        let mut request = self
-            .app
-            .client
-            .post(path.to_owned())
-            .header(ContentType::Form)
-            .body(form_body(&all));
-        if let Some(cookie) = &self.cookie {
-            request = request.cookie(cookie.clone());
-        }
-        request.dispatch().await
+        let request = self.app.client.post(path.to_owned());
+        let request = match &self.cookie {
+            Some(cookie) => request.cookie(cookie.clone()),
+            None => request,
+        };
+        form_request(request, token, fields).dispatch().await
     }
+}
+
+/// A form post: `csrf_token` (when given) and `fields`, URL-encoded.
+pub fn form_request<'c>(
+    request: LocalRequest<'c>,
+    token: Option<&str>,
+    fields: &[(&str, &str)],
+) -> LocalRequest<'c> {
+    let mut all = Vec::new();
+    if let Some(token) = token {
+        all.push(("csrf_token", token));
+    }
+    all.extend_from_slice(fields);
+    request.header(ContentType::Form).body(form_body(&all))
 }
 
 pub fn form_body(fields: &[(&str, &str)]) -> String {
@@ -367,16 +372,13 @@ impl<'a> Person<'a> {
         token: Option<&str>,
         fields: &[(&str, &str)],
     ) -> LocalResponse<'a> {
-        let mut all = Vec::new();
-        if let Some(token) = token {
-            all.push(("csrf_token", token));
-        }
-        all.extend_from_slice(fields);
-        self.request(self.app.client.post(path.to_owned()))
-            .header(ContentType::Form)
-            .body(form_body(&all))
-            .dispatch()
-            .await
+        form_request(
+            self.request(self.app.client.post(path.to_owned())),
+            token,
+            fields,
+        )
+        .dispatch()
+        .await
     }
 
     /// Opens (or finds) the direct chat with `other` and returns its id.
@@ -451,4 +453,16 @@ pub async fn error_code(response: LocalResponse<'_>) -> String {
         .as_str()
         .expect("error has a code")
         .to_owned()
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("an object: {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
 }
