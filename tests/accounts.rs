@@ -268,6 +268,21 @@ async fn signup_refuses_a_username_taken_in_another_case() {
 }
 
 #[rocket::async_test]
+async fn signup_shows_a_taken_username_and_a_weak_password_together() {
+    let app = TestApp::new().await;
+    app.signup("alice").await;
+    let answer = try_signup(&app, "alice", "", "12345678", "12345678").await;
+    assert_rejected(
+        &answer,
+        "A user with that username already exists.",
+        "alice",
+        "",
+        "12345678",
+    );
+    assert!(answer.1.contains("This password is entirely numeric"));
+}
+
+#[rocket::async_test]
 async fn signup_refuses_a_bad_email() {
     let app = TestApp::new().await;
     let answer = try_signup(&app, "alice", "not-an-email", PASSWORD, PASSWORD).await;

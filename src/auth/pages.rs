@@ -47,6 +47,10 @@ fn add(errors: &mut Fields, invalid: Invalid) {
     errors.entry(invalid.field).or_insert(invalid.message);
 }
 
+fn taken() -> Invalid {
+    Invalid::new("username", "A user with that username already exists.")
+}
+
 fn require_open(settings: &Settings) -> Result<()> {
     match settings.signup {
         Signup::Open => Ok(()),
@@ -96,7 +100,11 @@ async fn signup(
     ]);
     let mut errors = Fields::new();
 
-    let username = Username::parse("username", &raw_username);
+    let username = match Username::parse("username", &raw_username) {
+        // Checked here too, so every problem shows at once; the insert still decides races.
+        Ok(name) if users::by_username(&db.read, &name.key()).await?.is_some() => Err(taken()),
+        other => other,
+    };
     let email = Email::parse("email", &raw_email);
     let password = NewPassword::parse(
         form.password1.as_deref().unwrap_or_default(),
@@ -133,10 +141,7 @@ async fn signup(
     let id = match created {
         Ok(id) => id,
         Err(users::CreateError::Taken) => {
-            add(
-                &mut errors,
-                Invalid::new("username", "A user with that username already exists."),
-            );
+            add(&mut errors, taken());
             return Ok(Right(form_page(
                 "auth/signup.html",
                 &csrf,
