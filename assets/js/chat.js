@@ -14,7 +14,9 @@ import {
 } from "./store.js";
 
 const app = byId("app");
-const USERS_EVERY_MS = 60_000;
+// Fallback refresh of the lists: new people, and groups someone added us to that have
+// no message yet (a message would bring them at once through the poll).
+const LISTS_EVERY_MS = 60_000;
 
 state.me = {
   id: Number(app.dataset.meId),
@@ -144,6 +146,7 @@ function wireEvents() {
   window.addEventListener("focus", () => {
     markRead();
     refreshUsers();
+    refreshChats();
   });
   document.addEventListener("keydown", (e) => {
     // Escape closes the chat on phones, where the chat hides the list.
@@ -190,7 +193,10 @@ async function boot() {
   if (initial) navigate(initial, { push: false });
 
   startPolling({ cursor: maxMessageId(), wait: pollWait, onUpdate, onStatus: setOnline });
-  setInterval(refreshUsers, USERS_EVERY_MS);
+  setInterval(() => {
+    refreshUsers();
+    refreshChats();
+  }, LISTS_EVERY_MS);
 }
 
 boot();
