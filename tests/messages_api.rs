@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{expect_error, Person, TestApp};
+use common::{expect_error, expect_invalid, Person, TestApp};
 use rocket::futures::future::join_all;
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
@@ -47,8 +47,7 @@ async fn assert_body_refused(alice: &Person<'_>, chat: i64, body: Value) {
     let response = alice
         .post(&messages_path(chat), json!({ "body": body }))
         .await;
-    let error = expect_error(response, Status::UnprocessableEntity, "invalid").await;
-    assert_eq!(error["error"]["field"], "body", "{error}");
+    expect_invalid(response, "body").await;
 }
 
 #[rocket::async_test]
@@ -174,8 +173,7 @@ async fn json_of_the_wrong_shape_is_invalid() {
         assert_body_refused(&alice, chat, body).await;
     }
     let response = alice.post(&messages_path(chat), json!({})).await;
-    let error = expect_error(response, Status::UnprocessableEntity, "invalid").await;
-    assert_eq!(error["error"]["field"], "body");
+    expect_invalid(response, "body").await;
 }
 
 #[rocket::async_test]
@@ -345,8 +343,7 @@ async fn marking_read_needs_a_message_id() {
     let read_path = format!("/api/chats/{chat}/read");
     for body in [json!({}), json!({ "up_to": "last" })] {
         let response = bob.post(&read_path, body).await;
-        let error = expect_error(response, Status::UnprocessableEntity, "invalid").await;
-        assert_eq!(error["error"]["field"], "up_to");
+        expect_invalid(response, "up_to").await;
     }
 }
 

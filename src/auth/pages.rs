@@ -111,50 +111,41 @@ async fn signup(
         form.password2.as_deref().unwrap_or_default(),
         &raw_username,
     );
-    let (username, email, password) = match (username, email, password) {
-        (Ok(u), Ok(e), Ok(p)) => (u, e, p),
-        (u, e, p) => {
-            for invalid in [u.err(), e.err(), p.err()].into_iter().flatten() {
+    let id = match (username, email, password) {
+        (Ok(username), Ok(email), Ok(password)) => {
+            let hash = password::hash(password.as_str().to_owned()).await?;
+            let user = users::NewUser {
+                username: &username,
+                email: &email,
+                password_hash: &hash,
+                role: Role::Member,
+            };
+            match users::create(&db.write, user).await {
+                Ok(id) => Some(id),
+                Err(users::CreateError::Taken) => {
+                    add(&mut errors, taken());
+                    None
+                }
+                Err(users::CreateError::Db(e)) => return Err(e.into()),
+            }
+        }
+        (username, email, password) => {
+            for invalid in [username.err(), email.err(), password.err()]
+                .into_iter()
+                .flatten()
+            {
                 add(&mut errors, invalid);
             }
-            return Ok(Right(form_page(
-                "auth/signup.html",
-                &csrf,
-                values,
-                errors,
-                true,
-            )));
+            None
         }
     };
-
-    let hash = password::hash(password.as_str().to_owned()).await?;
-    let created = users::create(
-        &db.write,
-        users::NewUser {
-            username: &username,
-            email: &email,
-            password_hash: &hash,
-            role: Role::Member,
-        },
-    )
-    .await;
-    let id = match created {
-        Ok(id) => id,
-        Err(users::CreateError::Taken) => {
-            add(&mut errors, taken());
-            return Ok(Right(form_page(
-                "auth/signup.html",
-                &csrf,
-                values,
-                errors,
-                true,
-            )));
-        }
-        Err(users::CreateError::Db(e)) => return Err(e.into()),
+    let Some(id) = id else {
+        let page = form_page("auth/signup.html", &csrf, values, errors, true);
+        return Ok(Right(page));
     };
     users::record_login(&db.write, id).await?;
     session::sign_in(db, cookies, settings, id, &client).await?;
-    tracing::info!(user = %username.as_str(), "signed up");
+    tracing::info!(user_id = %id, "signed up");
     Ok(Left(Redirect::to("/")))
 }
 

@@ -442,6 +442,16 @@ pub async fn expect_error(response: LocalResponse<'_>, status: Status, code: &st
     body
 }
 
+/// A 422 validation error naming `field`; returns the whole body.
+pub async fn expect_invalid(response: LocalResponse<'_>, field: &str) -> Value {
+    let body = expect_error(response, Status::UnprocessableEntity, "invalid").await;
+    assert_eq!(
+        body["error"]["field"], field,
+        "the error names the field: {body}"
+    );
+    body
+}
+
 /// The `error.code` of a JSON error answer, checking its shape on the way.
 pub async fn error_code(response: LocalResponse<'_>) -> String {
     let body: Value = response.into_json().await.expect("a JSON error body");
