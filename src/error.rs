@@ -2,7 +2,7 @@
 //! message: the JSON error shape under /api, a friendly page (or the sign-in redirect)
 //! elsewhere.
 
-use rocket::http::{uri::Origin, Header, Status};
+use rocket::http::{Header, Status};
 use rocket::outcome::Outcome;
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
@@ -150,12 +150,9 @@ pub fn wants_json(req: &Request<'_>) -> bool {
 /// `/login?next=<this page>` for a page that needs a signed-in person.
 pub fn login_url(req: &Request<'_>) -> String {
     let here = req.uri().to_string();
-    let next = Origin::parse(&here)
-        .map(|o| o.to_string())
-        .unwrap_or_else(|_| "/".into());
     format!(
         "/login?next={}",
-        rocket::http::RawStr::new(&next).percent_encode()
+        rocket::http::RawStr::new(&here).percent_encode()
     )
 }
 
