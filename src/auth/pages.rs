@@ -213,36 +213,27 @@ async fn login(
     if password.is_empty() {
         errors.insert("password", "This field is required.".into());
     }
-    if !errors.is_empty() {
-        return Ok(Right(form_page(
-            "auth/login.html",
-            &csrf,
-            values,
-            errors,
-            signup_open,
-        )));
-    }
-
-    let found = users::credentials(&db.read, &username_key(&username)).await?;
-    let hash = found.as_ref().map(|c| c.password_hash.clone());
-    let verified = password::verify(password, hash).await;
-    let user = match found {
-        Some(user) if verified && user.is_active => user,
-        _ => {
-            errors.insert(
-                "__all__",
-                "Please enter a correct username and password. Note that both fields may be \
-                 case-sensitive."
-                    .into(),
-            );
-            return Ok(Right(form_page(
-                "auth/login.html",
-                &csrf,
-                values,
-                errors,
-                signup_open,
-            )));
+    let user = if errors.is_empty() {
+        let found = users::credentials(&db.read, &username_key(&username)).await?;
+        let hash = found.as_ref().map(|c| c.password_hash.clone());
+        match (found, password::verify(password, hash).await) {
+            (Some(user), true) if user.is_active => Some(user),
+            _ => {
+                errors.insert(
+                    "__all__",
+                    "Please enter a correct username and password. Note that both fields may \
+                     be case-sensitive."
+                        .into(),
+                );
+                None
+            }
         }
+    } else {
+        None
+    };
+    let Some(user) = user else {
+        let page = form_page("auth/login.html", &csrf, values, errors, signup_open);
+        return Ok(Right(page));
     };
     users::record_login(&db.write, user.id).await?;
     session::sign_in(db, cookies, settings, user.id, &client).await?;

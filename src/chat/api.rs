@@ -11,7 +11,7 @@ use crate::db::chats::{self, Chat};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
-use crate::live::{Live, Presence};
+use crate::live::Live;
 use crate::model::ChatId;
 use crate::model::Role;
 use crate::validate::{username_key, Invalid, Title};
@@ -60,35 +60,22 @@ async fn people(
         people
             .into_iter()
             .map(|p| {
-                let presence = live_presence(live, p.id, &p.username, p.last_seen);
+                // Memory knows better when this process has seen the person poll.
+                let (online, last_seen) = match live.status(p.id) {
+                    Some((online, seen)) => {
+                        (online, Some(p.last_seen.map_or(seen, |s| s.max(seen))))
+                    }
+                    None => (false, p.last_seen),
+                };
                 Person {
                     id: p.id.0,
-                    username: presence.username,
-                    online: presence.online,
-                    last_seen: presence.last_seen,
+                    username: p.username,
+                    online,
+                    last_seen,
                 }
             })
             .collect(),
     ))
-}
-
-/// Presence from memory when this process has seen the person, else the stored last_seen.
-fn live_presence(
-    live: &Live,
-    id: crate::model::UserId,
-    username: &str,
-    stored: Option<crate::model::Timestamp>,
-) -> Presence {
-    let (online, last_seen) = match live.status(id) {
-        Some((online, seen)) => (online, Some(stored.map_or(seen, |s| s.max(seen)))),
-        None => (false, stored),
-    };
-    Presence {
-        user_id: id,
-        username: username.to_owned(),
-        online,
-        last_seen,
-    }
 }
 
 #[get("/chats")]
@@ -166,10 +153,12 @@ async fn find_members(
     }
     let keys: Vec<String> = names.iter().map(|n| username_key(n)).collect();
     let found = users::active_by_usernames(&db.read, &keys).await?;
+    let found_keys: std::collections::HashSet<String> =
+        found.iter().map(|p| username_key(&p.username)).collect();
     let unknown: Vec<&str> = names
         .iter()
         .zip(&keys)
-        .filter(|(_, key)| !found.iter().any(|p| username_key(&p.username) == **key))
+        .filter(|(_, key)| !found_keys.contains(*key))
         .map(|(name, _)| name.as_str())
         .collect();
     if !unknown.is_empty() {
