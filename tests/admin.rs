@@ -24,6 +24,7 @@ const PAGES: &[&str] = &[
     "/admin/messages/1/change/",
     "/admin/messages/1/delete/",
     "/admin/messages/1/history/",
+    "/admin/log/",
 ];
 
 /// root (superuser, id 1), bob (member, id 2), a direct chat between them (id 1) with a
@@ -170,6 +171,7 @@ async fn the_index_shows_counts_recent_actions_and_the_chart() {
         "/admin/users/",
         "/admin/chats/",
         "/admin/messages/",
+        "/admin/log/",
         "Changed email address.",
         "<svg",
         "Messages per day",
@@ -869,7 +871,7 @@ async fn hostile_list_parameters_change_nothing_and_break_nothing() {
         "sender_id=-1",
         "action_flag=9",
     ];
-    for model in ["users", "chats", "messages"] {
+    for model in ["users", "chats", "messages", "log"] {
         for query in hostile {
             let query = query.replace(' ', "%20");
             let html = root
@@ -884,6 +886,34 @@ async fn hostile_list_parameters_change_nothing_and_break_nothing() {
         .page("/admin/users/?role=admin&o=password_hash", Status::Ok)
         .await;
     assert!(html.contains("/admin/users/1/change/") && html.contains("/admin/users/2/change/"));
+}
+
+#[rocket::async_test]
+async fn the_log_is_view_only_and_per_object_history_is_complete() {
+    let app = TestApp::new().await;
+    let (root, _) = seeded(&app).await;
+    root.post_form("/admin/chats/1/change/", &[("status", "closed")])
+        .await;
+    let html = root.page("/admin/chats/1/history/", Status::Ok).await;
+    assert!(html.contains("Changed status."));
+    let html = root.page("/admin/log/", Status::Ok).await;
+    assert!(html.contains("/admin/log/1/change/"));
+    let html = root.page("/admin/log/1/change/", Status::Ok).await;
+    assert!(!html.contains("name=\"_save\""), "view-only");
+    root.page("/admin/log/add/", Status::Forbidden).await;
+    assert_eq!(
+        root.post_form("/admin/log/1/change/", &[("change_message", "rewritten")])
+            .await
+            .status(),
+        Status::Forbidden
+    );
+    assert_eq!(
+        root.post_form("/admin/log/1/delete/", &[("post", "yes")])
+            .await
+            .status(),
+        Status::Forbidden
+    );
+    assert_eq!(app.count("SELECT count(*) FROM admin_log").await, 1);
 }
 
 #[rocket::async_test]

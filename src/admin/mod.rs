@@ -14,6 +14,7 @@ mod form;
 mod history;
 mod index;
 mod list;
+mod log;
 mod messages;
 mod page;
 mod password;
@@ -28,7 +29,7 @@ pub use describe::Model;
 pub use guard::{Staff, Superuser};
 
 /// Every model of the console, in the index's order.
-pub static MODELS: &[&Model] = &[&users::USERS, &chats::CHATS, &messages::MESSAGES];
+pub static MODELS: &[&Model] = &[&users::USERS, &chats::CHATS, &messages::MESSAGES, &log::LOG];
 
 pub fn model(slug: &str) -> Result<&'static Model> {
     MODELS
