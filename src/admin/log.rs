@@ -7,23 +7,25 @@ use crate::auth::User;
 
 const ACTION: &str = "CASE t.action_flag WHEN 1 THEN 'add' WHEN 2 THEN 'change' ELSE 'delete' END";
 
+const USER: &str = "(SELECT username FROM users WHERE id = t.user_id)";
+
 pub static LOG: Model = Model {
     slug: "log",
     name: "log entry",
     plural: "log entries",
     table: "admin_log",
-    from: "admin_log t LEFT JOIN users u ON u.id = t.user_id",
+    from: "admin_log t",
     repr: "CASE t.action_flag WHEN 1 THEN 'Added' WHEN 2 THEN 'Changed' ELSE 'Deleted' END
            || ' “' || t.object_repr || '”'",
     columns: &[
         Column::new("action_time", "Time", "t.action_time", Cell::Time),
-        Column::new("user", "User", "u.username", Cell::Text),
+        Column::new("user", "User", USER, Cell::Text),
         Column::new("action", "Action", ACTION, Cell::Text),
         Column::new("object_type", "Model", "t.object_type", Cell::Text),
         Column::new("object_repr", "Object", "t.object_repr", Cell::Text),
         Column::new("change_message", "Change", "t.change_message", Cell::Text),
     ],
-    search: &["t.object_repr", "t.change_message", "u.username"],
+    search: &["t.object_repr", "t.change_message", USER],
     filters: &[
         Filter::new(
             "action_flag",

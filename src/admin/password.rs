@@ -86,16 +86,8 @@ async fn set_password(
         .execute(&mut *tx)
         .await?;
     // Everyone signed in as this user is signed out, except the admin changing their own.
-    let keep = if staff.user.id.0 == id {
-        staff.user.session_id
-    } else {
-        0
-    };
-    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id != ?")
-        .bind(id)
-        .bind(keep)
-        .execute(&mut *tx)
-        .await?;
+    let keep = (staff.user.id.0 == id).then_some(staff.user.session_id);
+    crate::db::sessions::delete_for_user(&mut tx, id, keep).await?;
     history::log(
         &mut tx,
         &staff.user,

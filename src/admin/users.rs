@@ -173,7 +173,7 @@ impl Rules for UserRules {
     ) -> Result<Vec<String>, Error> {
         let was_active = write.old.is_some_and(active);
         if was_active && !active(write.new) {
-            let ended = crate::db::sessions::delete_for_user(&mut *tx, write.id).await?;
+            let ended = crate::db::sessions::delete_for_user(&mut *tx, write.id, None).await?;
             if ended > 0 {
                 return Ok(vec![format!("Ended {ended} session(s).")]);
             }

@@ -85,10 +85,16 @@ pub async fn delete_expired(db: &SqlitePool) -> sqlx::Result<u64> {
         .map(|done| done.rows_affected())
 }
 
-/// Ends every session of a user (deactivation, new password); returns how many.
-pub async fn delete_for_user(db: &mut sqlx::SqliteConnection, user: i64) -> sqlx::Result<u64> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+/// Ends every session of a user (deactivation, new password) but `keep`, if given;
+/// returns how many.
+pub async fn delete_for_user(
+    db: &mut sqlx::SqliteConnection,
+    user: i64,
+    keep: Option<i64>,
+) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
         .bind(user)
+        .bind(keep)
         .execute(db)
         .await
         .map(|done| done.rows_affected())
