@@ -39,12 +39,16 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(embed::templates())
         .attach(admin::TrailingSlash)
         .attach(request_log::RequestLog)
-        .attach(security::shield())
-        .attach(security::ContentSecurityPolicy)
+        .attach(security::no_default_shield())
+        .attach(security::SecurityHeaders {
+            hsts: config.tls.is_some(),
+        })
         .attach(background())
         .manage(Settings::from(config))
         .manage(Arc::new(Live::default()))
+        .manage(auth::throttle::Throttle::default())
         .mount("/", auth::pages::routes())
+        .mount("/", auth::account::routes())
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())
         .mount("/", admin::routes())
@@ -90,9 +94,14 @@ fn figment(config: &Config) -> Figment {
 fn background() -> AdHoc {
     AdHoc::on_liftoff("presence and sessions", |rocket| {
         Box::pin(async move {
-            let (Some(db), Some(live)) = (Db::fetch(rocket), rocket.state::<Arc<Live>>()) else {
+            let (Some(db), Some(live), Some(settings)) = (
+                Db::fetch(rocket),
+                rocket.state::<Arc<Live>>(),
+                rocket.state::<Settings>(),
+            ) else {
                 return;
             };
+            let settings = settings.clone();
             let pools = (**db).clone();
             let live = live.clone();
             let mut shutdown = rocket.shutdown();
@@ -110,7 +119,12 @@ fn background() -> AdHoc {
                         tracing::warn!(error = %e, "could not store last-seen times");
                     }
                     if count % 720 == 1 {
-                        if let Err(e) = db::sessions::delete_expired(&pools.write).await {
+                        if let Err(e) = db::sessions::delete_expired(
+                            &pools.write,
+                            settings.sessions_started_after(),
+                        )
+                        .await
+                        {
                             tracing::warn!(error = %e, "could not clear expired sessions");
                         }
                     }

@@ -4,7 +4,6 @@
 use rocket::response::{Flash, Redirect};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Map, Value as Json};
-use time::OffsetDateTime;
 
 use crate::admin::describe::{capitalize, Model};
 use crate::admin::guard::Staff;
@@ -105,11 +104,7 @@ pub fn warned(to: String, message: String) -> Flash<Redirect> {
 
 /// A time as the console shows it: "2026-11-24 09:15 UTC".
 pub fn show_time(millis: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
+    crate::model::Timestamp(millis).to_display()
 }
 
 /// A word shown to people: "superuser" → "Superuser".

@@ -43,7 +43,9 @@ async fn lookup(req: &Request<'_>) -> Lookup {
     else {
         return Lookup::Failed("database or settings not attached".into());
     };
-    let found = match sessions::lookup(&db.read, &token::hash(cookie.value())).await {
+    let started_after = settings.sessions_started_after();
+    let found = match sessions::lookup(&db.read, &token::hash(cookie.value()), started_after).await
+    {
         Ok(Some(found)) => found,
         Ok(None) => return Lookup::Anonymous,
         Err(e) => return Lookup::Failed(e.to_string()),
@@ -92,6 +94,7 @@ impl<'r> FromRequest<'r> for User {
 pub struct Client {
     pub user_agent: String,
     pub ip: String,
+    pub address: Option<std::net::IpAddr>,
 }
 
 #[rocket::async_trait]
@@ -100,9 +103,11 @@ impl<'r> FromRequest<'r> for Client {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let user_agent = req.headers().get_one("User-Agent").unwrap_or_default();
+        let address = req.client_ip();
         Outcome::Success(Client {
             user_agent: user_agent.chars().take(200).collect(),
-            ip: req.client_ip().map(|ip| ip.to_string()).unwrap_or_default(),
+            ip: address.map(|ip| ip.to_string()).unwrap_or_default(),
+            address,
         })
     }
 }
