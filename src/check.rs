@@ -54,8 +54,12 @@ fn secret_key(config: &Config) -> Result<String, CliError> {
     let Some(file) = config.secret_key_file() else {
         return Ok("secret key: none yet; the first `serve` generates one in data_dir".into());
     };
-    let key = std::fs::read_to_string(&file)
-        .map_err(|e| problem(format!("cannot read the secret key {}: {e}", file.display())))?;
+    let key = std::fs::read_to_string(&file).map_err(|e| {
+        problem(format!(
+            "cannot read the secret key {}: {e}",
+            file.display()
+        ))
+    })?;
     match secret_key_problem(key.trim()) {
         Some(_) => Err(problem(format!(
             "the secret key file {} is damaged: delete it to have a new one generated \
@@ -73,7 +77,10 @@ fn tls(config: &Config) -> Result<Option<String>, CliError> {
     for (what, source) in [("certificate", tls.certs()), ("key", tls.key())] {
         if let either::Either::Left(path) = source {
             std::fs::File::open(&path).map_err(|e| {
-                problem(format!("cannot read the TLS {what} {}: {e}", path.display()))
+                problem(format!(
+                    "cannot read the TLS {what} {}: {e}",
+                    path.display()
+                ))
             })?;
         }
     }
@@ -102,7 +109,9 @@ async fn database(config: &Config) -> Result<Vec<String>, CliError> {
              (see README, \"Backup and restore\")"
         )));
     }
-    let status = schema::status(&mut conn).await.map_err(crate::db::DbError::from)?;
+    let status = schema::status(&mut conn)
+        .await
+        .map_err(crate::db::DbError::from)?;
     if !status.pending.is_empty() {
         return Err(problem(format!(
             "the database {url} needs {} migration(s) ({}): run `kanect migrate`, or start \

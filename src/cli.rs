@@ -233,19 +233,22 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let tls = config.tls.is_some();
     let data_dir = config.data_dir.clone();
     let rocket = crate::app(&config)
-        .attach(rocket::fairing::AdHoc::on_liftoff("announce", move |rocket| {
-            Box::pin(async move {
-                let at = rocket.config();
-                tracing::info!(
-                    "Kanect {} serving http{}://{}:{} (data in {})",
-                    env!("CARGO_PKG_VERSION"),
-                    if tls { "s" } else { "" },
-                    at.address,
-                    at.port,
-                    data_dir.display()
-                );
-            })
-        }))
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "announce",
+            move |rocket| {
+                Box::pin(async move {
+                    let at = rocket.config();
+                    tracing::info!(
+                        "Kanect {} serving http{}://{}:{} (data in {})",
+                        env!("CARGO_PKG_VERSION"),
+                        if tls { "s" } else { "" },
+                        at.address,
+                        at.port,
+                        data_dir.display()
+                    );
+                })
+            },
+        ))
         .attach(rocket::fairing::AdHoc::on_shutdown("farewell", |_| {
             Box::pin(async {
                 tracing::info!("shutdown requested: finishing in-flight requests");

@@ -147,10 +147,13 @@ pub fn init_logging(level: config::LogLevel) {
         // Rocket's own chatter only when asked for (debug and below); Kanect logs
         // requests and start-up itself.
         let quiet = matches!(level, config::LogLevel::Info | config::LogLevel::Warn);
+        // Rocket's own logs stop short of what carries secrets: rocket::server dumps every
+        // request with its headers (session cookies) at debug, and form parsing every
+        // field (passwords) at trace.
         let directives = if quiet {
             format!("{},rocket=off,_=off", level.as_str())
         } else {
-            level.as_str().to_owned()
+            format!("{},rocket=debug,rocket::server=warn", level.as_str())
         };
         tracing_subscriber::EnvFilter::new(directives)
     });

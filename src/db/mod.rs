@@ -84,19 +84,25 @@ impl Pools {
         Ok(Pools { read, write })
     }
 
+    /// Closes both pools, leaving the database file self-contained. Closing the last
+    /// connection would checkpoint the WAL by itself, but a read-only connection that the
+    /// pool has not finished closing yet can be the last one, and it cannot checkpoint.
+    /// PASSIVE never waits, so a command-line tool cannot stall a running server.
     pub async fn close(&self) {
-        self.read.close().await;
-        // Closing the last connection checkpoints the WAL into the main file.
-        self.write.close().await;
+        self.close_checkpointed("PASSIVE").await;
     }
 
-    /// The server's last word: folds the WAL into the main file (so the data dir at rest
-    /// is one self-contained database), then closes. `false` if the checkpoint failed,
-    /// for instance because another process (a backup) still reads the file.
+    /// The server's last word: folds the whole WAL into the main file and truncates it,
+    /// then closes. `false` if the checkpoint failed, for instance because another process
+    /// (a backup) was still reading.
     pub async fn shutdown(&self) -> bool {
+        self.close_checkpointed("TRUNCATE").await
+    }
+
+    async fn close_checkpointed(&self, mode: &str) -> bool {
         self.read.close().await;
         let checkpoint: Result<(i64, i64, i64), _> =
-            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
                 .fetch_one(&self.write)
                 .await;
         self.write.close().await;

@@ -24,7 +24,11 @@ pub enum SchemaError {
          (up to {known}): a newer Kanect has upgraded it; run that version, or restore a \
          backup taken before the upgrade"
     )]
-    TooNew { found: i64, known: i64, binary: String },
+    TooNew {
+        found: i64,
+        known: i64,
+        binary: String,
+    },
     #[error(
         "migration {0} stopped part-way and left the database dirty: restore the backup \
          taken before the upgrade"
@@ -85,7 +89,8 @@ pub async fn integrity(conn: &mut SqliteConnection) -> Result<Option<String>, sq
         .fetch_all(&mut *conn)
         .await?;
     if verdict != ["ok"] {
-        return Ok(Some(verdict.join("; ")));
+        // SQLite's report spans lines; the caller prints one.
+        return Ok(Some(verdict.join("; ").replace('\n', " ")));
     }
     let orphans: Vec<(String, i64)> =
         sqlx::query_as("SELECT \"table\", COALESCE(rowid, 0) FROM pragma_foreign_key_check")
