@@ -27,7 +27,7 @@ rm -f target/debian/kanect_*.deb
 cargo deb --no-build
 deb=$(ls target/debian/kanect_*.deb)
 contents=$(dpkg-deb --contents "$deb")
-for path in ./usr/bin/kanect ./lib/systemd/system/kanect.service ./etc/kanect/kanect.toml; do
+for path in ./usr/bin/kanect ./usr/lib/systemd/system/kanect.service ./etc/kanect/kanect.toml; do
     grep -q " $path\$" <<<"$contents" || { echo "$deb lacks $path"; exit 1; }
 done
 echo "deb: $deb ($(stat -c %s "$deb") bytes)"
