@@ -260,10 +260,12 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let pools = crate::db::Db::fetch(&rocket).map(|db| (**db).clone());
     let served = rocket.launch().await;
     if let Some(pools) = pools {
-        if pools.shutdown().await {
-            tracing::info!("Kanect stopped; database closed and checkpointed");
-        } else {
-            tracing::warn!("Kanect stopped; the WAL checkpoint did not complete");
+        let checkpointed = pools.shutdown().await;
+        match (&served, checkpointed) {
+            (Ok(_), true) => tracing::info!("Kanect stopped; database closed and checkpointed"),
+            (Ok(_), false) => tracing::warn!("Kanect stopped; the WAL checkpoint did not complete"),
+            // The error line says why; the database is closed either way.
+            (Err(_), _) => {}
         }
     }
     served
