@@ -60,6 +60,18 @@ fn secret_key(config: &Config) -> Result<String, CliError> {
             file.display()
         ))
     })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).map_or(0, |m| m.permissions().mode());
+        if mode & 0o077 != 0 {
+            return Err(problem(format!(
+                "the secret key {} is readable by other users (mode {:o}): `chmod 600` it",
+                file.display(),
+                mode & 0o777
+            )));
+        }
+    }
     match secret_key_problem(key.trim()) {
         Some(_) => Err(problem(format!(
             "the secret key file {} is damaged: delete it to have a new one generated \

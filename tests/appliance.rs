@@ -242,6 +242,18 @@ async fn check_names_each_problem_in_one_line() {
         assert!(!line.contains(bad_key), "the key is not echoed: {line}");
     }
 
+    // A secret key file others can read (the first serve writes it 0600).
+    let key_file = dir.path().join("data/secret_key");
+    std::fs::write(&key_file, kanect::auth::token::new_secret_key()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let line = one_error_line(&process::run(&bin, dir.path(), &env, &["check"]), "mode");
+        assert!(line.contains("chmod 600"), "{line}");
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
     let bad_config = [("KANECT_DATA_DIR", "data"), ("KANECT_PORT", "eighty")];
     let line = one_error_line(
         &process::run(&bin, dir.path(), &bad_config, &["check"]),
