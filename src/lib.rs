@@ -1,6 +1,7 @@
 //! Kanect: a self-hosted team chat in one binary. `app` builds the whole server from a
 //! configuration; `main` and the tests both start it through here.
 
+pub mod admin;
 pub mod auth;
 pub mod chat;
 pub mod check;
@@ -37,6 +38,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
     rocket::custom(figment(config))
         .attach(Db::init())
         .attach(embed::templates())
+        .attach(admin::TrailingSlash)
         .attach(request_log::RequestLog)
         .attach(security::shield())
         .attach(security::ContentSecurityPolicy)
@@ -46,6 +48,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/", auth::pages::routes())
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())
+        .mount("/", admin::routes())
         .mount("/", routes![healthz])
         .mount("/api", chat::api::routes())
         .mount("/api", chat::messages::routes())

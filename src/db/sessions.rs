@@ -84,3 +84,12 @@ pub async fn delete_expired(db: &SqlitePool) -> sqlx::Result<u64> {
         .await
         .map(|done| done.rows_affected())
 }
+
+/// Ends every session of a user (deactivation, new password); returns how many.
+pub async fn delete_for_user(db: &mut sqlx::SqliteConnection, user: i64) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected())
+}
