@@ -36,6 +36,18 @@ fn asset_files() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Every asset a page names is one the binary serves.
+fn names_only_served_assets(page: &str, html: &str, assets: &[(String, Vec<u8>)]) {
+    for (at, _) in html.match_indices("\"/assets/") {
+        let name = &html[at + 9..];
+        let name = &name[..name.find('"').unwrap_or(0)];
+        assert!(
+            assets.iter().any(|(known, _)| known == name),
+            "{page} names /assets/{name}"
+        );
+    }
+}
+
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -116,18 +128,38 @@ fn the_binary_alone_in_an_empty_folder_serves_every_page_and_asset() {
     for page in ["/".to_owned(), format!("/chats/{chat}")] {
         let reply = alice.get(&page);
         assert_eq!(reply.status, 200, "{page}");
-        let html = reply.text();
-        // Every asset a page names is one the binary serves.
-        for (prefix, _) in html.match_indices("\"/assets/") {
-            let name = &html[prefix + 9..];
-            let name = &name[..name.find('"').unwrap()];
-            assert!(
-                assets.iter().any(|(known, _)| known == name),
-                "{page} names /assets/{name}"
-            );
-        }
+        names_only_served_assets(&page, &reply.text(), &assets);
     }
     assert_eq!(alice.get("/u/bob").status, 303);
+
+    // The admin console, for a superuser made by the same binary.
+    let env = [("KANECT_DATA_DIR", "data")];
+    let made = process::run_with_input(
+        &bin,
+        folder.path(),
+        &env,
+        &["createsuperuser", "--username", "root", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(made.status.success(), "createsuperuser: {}", stderr(&made));
+    let mut root = Browser::login(&server, "root", PASSWORD);
+    let admin_pages = [
+        "/admin/",
+        "/admin/users/",
+        "/admin/users/add/",
+        "/admin/users/1/change/",
+        "/admin/users/1/history/",
+        "/admin/users/1/password/",
+        "/admin/chats/",
+        "/admin/chats/1/change/",
+        "/admin/messages/",
+        "/admin/log/",
+    ];
+    for page in admin_pages {
+        let reply = root.get(page);
+        assert_eq!(reply.status, 200, "{page}");
+        names_only_served_assets(page, &reply.text(), &assets);
+    }
 
     // Nothing appeared in the folder but the data directory, and the key is private.
     let mut entries: Vec<String> = std::fs::read_dir(folder.path())

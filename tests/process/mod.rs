@@ -37,6 +37,32 @@ pub fn run(bin: &Path, cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Outpu
         .expect("the kanect binary runs")
 }
 
+/// `kanect args` as `run` does, with `input` on its standard input.
+pub fn run_with_input(
+    bin: &Path,
+    cwd: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    input: &str,
+) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(bin)
+        .current_dir(cwd)
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the kanect binary runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        // It may exit before reading (a bad argument): ignore a broken pipe.
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    child.wait_with_output().expect("the binary finishes")
+}
+
 pub struct Server {
     child: Child,
     pub pid: u32,
@@ -339,6 +365,19 @@ impl Browser {
             ],
         );
         assert_eq!(reply.status, 303, "sign-up of {name}: {}", reply.text());
+        let home = browser.get("/");
+        assert_eq!(home.status, 200, "{name} is signed in");
+        browser.csrf = csrf_in(&home.text()).expect("the home page has a token");
+        browser
+    }
+
+    /// Signs in through the form, then picks up the signed-in page's CSRF token.
+    pub fn login(server: &Server, name: &str, password: &str) -> Browser {
+        let mut browser = Browser::new(server);
+        let page = browser.get("/login");
+        browser.csrf = csrf_in(&page.text()).expect("the sign-in form has a token");
+        let reply = browser.post_form("/login", &[("username", name), ("password", password)]);
+        assert_eq!(reply.status, 303, "sign-in of {name}: {}", reply.text());
         let home = browser.get("/");
         assert_eq!(home.status, 200, "{name} is signed in");
         browser.csrf = csrf_in(&home.text()).expect("the home page has a token");
