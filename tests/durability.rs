@@ -264,6 +264,20 @@ fn graceful_stop(signal: &str) {
     );
     let answered_in = signalled.elapsed();
 
+    // New connections are refused from now on (allowing the accept loop a moment to
+    // notice), while the half-sent request stays open.
+    let probe = ureq::AgentBuilder::new()
+        .timeout(Duration::from_millis(500))
+        .build();
+    let refusing = (0..10).any(|_| {
+        let answered = process::send(probe.get(&format!("{}/healthz", server.base)), None);
+        answered.is_err() || {
+            thread::sleep(Duration::from_millis(50));
+            false
+        }
+    });
+    assert!(refusing, "a new request was still served after the signal");
+
     // The rest of the body arrives after shutdown has begun: the send still completes.
     stream.write_all(rest.as_bytes()).unwrap();
     let mut answer = String::new();
