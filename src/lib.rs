@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod chat;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -163,10 +164,13 @@ pub fn init_logging(level: config::LogLevel) {
         // Rocket's own chatter only when asked for (debug and below); Kanect logs
         // requests and start-up itself.
         let quiet = matches!(level, config::LogLevel::Info | config::LogLevel::Warn);
+        // Rocket's own logs stop short of what carries secrets: rocket::server dumps every
+        // request with its headers (session cookies) at debug, and form parsing every
+        // field (passwords) at trace.
         let directives = if quiet {
             format!("{},rocket=off,_=off", level.as_str())
         } else {
-            level.as_str().to_owned()
+            format!("{},rocket=debug,rocket::server=warn", level.as_str())
         };
         tracing_subscriber::EnvFilter::new(directives)
     });
