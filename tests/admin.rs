@@ -843,6 +843,12 @@ async fn changelists_search_sort_and_page_in_sql() {
     assert!(!html.contains("user000"));
     let html = root.page("/admin/users/?role=superuser", Status::Ok).await;
     assert!(html.contains("/admin/users/1/change/") && !html.contains("/admin/users/2/change/"));
+    // The role filter still counts every role (its own choice aside), within the search.
+    assert!(html.contains(">250<"), "250 members to switch to");
+    let html = root
+        .page("/admin/users/?role=superuser&q=user1", Status::Ok)
+        .await;
+    assert!(html.contains(">100<"), "user100 to user199 are members");
 }
 
 #[rocket::async_test]

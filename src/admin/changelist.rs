@@ -1,5 +1,7 @@
 //! The changelist of any model (`/admin/<model>/`) and its bulk actions.
 
+use std::collections::HashMap;
+
 use either::Either::{self, Left, Right};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route};
@@ -7,13 +9,14 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
 
 use crate::admin::delete;
-use crate::admin::describe::{Action, Cell, FilterKind, Model};
+use crate::admin::describe::{Action, Cell, Filter, FilterKind, Model};
+use crate::admin::facets::{self, Counts};
 use crate::admin::guard::Staff;
 use crate::admin::history::{self, Flag};
-use crate::admin::list::{self, List, DATE_CHOICES};
+use crate::admin::list::{List, DATE_CHOICES};
 use crate::admin::page::{self, crumbs, model_json, render, show_time};
 use crate::admin::params::Params;
-use crate::admin::value::{args, Value};
+use crate::admin::value::Value;
 use crate::admin::{form, model};
 use crate::auth::CsrfForm;
 use crate::db::Db;
@@ -142,7 +145,7 @@ fn search_help(model: &Model) -> String {
     let labels: Vec<String> = model
         .columns
         .iter()
-        .filter(|c| model.search.iter().any(|s| c.sql.contains(s)))
+        .filter(|c| model.search.iter().any(|s| s.shown_by(c)))
         .map(|c| c.label.to_lowercase())
         .collect();
     labels.join(", ")
@@ -184,125 +187,60 @@ fn page_numbers(page: i64, pages: i64) -> Vec<Option<i64>> {
 
 /// The side panel: each filter's choices, with how many rows each would show.
 async fn filter_panel(db: &Db, list: &List) -> Result<Vec<Json>> {
-    let mut panel = Vec::new();
-    for filter in list.model.filters {
+    let model = list.model;
+    let active = |f: &Filter| list.filters.iter().any(|(a, _)| a.name == f.name);
+    // Filters not in use count over the list as it is, all in one scan; one in use counts
+    // as if it were not.
+    let idle: Vec<&Filter> = model.filters.iter().filter(|f| !active(f)).collect();
+    let mut counts: HashMap<&str, Counts> = HashMap::new();
+    let found = facets::counts(&db.read, model.from, &idle, &list.condition(None)).await?;
+    counts.extend(idle.iter().map(|f| f.name).zip(found));
+    for (filter, _) in &list.filters {
         let cond = list.condition(Some(filter.name));
-        let from = list.model.from;
+        let found = facets::counts(&db.read, model.from, &[filter], &cond).await?;
+        counts.extend(found.into_iter().map(|c| (filter.name, c)));
+    }
+    let mut panel = Vec::new();
+    for filter in model.filters {
         let chosen = list
             .filters
             .iter()
             .find(|(f, _)| f.name == filter.name)
             .map(|(_, v)| v.as_str());
-        // (value, label, count)
-        let mut choices: Vec<(String, String, Option<i64>)> = Vec::new();
-        match filter.kind {
-            FilterKind::Date => {
-                // One range count per choice: the column's index keeps each cheap, where
-                // one pass with a sum per choice reads every row.
-                for (value, label) in DATE_CHOICES {
-                    let Some((start, end)) = list::date_range(value) else {
-                        continue;
-                    };
-                    let joiner = if cond.sql.is_empty() { "WHERE" } else { "AND" };
-                    let sql = format!(
-                        "SELECT count(*) FROM {from} {} {joiner} {1} >= ? AND {1} < ?",
-                        cond.sql, filter.sql
-                    );
-                    let mut values = cond.values.clone();
-                    values.extend([Value::Int(start), Value::Int(end)]);
-                    let count: i64 = sqlx::query_scalar_with(&sql, args(&values))
-                        .fetch_one(&db.read)
-                        .await?;
-                    choices.push(((*value).into(), (*label).into(), Some(count)));
-                }
-            }
-            _ => {
-                let sql = format!(
-                    "SELECT {0}, count(*) FROM {from} {1} GROUP BY 1",
-                    filter.sql, cond.sql
-                );
-                let counts: Vec<(Option<String>, i64)> =
-                    sqlx::query_as_with::<_, (Value2, i64), _>(&sql, args(&cond.values))
-                        .fetch_all(&db.read)
-                        .await?
-                        .into_iter()
-                        .map(|(v, n)| (v.0, n))
-                        .collect();
-                let count_of = |value: &str| {
-                    counts
-                        .iter()
-                        .find(|(v, _)| v.as_deref() == Some(value))
-                        .map_or(0, |(_, n)| *n)
-                };
-                match filter.kind {
-                    FilterKind::Words(words) => {
-                        for word in words {
-                            choices.push((
-                                (*word).into(),
-                                page::show_word(word),
-                                Some(count_of(word)),
-                            ));
-                        }
-                    }
-                    FilterKind::Bool => {
-                        choices.push(("1".into(), "Yes".into(), Some(count_of("1"))));
-                        choices.push(("0".into(), "No".into(), Some(count_of("0"))));
-                    }
-                    FilterKind::Related(slug) => {
-                        for (id, repr) in form::options(db, model(slug)?).await? {
-                            let id = id.to_string();
-                            let count = count_of(&id);
-                            choices.push((id, repr, Some(count)));
-                        }
-                    }
-                    FilterKind::Date => {}
-                }
-            }
-        }
+        let choices: Vec<(String, String)> = match filter.kind {
+            FilterKind::Words(words) => words
+                .iter()
+                .map(|w| ((*w).to_owned(), page::show_word(w)))
+                .collect(),
+            FilterKind::Bool => vec![("1".into(), "Yes".into()), ("0".into(), "No".into())],
+            FilterKind::Related(slug) => form::options(db, super::model(slug)?)
+                .await?
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name))
+                .collect(),
+            FilterKind::Date => DATE_CHOICES
+                .iter()
+                .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+                .collect(),
+        };
+        let of = counts.get(filter.name);
         let mut out = vec![json!({
             "label": "All",
             "url": list.url(&[(filter.name, None)]),
             "selected": chosen.is_none(),
             "count": null,
         })];
-        out.extend(choices.into_iter().map(|(value, label, count)| {
+        out.extend(choices.into_iter().map(|(value, label)| {
             json!({
                 "label": label,
                 "url": list.url(&[(filter.name, Some(value.clone()))]),
                 "selected": chosen == Some(value.as_str()),
-                "count": count,
+                "count": of.and_then(|c| c.get(&value)).copied().unwrap_or(0),
             })
         }));
         panel.push(json!({ "name": filter.name, "label": filter.label, "choices": out }));
     }
     Ok(panel)
-}
-
-/// A GROUP BY key of any type, as text.
-struct Value2(Option<String>);
-
-impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for Value2 {
-    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        use sqlx::{TypeInfo, ValueRef};
-        if value.is_null() {
-            return Ok(Value2(None));
-        }
-        let text = match value.type_info().name() {
-            "INTEGER" => <i64 as sqlx::Decode<sqlx::Sqlite>>::decode(value)?.to_string(),
-            _ => <String as sqlx::Decode<sqlx::Sqlite>>::decode(value)?,
-        };
-        Ok(Value2(Some(text)))
-    }
-}
-
-impl sqlx::Type<sqlx::Sqlite> for Value2 {
-    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
-        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
-    }
-
-    fn compatible(_: &sqlx::sqlite::SqliteTypeInfo) -> bool {
-        true
-    }
 }
 
 fn allowed(staff: &Staff, model: &Model, action: &Action) -> bool {

@@ -35,13 +35,27 @@ pub static CHATS: Model = Model {
         Column::new("title", "Chat", NAME, Cell::Text),
         Column::new("kind", "Kind", "t.kind", Cell::Text),
         Column::new("status", "Status", "t.status", Cell::Text),
-        Column::new("members", "Members", "(SELECT count(*) FROM chat_members m WHERE m.chat_id = t.id)", Cell::Number),
+        Column::new(
+            "members",
+            "Members",
+            "(SELECT count(*) FROM chat_members m WHERE m.chat_id = t.id)",
+            Cell::Number,
+        ),
         Column::new("created_at", "Created", "t.created_at", Cell::Time),
-        Column::new("last_message_at", "Last message", "t.last_message_at", Cell::Time),
+        Column::new(
+            "last_message_at",
+            "Last message",
+            "t.last_message_at",
+            Cell::Time,
+        ),
     ],
     search: &[
-        "t.title",
-        "(SELECT group_concat(u.username, ' ') FROM chat_members m JOIN users u ON u.id = m.user_id WHERE m.chat_id = t.id)",
+        Search::Text("t.title"),
+        Search::In {
+            column: "t.id",
+            select: "SELECT m.chat_id FROM chat_members m JOIN users u ON u.id = m.user_id
+                     WHERE u.username",
+        },
     ],
     filters: &[
         Filter::new("kind", "kind", "t.kind", FilterKind::Words(KINDS)),
@@ -49,15 +63,28 @@ pub static CHATS: Model = Model {
     ],
     ordering: "-last_message_at",
     fields: &[
-        Field::new("kind", "Kind", Kind::Words(KINDS)).on_add().help("A direct chat has exactly two members and no title."),
+        Field::new("kind", "Kind", Kind::Words(KINDS))
+            .on_add()
+            .help("A direct chat has exactly two members and no title."),
         Field::new("title", "Title", Kind::text(100)).help("Groups only."),
-        Field::new("status", "Status", Kind::Words(STATUSES)).help("A closed chat is read-only for its members."),
+        Field::new("status", "Status", Kind::Words(STATUSES))
+            .help("A closed chat is read-only for its members."),
         Field::new("created_at", "Created", Kind::Time).read_only(),
         Field::new("last_message_at", "Last message", Kind::Time).read_only(),
     ],
     related: &[
-        Related::new("Messages", "messages", "chat_id", "'#' || r.id || ': ' || substr(r.body, 1, 40)"),
-        Related::new("Chat memberships", "chat_members", "chat_id", "(SELECT username FROM users WHERE id = r.user_id)"),
+        Related::new(
+            "Messages",
+            "messages",
+            "chat_id",
+            "'#' || r.id || ': ' || substr(r.body, 1, 40)",
+        ),
+        Related::new(
+            "Chat memberships",
+            "chat_members",
+            "chat_id",
+            "(SELECT username FROM users WHERE id = r.user_id)",
+        ),
     ],
     actions: &[Action::DeleteSelected],
     rules: &ChatRules,

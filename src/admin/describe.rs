@@ -18,8 +18,8 @@ pub struct Model {
     /// An SQL expression over `t` naming one object, as Django's `__str__`.
     pub repr: &'static str,
     pub columns: &'static [Column],
-    /// SQL expressions that `q` searches (every word must match one of them).
-    pub search: &'static [&'static str],
+    /// What `q` searches: every word must match one of these.
+    pub search: &'static [Search],
     pub filters: &'static [Filter],
     /// The default `o`.
     pub ordering: &'static str,
@@ -28,6 +28,37 @@ pub struct Model {
     pub related: &'static [Related],
     pub actions: &'static [Action],
     pub rules: &'static (dyn Rules + Sync),
+}
+
+pub enum Search {
+    /// An expression over `t` that contains the word.
+    Text(&'static str),
+    /// `column` is among the ids that `select` (a query ending in a WHERE over text)
+    /// finds for the word: one look-up per search, not one per row.
+    In {
+        column: &'static str,
+        select: &'static str,
+    },
+}
+
+impl Search {
+    /// The condition, with one `?` for the LIKE pattern.
+    pub fn sql(&self) -> String {
+        match self {
+            Search::Text(expr) => format!("{expr} LIKE ? ESCAPE '\\'"),
+            Search::In { column, select } => {
+                format!("{column} IN ({select} LIKE ? ESCAPE '\\')")
+            }
+        }
+    }
+
+    /// The column this search looks at, as the changelist shows it.
+    pub fn shown_by(&self, column: &Column) -> bool {
+        match self {
+            Search::Text(expr) => column.sql.contains(expr),
+            Search::In { column: id, .. } => column.sql.contains(id),
+        }
+    }
 }
 
 /// A changelist column; `name` is what `o` sorts by.

@@ -5,7 +5,7 @@
 use sqlx::SqlitePool;
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
-use crate::admin::describe::{Column, Filter, FilterKind, Model};
+use crate::admin::describe::{Column, Filter, FilterKind, Model, Search};
 use crate::admin::params::Params;
 use crate::admin::value::{self, args, Value};
 
@@ -107,12 +107,7 @@ impl List {
         let mut values = Vec::new();
         if !self.model.search.is_empty() {
             for word in self.q.split_whitespace() {
-                let any: Vec<String> = self
-                    .model
-                    .search
-                    .iter()
-                    .map(|field| format!("{field} LIKE ? ESCAPE '\\'"))
-                    .collect();
+                let any: Vec<String> = self.model.search.iter().map(Search::sql).collect();
                 clauses.push(format!("({})", any.join(" OR ")));
                 let pattern = Value::Text(format!("%{}%", escape_like(word)));
                 values.extend(std::iter::repeat_n(pattern, any.len()));

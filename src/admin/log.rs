@@ -25,7 +25,14 @@ pub static LOG: Model = Model {
         Column::new("object_repr", "Object", "t.object_repr", Cell::Text),
         Column::new("change_message", "Change", "t.change_message", Cell::Text),
     ],
-    search: &["t.object_repr", "t.change_message", USER],
+    search: &[
+        Search::Text("t.object_repr"),
+        Search::Text("t.change_message"),
+        Search::In {
+            column: "t.user_id",
+            select: "SELECT id FROM users WHERE username",
+        },
+    ],
     filters: &[
         Filter::new(
             "action_flag",

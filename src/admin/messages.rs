@@ -32,7 +32,13 @@ pub static MESSAGES: Model = Model {
         Column::new("created_at", "Sent", "t.created_at", Cell::Time),
         Column::new("edited_at", "Edited", "t.edited_at", Cell::Time),
     ],
-    search: &["t.body", SENDER],
+    search: &[
+        Search::Text("t.body"),
+        Search::In {
+            column: "t.sender_id",
+            select: "SELECT id FROM users WHERE username",
+        },
+    ],
     filters: &[
         Filter::new("chat_id", "chat", "t.chat_id", FilterKind::Related("chats"))
             .aliases(&["chat"]),

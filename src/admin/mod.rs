@@ -10,6 +10,7 @@ pub mod value;
 mod changelist;
 mod chats;
 mod delete;
+mod facets;
 mod form;
 mod history;
 mod index;

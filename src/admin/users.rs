@@ -29,7 +29,7 @@ pub static USERS: Model = Model {
         Column::new("created_at", "Joined", "t.created_at", Cell::Time),
         Column::new("last_login", "Last login", "t.last_login", Cell::Time),
     ],
-    search: &["t.username", "t.email"],
+    search: &[Search::Text("t.username"), Search::Text("t.email")],
     filters: &[
         Filter::new("role", "role", "t.role", FilterKind::Words(ROLES)),
         Filter::new("is_active", "active", "t.is_active", FilterKind::Bool).aliases(&["active"]),
