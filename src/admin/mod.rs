@@ -13,7 +13,7 @@ mod delete;
 mod form;
 mod history;
 mod index;
-mod list;
+pub(crate) mod list;
 mod log;
 mod messages;
 mod page;
