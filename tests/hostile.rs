@@ -855,3 +855,56 @@ fn no_script_puts_text_into_html() {
         }
     }
 }
+
+#[rocket::async_test]
+async fn what_the_database_keeps_would_sign_nobody_in() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    // Passwords: argon2id PHC strings, never the password.
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$v=19$%'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM users WHERE instr(password_hash, '{PASSWORD}') > 0"
+        ))
+        .await,
+        0
+    );
+    // Sessions: a 256-bit hash of the token; the cookie's value is nowhere in the table.
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions WHERE length(token_hash) = 32")
+            .await,
+        1
+    );
+    let cookie = alice.cookie.value().to_owned();
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM sessions WHERE instr(hex(token_hash), hex('{cookie}')) > 0 \
+             OR instr(csrf_token, '{cookie}') > 0"
+        ))
+        .await,
+        0
+    );
+    // Signing in again with a session cookie already set gives a new session (no fixation).
+    let visitor = app.visitor("/login").await;
+    let response = form_request(
+        app.client.post("/login").cookie(alice.cookie.clone()),
+        Some(&visitor.csrf),
+        &[("username", "alice"), ("password", PASSWORD)],
+    )
+    .cookie(visitor.cookie.clone().expect("csrf cookie"))
+    .dispatch()
+    .await;
+    let fresh = response
+        .cookies()
+        .get("kanect_session")
+        .map(|c| c.value().to_owned());
+    let what = "alice POST /login while signed in";
+    let seen = inspect(what, response).await;
+    assert!(seen.status == Status::SeeOther, "{what}: {}", seen.status);
+    let fresh = fresh.expect("sign-in sets a session cookie");
+    assert_ne!(fresh, cookie, "the session token changes at sign-in");
+}
