@@ -791,7 +791,11 @@ async fn every_answer_carries_the_security_headers_errors_included() {
             let csp = header(&response, "Content-Security-Policy").unwrap_or_default();
             // Nothing names the server software, and no origin but ours may read answers.
             assert_eq!(header(&response, "Server"), None, "{what}");
-            assert_eq!(header(&response, "Access-Control-Allow-Origin"), None, "{what}");
+            assert_eq!(
+                header(&response, "Access-Control-Allow-Origin"),
+                None,
+                "{what}"
+            );
             let seen = inspect(&what, response).await;
             assert_eq!(frame.as_deref(), Some("DENY"), "{what}");
             assert_eq!(sniff.as_deref(), Some("nosniff"), "{what}");
