@@ -25,9 +25,16 @@ fuzz_target!(|data: &[u8]| {
         let s = name.as_str();
         let len = s.chars().count();
         assert!((USERNAME_MIN..=USERNAME_MAX).contains(&len), "{s:?}");
-        assert!(s.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c)), "{s:?}");
+        assert!(
+            s.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c)),
+            "{s:?}"
+        );
         assert!(is_nfc(s), "{s:?} is NFC");
-        assert_eq!(Username::parse("username", s).as_ref(), Ok(&name), "idempotent");
+        assert_eq!(
+            Username::parse("username", s).as_ref(),
+            Ok(&name),
+            "idempotent"
+        );
         // The look-up key of the stored name is the key of what was typed.
         assert_eq!(name.key(), username_key(a));
         assert_eq!(username_key(&name.key()), name.key(), "key of key {s:?}");
@@ -36,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(email) = Email::parse("email", a) {
         let s = email.as_str();
         assert!(s.len() <= EMAIL_MAX);
-        assert!(!s.chars().any(|c| c.is_whitespace() || c.is_control()), "{s:?}");
+        assert!(
+            !s.chars().any(|c| c.is_whitespace() || c.is_control()),
+            "{s:?}"
+        );
         assert!(s.is_empty() || s.contains('@'));
         assert_eq!(Email::parse("email", s).as_ref(), Ok(&email), "idempotent");
     }
