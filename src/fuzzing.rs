@@ -22,7 +22,7 @@ pub struct ListProbe {
     pub url: String,
 }
 
-/// Parses `query` as each model's changelist does and reports what came of it.
+/// Reads `params` as each model's changelist does and reports what came of it.
 pub fn admin_list(params: &Params) -> Vec<ListProbe> {
     MODELS
         .iter()
