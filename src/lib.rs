@@ -10,6 +10,8 @@ pub mod config;
 pub mod db;
 pub mod embed;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod json;
 pub mod live;
 pub mod model;
