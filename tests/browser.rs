@@ -11,3 +11,6 @@ mod web;
 
 #[path = "browser/accounts.rs"]
 mod accounts;
+
+#[path = "browser/chat.rs"]
+mod chat;

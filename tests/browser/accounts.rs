@@ -56,7 +56,7 @@ async fn a_newcomer_signs_up_sees_field_errors_then_signs_out_and_in() {
     carol.wait_path("/").await;
     carol.wait_chat_ready().await;
 
-    carol.assert_console_clean(&[]);
+    carol.assert_console_clean();
 }
 
 async fn sign_out(window: &Window) {

@@ -94,6 +94,26 @@ impl Kanect {
     }
 }
 
+/// A person driven over HTTP (signed up, holding a session and CSRF token): seeds
+/// chats and messages through the JSON API.
+pub type Member = process::Browser;
+
+/// Posts `body` to chat `chat` as `member`; answers the message id.
+pub fn say(member: &mut Member, chat: i64, body: &str) -> i64 {
+    let path = format!("/api/chats/{chat}/messages");
+    let reply = member.json("POST", &path, &json!({ "body": body }));
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()["id"].as_i64().expect("a message id")
+}
+
+/// Creates a group chat titled `title` with `members`, as `member`; answers its id.
+pub fn group(member: &mut Member, title: &str, members: &[&str]) -> i64 {
+    let body = json!({ "title": title, "members": members });
+    let reply = member.json("POST", "/api/chats", &body);
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()["id"].as_i64().expect("a chat id")
+}
+
 pub struct Window {
     browser: Browser,
     pub base: String,
@@ -326,12 +346,10 @@ impl Window {
         }
     }
 
-    /// Fails on any console error or CSP violation the page reported since the last
-    /// check. `expected` lists substrings of errors the scenario causes on purpose (the
-    /// browser reports a 422 form answer as a failed resource, for example).
-    pub fn assert_console_clean(&self, expected: &[&str]) {
-        let problems: Vec<String> = self
-            .browser
+    /// Console errors and CSP violations the page reported since the last look, except
+    /// those containing one of `expected` (errors a scenario causes on purpose).
+    pub fn console_problems(&self, expected: &[&str]) -> Vec<String> {
+        self.browser
             .take_log()
             .into_iter()
             .filter_map(|entry| {
@@ -341,7 +359,12 @@ impl Window {
                 let allowed = !csp && expected.iter().any(|e| message.contains(e));
                 ((csp || severe) && !allowed).then(|| format!("{}: {message}", entry["level"]))
             })
-            .collect();
+            .collect()
+    }
+
+    /// Fails on any console error or CSP violation since the last look.
+    pub fn assert_console_clean(&self) {
+        let problems = self.console_problems(&[]);
         assert!(
             problems.is_empty(),
             "the browser reported problems:\n{}",
