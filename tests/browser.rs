@@ -14,3 +14,6 @@ mod accounts;
 
 #[path = "browser/chat.rs"]
 mod chat;
+
+#[path = "browser/admin.rs"]
+mod admin;

@@ -152,6 +152,17 @@ impl Window {
         }
     }
 
+    pub async fn click_xpath(&self, xpath: &str) {
+        let found = match self.browser.client.find(Locator::XPath(xpath)).await {
+            Ok(found) => found,
+            Err(e) => panic!("no element {xpath} on {}: {e}", self.path().await),
+        };
+        found
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {xpath}: {e}"));
+    }
+
     pub async fn find_all(&self, css: &str) -> Vec<Element> {
         self.browser
             .client
