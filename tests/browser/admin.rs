@@ -9,10 +9,13 @@ use crate::web::{say, Kanect, Window, DESKTOP, ENTER, PASSWORD, ROOT_PASSWORD};
 /// The messages the console shows after an action ("was added successfully", ...).
 const FLASH: &str = "#main-content ul[aria-label='Messages'] li[role=status]";
 
+/// Tall enough for a whole changelist of a few users in the screenshot.
+const TALL_DESKTOP: (u32, u32) = (1280, 960);
+
 /// Opens /admin/, which sends a signed-out person to sign in first, and signs in as root.
 async fn root_in_admin(app: &Kanect) -> Window {
     app.superuser("root");
-    let root = app.window(DESKTOP).await;
+    let root = app.window(TALL_DESKTOP).await;
     root.goto("/admin/").await;
     root.wait_visible("#id_username").await;
     assert!(root.path().await.starts_with("/login?next="), "sent to sign in first");
