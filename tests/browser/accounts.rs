@@ -32,10 +32,34 @@ async fn a_newcomer_signs_up_sees_field_errors_then_signs_out_and_in() {
     carol.wait_visible("#email-error").await;
     carol.wait_visible("#password2-error").await;
     let email_field = carol.find("#id_email").await;
-    assert_eq!(email_field.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
-    assert_eq!(email_field.prop("value").await.unwrap().as_deref(), Some("carol-at-example"));
-    assert_eq!(carol.find("#id_username").await.prop("value").await.unwrap().as_deref(), Some("carol"));
-    assert_eq!(carol.find("#id_password1").await.prop("value").await.unwrap().as_deref(), Some(""));
+    assert_eq!(
+        email_field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        email_field.prop("value").await.unwrap().as_deref(),
+        Some("carol-at-example")
+    );
+    assert_eq!(
+        carol
+            .find("#id_username")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("carol")
+    );
+    assert_eq!(
+        carol
+            .find("#id_password1")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("")
+    );
 
     carol.fill("#id_email", "carol@example.com").await;
     carol.fill("#id_password1", PASSWORD).await;
@@ -60,12 +84,15 @@ async fn a_newcomer_signs_up_sees_field_errors_then_signs_out_and_in() {
 }
 
 async fn sign_out(window: &Window) {
-    window.click("form[action='/logout'] button[type=submit]").await;
-    window.wait_js(
-        "the sign-in page after signing out",
-        "return location.pathname === '/login' || location.pathname === '/'",
-        vec![],
-    )
-    .await;
+    window
+        .click("form[action='/logout'] button[type=submit]")
+        .await;
+    window
+        .wait_js(
+            "the sign-in page after signing out",
+            "return location.pathname === '/login' || location.pathname === '/'",
+            vec![],
+        )
+        .await;
     window.wait_visible("#id_username").await;
 }

@@ -18,7 +18,10 @@ async fn root_in_admin(app: &Kanect) -> Window {
     let root = app.window(TALL_DESKTOP).await;
     root.goto("/admin/").await;
     root.wait_visible("#id_username").await;
-    assert!(root.path().await.starts_with("/login?next="), "sent to sign in first");
+    assert!(
+        root.path().await.starts_with("/login?next="),
+        "sent to sign in first"
+    );
     root.sign_in("root", ROOT_PASSWORD).await;
     root.wait_js(
         "the admin index",
@@ -26,7 +29,8 @@ async fn root_in_admin(app: &Kanect) -> Window {
         vec![],
     )
     .await;
-    root.wait_visible("#main-content a[href='/admin/users/']").await;
+    root.wait_visible("#main-content a[href='/admin/users/']")
+        .await;
     root
 }
 
@@ -40,7 +44,12 @@ async fn rows(window: &Window) -> Vec<String> {
         .await;
     labels
         .as_array()
-        .map(|all| all.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|all| {
+            all.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -50,7 +59,11 @@ async fn wait_rows(window: &Window, expected: &[&str]) {
                   .map((a) => a.textContent.trim())) === arguments[0]";
     let wanted = serde_json::to_string(expected).expect("JSON");
     window
-        .wait_js(&format!("the rows {expected:?}"), script, vec![json!(wanted)])
+        .wait_js(
+            &format!("the rows {expected:?}"),
+            script,
+            vec![json!(wanted)],
+        )
         .await;
 }
 
@@ -81,13 +94,16 @@ async fn the_superuser_searches_filters_sorts_and_pages_changelists() {
     root.goto("/admin/users/").await;
     root.click("aside a[href*='role=superuser']").await;
     wait_rows(&root, &["root"]).await;
-    root.wait_visible("aside a[aria-current=true][href*='role=superuser']").await;
+    root.wait_visible("aside a[aria-current=true][href*='role=superuser']")
+        .await;
 
     // Sorted by username: a click on the sorted column turns it around.
     root.goto("/admin/users/").await;
-    root.click_xpath("//table[@id='result_list']//th//a[contains(., 'Username')]").await;
+    root.click_xpath("//table[@id='result_list']//th//a[contains(., 'Username')]")
+        .await;
     wait_rows(&root, &["root", "erin", "dave", "carol", "bob", "alice"]).await;
-    root.wait_visible("#result_list th[aria-sort=descending]").await;
+    root.wait_visible("#result_list th[aria-sort=descending]")
+        .await;
 
     // 120 messages make two pages of the messages changelist.
     root.goto("/admin/messages/").await;
@@ -105,7 +121,8 @@ async fn the_superuser_searches_filters_sorts_and_pages_changelists() {
 
     // Filtered by sender: Alice sent every other one.
     root.goto("/admin/messages/").await;
-    root.click_xpath("//aside//a[.//span[normalize-space()='alice']]").await;
+    root.click_xpath("//aside//a[.//span[normalize-space()='alice']]")
+        .await;
     root.wait_js(
         "Alice's 60 messages",
         "return document.querySelectorAll('#result_list tbody tr').length === 60",
@@ -132,7 +149,12 @@ async fn the_superuser_adds_changes_and_deletes_a_user_and_reads_its_history() {
     // Field-level errors; what was typed stays, the passwords do not.
     root.wait_visible("#id_password2_error").await;
     root.wait_visible("#form-errors").await;
-    let username = root.find("#id_username").await.prop("value").await.expect("a value");
+    let username = root
+        .find("#id_username")
+        .await
+        .prop("value")
+        .await
+        .expect("a value");
     assert_eq!(username.as_deref(), Some("frank"));
 
     root.fill("#id_password1", PASSWORD).await;
@@ -142,7 +164,8 @@ async fn the_superuser_adds_changes_and_deletes_a_user_and_reads_its_history() {
     root.wait_text(FLASH, "frank").await;
     assert!(rows(&root).await.contains(&"frank".to_owned()));
 
-    root.click_xpath("//table[@id='result_list']//th/a[normalize-space()='frank']").await;
+    root.click_xpath("//table[@id='result_list']//th/a[normalize-space()='frank']")
+        .await;
     root.wait_visible("#id_email").await;
     let change = root.path().await;
     assert!(change.ends_with("/change/"), "on the change form: {change}");
@@ -154,8 +177,17 @@ async fn the_superuser_adds_changes_and_deletes_a_user_and_reads_its_history() {
         .expect("the role select");
     root.click("button[name=_continue]").await;
     root.wait_text(FLASH, "frank").await;
-    assert_eq!(root.path().await, change, "Save and continue editing stays here");
-    let email = root.find("#id_email").await.prop("value").await.expect("a value");
+    assert_eq!(
+        root.path().await,
+        change,
+        "Save and continue editing stays here"
+    );
+    let email = root
+        .find("#id_email")
+        .await
+        .prop("value")
+        .await
+        .expect("a value");
     assert_eq!(email.as_deref(), Some("frank@kanect.example"));
     root.screenshot("admin-change-form").await;
 
@@ -168,7 +200,8 @@ async fn the_superuser_adds_changes_and_deletes_a_user_and_reads_its_history() {
     root.click("a[href$='/delete/']").await;
     root.wait_text("#main-content h1", "Are you sure?").await;
     root.wait_text("#main-content", "frank").await;
-    root.click("form input[name=post][value=yes] ~ button[type=submit]").await;
+    root.click("form input[name=post][value=yes] ~ button[type=submit]")
+        .await;
     root.wait_path("/admin/users/").await;
     root.wait_text(FLASH, "deleted successfully").await;
     assert!(!rows(&root).await.contains(&"frank".to_owned()));
@@ -186,7 +219,8 @@ async fn a_bulk_action_deactivates_the_selected_users() {
     wait_rows(&root, &["alice", "bob", "carol", "root"]).await;
 
     for name in ["alice", "bob"] {
-        let tick = format!("//tr[th/a[normalize-space()='{name}']]//input[@name='_selected_action']");
+        let tick =
+            format!("//tr[th/a[normalize-space()='{name}']]//input[@name='_selected_action']");
         root.click_xpath(&tick).await;
     }
     root.wait_text("#action-counter", "2 of 4 selected").await;

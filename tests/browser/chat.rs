@@ -23,16 +23,24 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
     app.member("dave");
     // Someone else's group with news in it, so the page looks lived in.
     let design = group(&mut carol, "Design review", &["alice", "bob", "dave"]);
-    say(&mut carol, design, "Mock-ups for the onboarding flow are up.");
+    say(
+        &mut carol,
+        design,
+        "Mock-ups for the onboarding flow are up.",
+    );
     say(&mut carol, design, "Comments by Thursday, please.");
 
     let alice = app.signed_in("alice", DESKTOP).await;
     let bob_row = Window::person("bob");
     // Bob has not opened Kanect yet: a grey dot. He signs in; Alice's page turns it
     // green with no reload.
-    alice.wait_visible(&format!("{bob_row} [data-presence=offline]")).await;
+    alice
+        .wait_visible(&format!("{bob_row} [data-presence=offline]"))
+        .await;
     let bob = app.signed_in("bob", DESKTOP).await;
-    alice.wait_visible(&format!("{bob_row} [data-presence=online]")).await;
+    alice
+        .wait_visible(&format!("{bob_row} [data-presence=online]"))
+        .await;
     alice.wait_text(&bob_row, "Online").await;
 
     alice.open_chat_with("bob").await;
@@ -46,10 +54,26 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
     bob.wait_hidden(&badge("alice", 1)).await;
 
     let conversation = [
-        (&bob, &alice, "Sure. I drafted them yesterday, just need a second pair of eyes."),
-        (&alice, &bob, "Great, send them over and I'll read them before standup."),
-        (&bob, &alice, "Done: check the doc called release-2.4 in the team folder."),
-        (&alice, &bob, "Got it. The migration section reads well, one typo in the intro."),
+        (
+            &bob,
+            &alice,
+            "Sure. I drafted them yesterday, just need a second pair of eyes.",
+        ),
+        (
+            &alice,
+            &bob,
+            "Great, send them over and I'll read them before standup.",
+        ),
+        (
+            &bob,
+            &alice,
+            "Done: check the doc called release-2.4 in the team folder.",
+        ),
+        (
+            &alice,
+            &bob,
+            "Got it. The migration section reads well, one typo in the intro.",
+        ),
         (&bob, &alice, "Thanks! Fixed. Shall we ship at 3?"),
     ];
     for (from, to, text) in conversation {
@@ -61,11 +85,17 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
         to.wait_message(text).await;
         let took = sent.elapsed();
         println!("delivered in {took:?}: {text:?}");
-        assert!(took < LIVE, "{text:?} took {took:?} to reach the other window");
+        assert!(
+            took < LIVE,
+            "{text:?} took {took:?} to reach the other window"
+        );
     }
     // Both have the chat open and in view: no unread badge anywhere.
     alice.wait_hidden(&badge("bob", 1)).await;
-    assert!(alice.find_all(&format!("{} .badge", Window::person("bob"))).await.is_empty());
+    assert!(alice
+        .find_all(&format!("{} .badge", Window::person("bob")))
+        .await
+        .is_empty());
 
     alice.screenshot("chat-desktop").await;
     alice.assert_console_clean();
@@ -92,15 +122,22 @@ async fn enter_sends_shift_enter_breaks_the_line_and_markup_stays_text() {
         Some("Agenda:\n1. the release"),
         "Shift+Enter adds a line"
     );
-    assert!(alice.find_all("#message-list [data-message-body]").await.is_empty(), "nothing sent yet");
+    assert!(
+        alice
+            .find_all("#message-list [data-message-body]")
+            .await
+            .is_empty(),
+        "nothing sent yet"
+    );
     composer.send_keys(&ENTER.to_string()).await.expect("Enter");
     bob.wait_message("Agenda:\n1. the release").await;
-    alice.wait_js(
-        "the composer to empty",
-        "return document.getElementById('composer-input').value === ''",
-        vec![],
-    )
-    .await;
+    alice
+        .wait_js(
+            "the composer to empty",
+            "return document.getElementById('composer-input').value === ''",
+            vec![],
+        )
+        .await;
 
     let payload = r#"<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script><b>bold?</b>"#;
     alice.send(payload).await;
@@ -132,8 +169,12 @@ async fn archiving_a_chat_files_it_away_until_a_new_message_arrives() {
     let archived = format!("#archived-list button[data-key='chat:{chat}']");
     alice.click(&active).await;
     alice.wait_message("Lunch on Friday?").await;
-    alice.click("#archive-button[aria-label='Archive this chat']").await;
-    alice.wait_visible("#archive-button[aria-label='Unarchive this chat']").await;
+    alice
+        .click("#archive-button[aria-label='Archive this chat']")
+        .await;
+    alice
+        .wait_visible("#archive-button[aria-label='Unarchive this chat']")
+        .await;
     alice.wait_hidden(&active).await;
     alice.click("#show-archived").await;
     alice.wait_visible(&archived).await;
@@ -172,19 +213,26 @@ async fn a_group_chat_reaches_every_member() {
     let path = alice.path().await;
     let chat = path.strip_prefix("/chats/").expect("the group's address");
 
-    alice.send("Welcome aboard! Kick-off is tomorrow at 10.").await;
+    alice
+        .send("Welcome aboard! Kick-off is tomorrow at 10.")
+        .await;
     // Bob did nothing: the new group turns up in his list, unread.
     let item = format!("#chat-list button[data-key='chat:{chat}']");
     bob.wait_text(&item, "Launch crew").await;
-    bob.wait_visible(&format!("{item} [aria-label='1 unread']")).await;
+    bob.wait_visible(&format!("{item} [aria-label='1 unread']"))
+        .await;
     bob.click(&item).await;
-    bob.wait_message("Welcome aboard! Kick-off is tomorrow at 10.").await;
+    bob.wait_message("Welcome aboard! Kick-off is tomorrow at 10.")
+        .await;
     // In a group, each message says who sent it.
-    bob.wait_text("#message-list li[data-sender='alice']", "alice").await;
+    bob.wait_text("#message-list li[data-sender='alice']", "alice")
+        .await;
 
     bob.send("Count me in.").await;
     alice.wait_message("Count me in.").await;
-    alice.wait_text("#message-list li[data-sender='bob']", "bob").await;
+    alice
+        .wait_text("#message-list li[data-sender='bob']", "bob")
+        .await;
     alice.assert_console_clean();
     bob.assert_console_clean();
 }
@@ -200,10 +248,16 @@ async fn older_history_pages_in_as_the_reader_scrolls_up() {
     }
 
     let alice = app.signed_in("alice", DESKTOP).await;
-    alice.click(&format!("#chat-list button[data-key='chat:{chat}']")).await;
+    alice
+        .click(&format!("#chat-list button[data-key='chat:{chat}']"))
+        .await;
     alice.wait_message("History message 120").await;
     let shown = "return document.querySelectorAll('#message-list li[data-id]').length";
-    assert_eq!(alice.js(shown, vec![]).await, json!(50), "the latest page first");
+    assert_eq!(
+        alice.js(shown, vec![]).await,
+        json!(50),
+        "the latest page first"
+    );
     assert_eq!(
         alice.js("const s = document.getElementById('message-scroller'); return s.scrollHeight - s.scrollTop - s.clientHeight < 2", vec![]).await,
         json!(true),
@@ -211,7 +265,12 @@ async fn older_history_pages_in_as_the_reader_scrolls_up() {
     );
 
     for expected in [100, 120] {
-        alice.js("document.getElementById('message-scroller').scrollTop = 0", vec![]).await;
+        alice
+            .js(
+                "document.getElementById('message-scroller').scrollTop = 0",
+                vec![],
+            )
+            .await;
         alice
             .wait_js(
                 &format!("{expected} messages after scrolling up"),
@@ -220,11 +279,24 @@ async fn older_history_pages_in_as_the_reader_scrolls_up() {
             )
             .await;
         // The older page went in above without throwing the reader to its top.
-        let top = alice.js("return document.getElementById('message-scroller').scrollTop", vec![]).await;
-        assert!(top.as_f64().unwrap_or(0.0) > 500.0, "scroll position kept, got {top}");
+        let top = alice
+            .js(
+                "return document.getElementById('message-scroller').scrollTop",
+                vec![],
+            )
+            .await;
+        assert!(
+            top.as_f64().unwrap_or(0.0) > 500.0,
+            "scroll position kept, got {top}"
+        );
     }
     alice.wait_visible("#history-start").await;
-    let first = alice.js("return document.querySelector('#message-list [data-message-body]').textContent", vec![]).await;
+    let first = alice
+        .js(
+            "return document.querySelector('#message-list [data-message-body]').textContent",
+            vec![],
+        )
+        .await;
     assert_eq!(first, json!("History message 1"));
     alice.assert_console_clean();
 }
@@ -248,8 +320,14 @@ async fn the_console_check_sees_a_csp_violation() {
     // The report reaches the log a moment later.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
-    while !seen.iter().any(|p: &String| p.contains("Content Security Policy")) {
-        assert!(Instant::now() < deadline, "the violation was not reported: {seen:?}");
+    while !seen
+        .iter()
+        .any(|p: &String| p.contains("Content Security Policy"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the violation was not reported: {seen:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
         seen.extend(alice.console_problems(&[]));
     }
@@ -262,8 +340,16 @@ async fn the_chat_is_usable_on_a_phone() {
     let mut bob = app.member("bob");
     let chat = bob.chat_with("alice");
     say(&mut bob, chat, "Are you still coming to the workshop?");
-    say(&mut alice, chat, "Yes! Running ten minutes late, the train is slow today.");
-    say(&mut bob, chat, "No problem, we'll start with the intro round.");
+    say(
+        &mut alice,
+        chat,
+        "Yes! Running ten minutes late, the train is slow today.",
+    );
+    say(
+        &mut bob,
+        chat,
+        "No problem, we'll start with the intro round.",
+    );
     say(&mut bob, chat, "Coffee is on the second floor.");
 
     let phone = app.signed_in("alice", PHONE).await;
@@ -271,9 +357,15 @@ async fn the_chat_is_usable_on_a_phone() {
     // The list fills the screen; the chat waits behind it.
     phone.wait_visible("#sidebar").await;
     phone.wait_hidden("#main-content").await;
-    assert_eq!(phone.js(fits, vec![]).await, json!(true), "no sideways scrolling");
+    assert_eq!(
+        phone.js(fits, vec![]).await,
+        json!(true),
+        "no sideways scrolling"
+    );
 
-    phone.click(&format!("#chat-list button[data-key='chat:{chat}']")).await;
+    phone
+        .click(&format!("#chat-list button[data-key='chat:{chat}']"))
+        .await;
     phone.wait_message("Coffee is on the second floor.").await;
     phone.wait_hidden("#sidebar").await;
     phone.wait_visible("#back-button").await;
@@ -281,8 +373,16 @@ async fn the_chat_is_usable_on_a_phone() {
                             const c = document.getElementById('composer-input').getBoundingClientRect(); \
                             return r.right <= window.innerWidth && r.bottom <= window.innerHeight \
                                 && c.left >= 0 && c.width > 200";
-    assert_eq!(phone.js(composer_in_view, vec![]).await, json!(true), "the composer is on screen");
-    assert_eq!(phone.js(fits, vec![]).await, json!(true), "no sideways scrolling");
+    assert_eq!(
+        phone.js(composer_in_view, vec![]).await,
+        json!(true),
+        "the composer is on screen"
+    );
+    assert_eq!(
+        phone.js(fits, vec![]).await,
+        json!(true),
+        "no sideways scrolling"
+    );
 
     phone.click("#composer-input").await;
     phone.send("Great, see you at 10:10.").await;

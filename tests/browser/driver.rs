@@ -47,7 +47,10 @@ pub fn tools() -> Option<Tools> {
         eprintln!("browser test skipped: KANECT_SKIP_BROWSER=1");
         return None;
     }
-    let chromium = located("KANECT_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let chromium = located(
+        "KANECT_CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
     let chromedriver = located("KANECT_CHROMEDRIVER", &["chromedriver"]);
     match (chromium, chromedriver) {
         (Some(chromium), Some(chromedriver)) => Some(Tools {
@@ -55,7 +58,11 @@ pub fn tools() -> Option<Tools> {
             chromedriver,
         }),
         (chromium, _) => {
-            let missing = if chromium.is_none() { "Chromium" } else { "chromedriver" };
+            let missing = if chromium.is_none() {
+                "Chromium"
+            } else {
+                "chromedriver"
+            };
             panic!("{missing} not found: {INSTALL}")
         }
     }
@@ -101,7 +108,12 @@ impl Chromedriver {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("{} does not start ({e}): {INSTALL}", tools.chromedriver.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} does not start ({e}): {INSTALL}",
+                    tools.chromedriver.display()
+                )
+            });
         let mut driver = Chromedriver {
             child,
             url: format!("http://127.0.0.1:{port}"),
@@ -145,7 +157,9 @@ impl Chromedriver {
             .capabilities(capabilities)
             .connect(&self.url)
             .await
-            .unwrap_or_else(|e| panic!("Chromium does not start under chromedriver ({e}): {INSTALL}"));
+            .unwrap_or_else(|e| {
+                panic!("Chromium does not start under chromedriver ({e}): {INSTALL}")
+            });
         let created = client
             .session_creation_response()
             .and_then(|r| r.capabilities().cloned());
@@ -197,8 +211,15 @@ impl Browser {
             .execute("return [window.innerWidth, window.innerHeight]", vec![])
             .await
             .expect("the viewport size");
-        let (w, h) = (inner[0].as_u64().unwrap_or(0), inner[1].as_u64().unwrap_or(0));
-        let (outer_w, outer_h) = self.client.get_window_size().await.expect("the window size");
+        let (w, h) = (
+            inner[0].as_u64().unwrap_or(0),
+            inner[1].as_u64().unwrap_or(0),
+        );
+        let (outer_w, outer_h) = self
+            .client
+            .get_window_size()
+            .await
+            .expect("the window size");
         let extra_w = outer_w.saturating_sub(w);
         let extra_h = outer_h.saturating_sub(h);
         let width = u32::try_from(u64::from(width) + extra_w).expect("a width");

@@ -182,7 +182,10 @@ impl Window {
     /// Clears a field, then types `text` into it as key presses.
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.wait_visible(css).await;
-        field.clear().await.unwrap_or_else(|e| panic!("clearing `{css}`: {e}"));
+        field
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clearing `{css}`: {e}"));
         field
             .send_keys(text)
             .await
@@ -237,7 +240,10 @@ impl Window {
                 }
             }
             if Instant::now() > deadline {
-                panic!("waited {WAIT:?} for `{css}` to show on {}", self.path().await);
+                panic!(
+                    "waited {WAIT:?} for `{css}` to show on {}",
+                    self.path().await
+                );
             }
             tokio::time::sleep(POLL).await;
         }
@@ -287,7 +293,8 @@ impl Window {
         }
         self.fill("#id_username", name).await;
         self.fill("#id_password", password).await;
-        self.click("form[action='/login'] button[type=submit]").await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
     }
 
     /// Signs in through the sign-in form; waits to leave it.
@@ -346,7 +353,12 @@ impl Window {
             vec![],
         )
         .await;
-        let png = self.browser.client.screenshot().await.expect("a screenshot");
+        let png = self
+            .browser
+            .client
+            .screenshot()
+            .await
+            .expect("a screenshot");
         let mut folders = vec![PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")];
         if std::env::var("KANECT_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
             folders.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"));
@@ -365,7 +377,8 @@ impl Window {
             .into_iter()
             .filter_map(|entry| {
                 let message = entry["message"].as_str().unwrap_or_default().to_owned();
-                let csp = message.contains("Content Security Policy") || message.contains("Refused to");
+                let csp =
+                    message.contains("Content Security Policy") || message.contains("Refused to");
                 let severe = entry["level"] == "SEVERE";
                 let allowed = !csp && expected.iter().any(|e| message.contains(e));
                 ((csp || severe) && !allowed).then(|| format!("{}: {message}", entry["level"]))
