@@ -381,7 +381,8 @@ impl Window {
                     message.contains("Content Security Policy") || message.contains("Refused to");
                 let severe = entry["level"] == "SEVERE";
                 let allowed = !csp && expected.iter().any(|e| message.contains(e));
-                ((csp || severe) && !allowed).then(|| format!("{}: {message}", entry["level"]))
+                ((csp || severe) && !allowed)
+                    .then(|| format!("{} ({}): {message}", entry["level"], entry["source"]))
             })
             .collect()
     }
