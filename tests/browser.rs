@@ -17,3 +17,6 @@ mod chat;
 
 #[path = "browser/admin.rs"]
 mod admin;
+
+#[path = "browser/phone.rs"]
+mod phone;
