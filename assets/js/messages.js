@@ -109,7 +109,7 @@ export class MessageList {
       : "text-indigo-700 underline decoration-indigo-300 underline-offset-2 hover:decoration-indigo-700";
     return el(
       "li",
-      { class: `flex ${mine ? "justify-end" : "justify-start"} ${continues ? "mt-0.5" : "mt-3"}`, dataset: { id: m.id } },
+      { class: `flex ${mine ? "justify-end" : "justify-start"} ${continues ? "mt-0.5" : "mt-3"}`, dataset: { id: m.id, sender: m.sender } },
       el(
         "div",
         { class: `flex min-w-0 max-w-[85%] flex-col sm:max-w-[70%] ${mine ? "items-end" : "items-start"}` },
@@ -118,7 +118,7 @@ export class MessageList {
           "div",
           { class: `${bubble} max-w-full whitespace-pre-wrap break-words px-3.5 py-2 shadow-sm [overflow-wrap:anywhere]` },
           mine ? null : el("span", { class: "sr-only", text: `${m.sender}: ` }),
-          ...linkified(m.body, linkClass),
+          el("span", { "data-message-body": true }, ...linkified(m.body, linkClass)),
         ),
         el(
           "span",

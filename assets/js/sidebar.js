@@ -40,6 +40,7 @@ function avatar(name, { square = false, online = null } = {}) {
     online === null
       ? null
       : el("span", {
+          dataset: { presence: online ? "online" : "offline" },
           class:
             "absolute -bottom-0.5 -right-0.5 h-3 w-3 rounded-full ring-2 ring-gray-50 " +
             (online ? "bg-emerald-500" : "bg-gray-300"),

@@ -65,18 +65,19 @@ export function listTime(iso) {
 
 const relative = new Intl.RelativeTimeFormat([], { numeric: "auto" });
 
-/** "last seen 5 minutes ago", "last seen yesterday at 18:02", "last seen 3 Feb". */
+/** "Last seen 5 minutes ago", "Last seen yesterday at 18:02", "Last seen 3 Feb": a label on
+ * its own line beside "Online", so capitalised like it. */
 export function lastSeen(iso) {
   const d = parse(iso);
-  if (!d) return "offline";
+  if (!d) return "Offline";
   const diff = Date.now() - d.getTime();
-  if (diff < MINUTE) return "last seen just now";
-  if (diff < HOUR) return `last seen ${relative.format(-Math.floor(diff / MINUTE), "minute")}`;
+  if (diff < MINUTE) return "Last seen just now";
+  if (diff < HOUR) return `Last seen ${relative.format(-Math.floor(diff / MINUTE), "minute")}`;
   const ago = daysAgo(d);
-  if (ago === 0) return `last seen ${relative.format(-Math.floor(diff / HOUR), "hour")}`;
-  if (ago === 1) return `last seen yesterday at ${clock(iso)}`;
-  if (ago < 7) return `last seen ${d.toLocaleDateString([], { weekday: "long" })}`;
-  return `last seen ${listTime(iso)}`;
+  if (ago === 0) return `Last seen ${relative.format(-Math.floor(diff / HOUR), "hour")}`;
+  if (ago === 1) return `Last seen yesterday at ${clock(iso)}`;
+  if (ago < 7) return `Last seen ${d.toLocaleDateString([], { weekday: "long" })}`;
+  return `Last seen ${listTime(iso)}`;
 }
 
 /** Two messages close enough in time to be shown as one run from the same sender. */

@@ -1,0 +1,22 @@
+//! Kanect in a real, headless Chromium driven over WebDriver: what only a browser can
+//! prove (the JS runs under the CSP, a message typed in one window shows in another,
+//! the admin forms submit). Needs `chromium` and `chromedriver` (Debian: `apt-get install
+//! chromium chromium-driver`); KANECT_SKIP_BROWSER=1 skips these tests. Screenshots go
+//! to target/tmp/screenshots/, and to docs/screenshots/ with KANECT_UPDATE_SCREENSHOTS=1.
+
+mod process;
+
+#[path = "browser/mod.rs"]
+mod web;
+
+#[path = "browser/accounts.rs"]
+mod accounts;
+
+#[path = "browser/chat.rs"]
+mod chat;
+
+#[path = "browser/admin.rs"]
+mod admin;
+
+#[path = "browser/phone.rs"]
+mod phone;

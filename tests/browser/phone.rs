@@ -1,0 +1,68 @@
+//! The chat on a phone-sized screen: the list and the open chat take turns, nothing
+//! scrolls sideways, and the composer stays on screen.
+
+use serde_json::json;
+
+use crate::web::{say, Kanect, PHONE};
+
+#[tokio::test]
+async fn the_chat_is_usable_on_a_phone() {
+    let Some(app) = Kanect::start() else { return };
+    let mut alice = app.member("alice");
+    let mut bob = app.member("bob");
+    let chat = bob.chat_with("alice");
+    say(&mut bob, chat, "Are you still coming to the workshop?");
+    say(
+        &mut alice,
+        chat,
+        "Yes! Running ten minutes late, the train is slow today.",
+    );
+    say(
+        &mut bob,
+        chat,
+        "No problem, we'll start with the intro round.",
+    );
+    say(&mut bob, chat, "Coffee is on the second floor.");
+
+    let phone = app.signed_in("alice", PHONE).await;
+    let fits = "return document.documentElement.scrollWidth <= window.innerWidth";
+    // The list fills the screen; the chat waits behind it.
+    phone.wait_visible("#sidebar").await;
+    phone.wait_hidden("#main-content").await;
+    assert_eq!(
+        phone.js(fits, vec![]).await,
+        json!(true),
+        "no sideways scrolling"
+    );
+
+    phone
+        .click(&format!("#chat-list button[data-key='chat:{chat}']"))
+        .await;
+    phone.wait_message("Coffee is on the second floor.").await;
+    phone.wait_hidden("#sidebar").await;
+    phone.wait_visible("#back-button").await;
+    let composer_in_view = "const r = document.getElementById('send-button').getBoundingClientRect(); \
+                            const c = document.getElementById('composer-input').getBoundingClientRect(); \
+                            return r.right <= window.innerWidth && r.bottom <= window.innerHeight \
+                                && c.left >= 0 && c.width > 200";
+    assert_eq!(
+        phone.js(composer_in_view, vec![]).await,
+        json!(true),
+        "the composer is on screen"
+    );
+    assert_eq!(
+        phone.js(fits, vec![]).await,
+        json!(true),
+        "no sideways scrolling"
+    );
+
+    phone.click("#composer-input").await;
+    phone.send("Great, see you at 10:10.").await;
+    phone.wait_message("Great, see you at 10:10.").await;
+    phone.screenshot("chat-phone").await;
+
+    phone.click("#back-button").await;
+    phone.wait_visible("#sidebar").await;
+    phone.wait_hidden("#chat-view").await;
+    phone.assert_console_clean();
+}
