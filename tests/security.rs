@@ -229,3 +229,30 @@ async fn hsts_is_sent_only_when_serving_tls() {
         assert!(header.is_none_or(|h| h.contains("max-age=")));
     }
 }
+
+#[rocket::async_test]
+async fn a_server_error_says_nothing_but_the_request_id() {
+    let app = TestApp::new().await;
+    let root = app.admin("root", "superuser").await;
+    // Break the database under the running app: every chat query now fails.
+    app.sql("DROP TABLE chat_members").await;
+    let response = root.get("/api/chats").await;
+    assert_eq!(response.status(), Status::InternalServerError);
+    let id = header(&response, "X-Request-Id").expect("a request id");
+    let body: serde_json::Value = response.into_json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(
+        !body.to_string().contains("chat_members"),
+        "no SQL detail: {body}"
+    );
+    let response = root.get("/admin/chats/").await;
+    assert_eq!(response.status(), Status::InternalServerError);
+    let id2 = header(&response, "X-Request-Id").expect("a request id");
+    let html = response.into_string().await.unwrap_or_default();
+    assert!(html.contains(&id2), "the page shows its request id");
+    assert!(
+        !html.contains("chat_members") && !html.contains("sqlx"),
+        "no detail on the page"
+    );
+    assert_ne!(id, id2);
+}
