@@ -35,6 +35,7 @@ use crate::live::Live;
 pub fn app(config: &Config) -> Rocket<Build> {
     rocket::custom(figment(config))
         .attach(Db::init())
+        .attach(auth::cache::Watch)
         .attach(embed::templates())
         .attach(request_log::RequestLog)
         .attach(security::shield())

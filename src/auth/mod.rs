@@ -1,5 +1,6 @@
 //! Who is asking: passwords, sessions, CSRF tokens and the sign-up / sign-in pages.
 
+pub mod cache;
 pub mod csrf;
 pub mod pages;
 pub mod password;

@@ -67,6 +67,10 @@ impl Pools {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            // One connection for the life of the process: it keeps its prepared statements,
+            // and the session cache's watch relies on its `data_version` (see auth::cache).
+            .idle_timeout(None)
+            .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;

@@ -13,6 +13,7 @@ pub struct SessionUser {
     pub role: Role,
     pub csrf_token: String,
     pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 pub struct NewSession<'a> {
@@ -48,7 +49,8 @@ pub async fn create(db: &SqlitePool, session: NewSession<'_>) -> sqlx::Result<i6
 /// The unexpired session of an active user with this token hash: one indexed look-up.
 pub async fn lookup(db: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as(
-        "SELECT s.id AS session_id, s.user_id, u.username, u.role, s.csrf_token, s.last_used_at
+        "SELECT s.id AS session_id, s.user_id, u.username, u.role, s.csrf_token, s.last_used_at,
+                s.expires_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ? AND s.expires_at > ? AND u.is_active = 1",
     )
@@ -58,15 +60,15 @@ pub async fn lookup(db: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<S
     .await
 }
 
-/// Slides the idle expiry forward.
-pub async fn touch(db: &SqlitePool, id: i64, expires_at: Timestamp) -> sqlx::Result<()> {
+/// Slides the idle expiry forward; `false` when the session no longer exists.
+pub async fn touch(db: &SqlitePool, id: i64, expires_at: Timestamp) -> sqlx::Result<bool> {
     sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
         .bind(Timestamp::now())
         .bind(expires_at)
         .bind(id)
         .execute(db)
         .await
-        .map(drop)
+        .map(|done| done.rows_affected() == 1)
 }
 
 pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
@@ -75,6 +77,15 @@ pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
         .execute(db)
         .await
         .map(drop)
+}
+
+/// Ends every session of `user`.
+pub async fn delete_of_user(db: &SqlitePool, user: UserId) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected())
 }
 
 pub async fn delete_expired(db: &SqlitePool) -> sqlx::Result<u64> {
