@@ -209,6 +209,10 @@ async fn open(config: &Config) -> Result<Pools, CliError> {
 }
 
 async fn serve(config: Config) -> Result<(), CliError> {
+    match crate::limits::raise_open_files() {
+        Ok(files) => tracing::info!("open files limit: {files}"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
+    }
     tracing::info!(
         "Kanect serving http{}://{}:{} (data in {})",
         if config.tls.is_some() { "s" } else { "" },

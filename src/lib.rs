@@ -9,6 +9,7 @@ pub mod db;
 pub mod embed;
 pub mod error;
 pub mod json;
+pub mod limits;
 pub mod live;
 pub mod model;
 pub mod request_log;

@@ -14,7 +14,9 @@ use rocket_db_pools::Database;
 fn parts(app: &TestApp) -> (&Db, &Sessions) {
     let rocket = app.client.rocket();
     let db = Db::fetch(rocket).expect("the database is attached");
-    let cache = rocket.state::<Sessions>().expect("the session cache is managed");
+    let cache = rocket
+        .state::<Sessions>()
+        .expect("the session cache is managed");
     (db, cache)
 }
 
@@ -23,7 +25,10 @@ async fn a_poll_is_served_from_the_cache_after_the_first_request() {
     let app = TestApp::new().await;
     let alice = app.signup("alice").await;
     let (_, cache) = parts(&app);
-    assert!(!cache.is_empty(), "signing in and opening the page cached the session");
+    assert!(
+        !cache.is_empty(),
+        "signing in and opening the page cached the session"
+    );
     assert_eq!(alice.get("/api/updates").await.status(), Status::Ok);
 }
 

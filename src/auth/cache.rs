@@ -97,7 +97,9 @@ impl Sessions {
     pub fn forget_session(&self, session_id: i64) {
         let mut state = self.write();
         state.epoch += 1;
-        state.map.retain(|_, entry| entry.user.session_id != session_id);
+        state
+            .map
+            .retain(|_, entry| entry.user.session_id != session_id);
     }
 
     pub fn clear(&self) {
