@@ -37,6 +37,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
     rocket::custom(figment(config))
         .attach(Db::init())
         .attach(auth::cache::Watch)
+        .attach(db::send_queue::Start)
         .attach(embed::templates())
         .attach(request_log::RequestLog)
         .attach(security::shield())

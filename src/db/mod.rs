@@ -8,6 +8,7 @@
 
 pub mod chats;
 pub mod messages;
+pub mod send_queue;
 pub mod sessions;
 pub mod users;
 
