@@ -20,8 +20,10 @@ async fn concurrent_sends_get_distinct_ids_and_are_stored_exactly_once() {
     let team = alice.group("team", &["bob"]).await;
     let direct = carol.chat_with("alice").await;
     let closed = alice.group("old news", &["carol"]).await;
-    app.sql(&format!("UPDATE chats SET status = 'closed' WHERE id = {closed}"))
-        .await;
+    app.sql(&format!(
+        "UPDATE chats SET status = 'closed' WHERE id = {closed}"
+    ))
+    .await;
 
     let mut sends = Vec::new();
     for n in 0..20 {
@@ -34,7 +36,10 @@ async fn concurrent_sends_get_distinct_ids_and_are_stored_exactly_once() {
     sends.push((&alice, closed, "too late".to_owned()));
     let answers = join_all(sends.iter().map(|(who, chat, body)| async move {
         let response = who
-            .post(&format!("/api/chats/{chat}/messages"), json!({ "body": body }))
+            .post(
+                &format!("/api/chats/{chat}/messages"),
+                json!({ "body": body }),
+            )
             .await;
         let status = response.status();
         let message: Value = response.into_json().await.unwrap_or(Value::Null);

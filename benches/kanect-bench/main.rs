@@ -98,6 +98,7 @@ async fn run(options: Options) -> Result<()> {
         duration: Duration::from_secs(seconds),
     };
     let mut report = Report::new(open_files, options.quick, &options.log_level);
+    report.load_before = report::loadavg();
 
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().to_path_buf();
@@ -201,6 +202,7 @@ async fn run(options: Options) -> Result<()> {
     drop(kanect);
 
     report.seconds = began.elapsed().as_secs_f64();
+    report.load_after = report::loadavg();
     report.print();
     report.write(&options.json)?;
     eprintln!("written to {}", options.json.display());

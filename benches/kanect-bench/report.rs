@@ -51,6 +51,24 @@ pub struct Report {
     pub delivery: Option<Delivery>,
     pub poll_errors: u64,
     pub seconds: f64,
+    /// /proc/loadavg before and after: other work on the machine skews every figure.
+    pub load_before: String,
+    pub load_after: String,
+}
+
+/// Server CPU time per request, in microseconds.
+fn micros(rate: f64, cpu_percent: f64) -> f64 {
+    if rate > 0.0 {
+        cpu_percent / 100.0 / rate * 1e6
+    } else {
+        0.0
+    }
+}
+
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -144,33 +162,37 @@ impl Report {
         let ceiling = self.trivial.per_second();
         println!();
         println!(
-            "{:<46} {:>14} {:>9} {:>10}",
-            "figure", "value", "vs e", "server CPU"
+            "{:<46} {:>14} {:>6} {:>10} {:>9}",
+            "figure", "value", "vs e", "server CPU", "µs/req"
         );
         let row = |name: &str, value: String, vs: String, cpu: String| {
-            println!("{name:<46} {value:>14} {vs:>9} {cpu:>10}");
+            println!("{name:<46} {value:>14} {vs:>6} {cpu:>10}");
         };
-        let pct = |x: f64| format!("{:.0}%", x * 100.0);
-        row(
+        let costed = |name: &str, c: &Counted, cpu: f64| {
+            let rate = c.per_second();
+            println!(
+                "{name:<46} {:>14} {:>6} {:>10} {:>9.1}",
+                format!("{rate:.0}"),
+                format!("{:.0}%", ratio(rate, ceiling) * 100.0),
+                format!("{cpu:.0}%"),
+                micros(rate, cpu)
+            );
+        };
+        costed(
             "e. trivial Rocket route, req/s",
-            format!("{ceiling:.0}"),
-            "100%".into(),
-            format!("{:.0}%", self.trivial_cpu),
+            &self.trivial,
+            self.trivial_cpu,
         );
-        let polls = self.empty_polls.per_second();
-        row(
+        costed(
             "d. empty /api/updates (no wait), req/s",
-            format!("{polls:.0}"),
-            pct(ratio(polls, ceiling)),
-            format!("{:.0}%", self.empty_polls_cpu),
+            &self.empty_polls,
+            self.empty_polls_cpu,
         );
         if let Some(s) = &self.sends {
-            let rate = s.counted.per_second();
-            row(
+            costed(
                 "c. sends acknowledged (201), msg/s",
-                format!("{rate:.0}"),
-                pct(ratio(rate, ceiling)),
-                format!("{:.0}%", self.sends_cpu),
+                &s.counted,
+                self.sends_cpu,
             );
             row(
                 "c. acknowledged / stored / lost / duplicated",
@@ -232,6 +254,10 @@ impl Report {
             self.seconds,
             if self.quick { " (--quick)" } else { "" }
         );
+        println!(
+            "load average before: {}; after: {}",
+            self.load_before, self.load_after
+        );
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
@@ -244,6 +270,7 @@ impl Report {
                 "failed": c.failed,
                 "seconds": c.seconds,
                 "server_cpu_percent": cpu.round(),
+                "server_cpu_us_per_request": (micros(c.per_second(), cpu) * 10.0).round() / 10.0,
             })
         };
         let value = json!({
@@ -253,6 +280,8 @@ impl Report {
             "open_files_limit": self.open_files,
             "server_log_level": self.log_level,
             "seconds": self.seconds.round(),
+            "load_average_before": self.load_before,
+            "load_average_after": self.load_after,
             "e_trivial_route": throughput(&self.trivial, self.trivial_cpu),
             "d_empty_polls": throughput(&self.empty_polls, self.empty_polls_cpu),
             "c_sends": self.sends.as_ref().map(|s| json!({

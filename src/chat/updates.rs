@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::db::messages::{self, Message};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::live::{Live, Presence};
+use crate::live::{self, Live, Presence};
 use crate::model::MessageId;
 
 pub fn routes() -> Vec<Route> {
@@ -80,7 +80,20 @@ async fn updates(
     while latest <= after && presence.is_empty() && !wait.is_zero() {
         tokio::select! {
             _ = watch.latest.changed() => {}
-            _ = watch.presence.changed() => {}
+            _ = watch.presence.changed() => {
+                let gather = tokio::time::sleep(live::PRESENCE_GATHER);
+                let done = tokio::select! {
+                    _ = watch.latest.changed() => false,
+                    _ = gather => false,
+                    _ = &mut sleep => true,
+                    _ = &mut shutdown => true,
+                };
+                if done {
+                    latest = watch.latest().unwrap_or(latest);
+                    presence = live.presence_for(user.session_id);
+                    break;
+                }
+            }
             _ = &mut sleep => break,
             _ = &mut shutdown => break,
         }
