@@ -38,6 +38,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(Db::init())
         .attach(auth::cache::Watch)
         .attach(db::send_queue::Start)
+        .attach(db::checkpoint::Checkpoints)
         .attach(embed::templates())
         .attach(request_log::RequestLog)
         .attach(security::shield())

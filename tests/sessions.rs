@@ -138,3 +138,22 @@ async fn a_session_ended_by_another_process_is_refused_once_noticed() {
     )
     .await;
 }
+
+#[rocket::async_test]
+async fn the_app_own_writes_and_checkpoints_keep_the_cache() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let (_, cache) = parts(&app);
+    let token = kanect::auth::token::hash(alice.cookie.value());
+    for n in 0..3 {
+        alice.say(chat, &format!("hello {n}")).await;
+        // Longer than a checkpoint interval and the watch's.
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        assert!(
+            cache.get(&token, Timestamp::now()).is_some(),
+            "a write of this process is no reason to forget sessions"
+        );
+    }
+}

@@ -7,6 +7,7 @@
 //! poll relies on that). Reads use a separate pool and, under WAL, never wait for writes.
 
 pub mod chats;
+pub mod checkpoint;
 pub mod messages;
 pub mod send_queue;
 pub mod sessions;
@@ -73,7 +74,12 @@ impl Pools {
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            // Checkpoints are `checkpoint`'s job while serving; this is the safety net.
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES),
+            )
             .await?;
         MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
