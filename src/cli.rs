@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, LogLevel, Overrides};
+use rocket_db_pools::Database;
+
 use crate::db::{users, DbError, Pools};
 use crate::model::Role;
 use crate::validate::{password_problems, username_key, Email, Username};
@@ -65,6 +67,9 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Print the effective configuration and where each value came from
     Config,
+    /// Check the configuration and the database (integrity, migrations); exit non-zero on
+    /// any problem
+    Check,
 }
 
 fn parse_level(raw: &str) -> Result<LogLevel, String> {
@@ -112,6 +117,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             crate::init_logging(config.log_level);
             rocket::execute(serve(config))
         }
+        Command::Check => rocket::execute(async {
+            for line in crate::check::run(&config).await? {
+                println!("ok: {line}");
+            }
+            Ok(())
+        }),
         Command::Config => {
             println!("# profile: {}", loaded.figment.profile());
             for line in loaded.explain() {
@@ -189,10 +200,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }),
         Command::Backup { file } => rocket::execute(async {
-            let pools = open(&config).await?;
-            let copied = crate::db::backup(&pools, &file).await;
-            pools.close().await;
-            copied?;
+            crate::db::backup(&config.database_url(), &file).await?;
             println!("Backed up {} to {}.", config.database_url(), file.display());
             Ok(())
         }),
@@ -208,21 +216,63 @@ async fn open(config: &Config) -> Result<Pools, CliError> {
     Ok(Pools::open(&config.database_url(), 2).await?)
 }
 
+/// Migrates, serves until SIGTERM or SIGINT, then closes the database once in-flight
+/// requests have finished (Rocket answers waiting long polls and gives the rest its grace
+/// period first).
 async fn serve(config: Config) -> Result<(), CliError> {
     match crate::limits::raise_open_files() {
         Ok(files) => tracing::info!("open files limit: {files}"),
         Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
     }
-    tracing::info!(
-        "Kanect serving http{}://{}:{} (data in {})",
-        if config.tls.is_some() { "s" } else { "" },
-        config.address,
-        config.port,
-        config.data_dir.display()
-    );
-    crate::app(&config)
-        .launch()
+    if let Some(problem) = config
+        .secret_key
+        .as_deref()
+        .and_then(crate::check::secret_key_problem)
+    {
+        return Err(CliError::Input(problem));
+    }
+    // Migrations first, with their own clear errors (a newer database, a failed migration),
+    // rather than a failed fairing deep in Rocket's start-up.
+    open(&config).await?.close().await;
+    let tls = config.tls.is_some();
+    let data_dir = config.data_dir.clone();
+    let rocket = crate::app(&config)
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "announce",
+            move |rocket| {
+                Box::pin(async move {
+                    let at = rocket.config();
+                    tracing::info!(
+                        "Kanect {} serving http{}://{}:{} (data in {})",
+                        env!("CARGO_PKG_VERSION"),
+                        if tls { "s" } else { "" },
+                        at.address,
+                        at.port,
+                        data_dir.display()
+                    );
+                })
+            },
+        ))
+        .attach(rocket::fairing::AdHoc::on_shutdown("farewell", |_| {
+            Box::pin(async {
+                tracing::info!("shutdown requested: finishing in-flight requests");
+            })
+        }))
+        .ignite()
         .await
+        .map_err(|e| CliError::Server(e.to_string()))?;
+    let pools = crate::db::Db::fetch(&rocket).map(|db| (**db).clone());
+    let served = rocket.launch().await;
+    if let Some(pools) = pools {
+        let checkpointed = pools.shutdown().await;
+        match (&served, checkpointed) {
+            (Ok(_), true) => tracing::info!("Kanect stopped; database closed and checkpointed"),
+            (Ok(_), false) => tracing::warn!("Kanect stopped; the WAL checkpoint did not complete"),
+            // The error line says why; the database is closed either way.
+            (Err(_), _) => {}
+        }
+    }
+    served
         .map(drop)
         .map_err(|e| CliError::Server(e.to_string()))
 }

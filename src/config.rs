@@ -338,6 +338,18 @@ pub struct Settings {
     pub secure_cookies: bool,
 }
 
+impl Settings {
+    /// Sessions started before this are over, used or not: four idle periods after sign-in.
+    pub fn sessions_started_after(&self) -> crate::model::Timestamp {
+        crate::model::Timestamp::now().plus_millis(
+            -i64::from(self.session_days) * i64::from(SESSION_ABSOLUTE_FACTOR) * 86_400_000,
+        )
+    }
+}
+
+/// A session lasts `session_days` without use, and at most this many times as long in all.
+pub const SESSION_ABSOLUTE_FACTOR: u32 = 4;
+
 impl From<&Config> for Settings {
     fn from(config: &Config) -> Self {
         Settings {

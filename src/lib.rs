@@ -1,8 +1,10 @@
 //! Kanect: a self-hosted team chat in one binary. `app` builds the whole server from a
 //! configuration; `main` and the tests both start it through here.
 
+pub mod admin;
 pub mod auth;
 pub mod chat;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -40,15 +42,21 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(db::send_queue::Start)
         .attach(db::checkpoint::Checkpoints)
         .attach(embed::templates())
+        .attach(admin::TrailingSlash)
         .attach(request_log::RequestLog)
-        .attach(security::shield())
-        .attach(security::ContentSecurityPolicy)
+        .attach(security::no_default_shield())
+        .attach(security::SecurityHeaders {
+            hsts: config.tls.is_some(),
+        })
         .attach(background())
         .manage(Settings::from(config))
         .manage(Arc::new(Live::default()))
+        .manage(auth::throttle::Throttle::default())
         .mount("/", auth::pages::routes())
+        .mount("/", auth::account::routes())
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())
+        .mount("/", admin::routes())
         .mount("/", routes![healthz])
         .mount("/api", chat::api::routes())
         .mount("/api", chat::messages::routes())
@@ -91,9 +99,14 @@ fn figment(config: &Config) -> Figment {
 fn background() -> AdHoc {
     AdHoc::on_liftoff("presence and sessions", |rocket| {
         Box::pin(async move {
-            let (Some(db), Some(live)) = (Db::fetch(rocket), rocket.state::<Arc<Live>>()) else {
+            let (Some(db), Some(live), Some(settings)) = (
+                Db::fetch(rocket),
+                rocket.state::<Arc<Live>>(),
+                rocket.state::<Settings>(),
+            ) else {
                 return;
             };
+            let settings = settings.clone();
             let pools = (**db).clone();
             let live = live.clone();
             let mut shutdown = rocket.shutdown();
@@ -111,7 +124,12 @@ fn background() -> AdHoc {
                         tracing::warn!(error = %e, "could not store last-seen times");
                     }
                     if count % 720 == 1 {
-                        if let Err(e) = db::sessions::delete_expired(&pools.write).await {
+                        if let Err(e) = db::sessions::delete_expired(
+                            &pools.write,
+                            settings.sessions_started_after(),
+                        )
+                        .await
+                        {
                             tracing::warn!(error = %e, "could not clear expired sessions");
                         }
                     }
@@ -150,10 +168,13 @@ pub fn init_logging(level: config::LogLevel) {
         // Rocket's own chatter only when asked for (debug and below); Kanect logs
         // requests and start-up itself.
         let quiet = matches!(level, config::LogLevel::Info | config::LogLevel::Warn);
+        // Rocket's own logs stop short of what carries secrets: rocket::server dumps every
+        // request with its headers (session cookies) at debug, and form parsing every
+        // field (passwords) at trace.
         let directives = if quiet {
             format!("{},rocket=off,_=off", level.as_str())
         } else {
-            level.as_str().to_owned()
+            format!("{},rocket=debug,rocket::server=warn", level.as_str())
         };
         tracing_subscriber::EnvFilter::new(directives)
     });

@@ -89,6 +89,15 @@ impl Timestamp {
         Timestamp(self.0 + millis)
     }
 
+    /// As pages show it to people: "2026-11-24 09:15 UTC".
+    pub fn to_display(self) -> String {
+        let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|t| t.format(&format).ok())
+            .unwrap_or_default()
+    }
+
     pub fn to_rfc3339(self) -> String {
         let nanos = i128::from(self.0) * 1_000_000;
         let format = time::macros::format_description!(

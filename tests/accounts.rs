@@ -642,7 +642,8 @@ async fn a_new_session_is_stored_before_the_answer() {
         )
         .await
         .expect("create a session");
-        let found = sessions::lookup(&pools.read, &kanect::auth::token::hash(&token))
+        let hash = kanect::auth::token::hash(&token);
+        let found = sessions::lookup(&pools.read, &hash, Timestamp(0))
             .await
             .unwrap();
         if found.is_none() {

@@ -35,6 +35,15 @@ fn assert_security_headers(response: &LocalResponse<'_>, what: &str) {
         .contains(&referrer.as_str()),
         "{what}: Referrer-Policy {referrer} keeps URLs on this site"
     );
+    assert!(
+        header(response, "Permissions-Policy").is_some_and(|p| p.contains("camera=()")),
+        "{what}: Permissions-Policy"
+    );
+    assert_eq!(
+        header(response, "Strict-Transport-Security"),
+        None,
+        "{what}: no HSTS over plain HTTP"
+    );
 }
 
 /// The opening tags in `html`, as the text between `<` and `>`.
@@ -392,9 +401,31 @@ async fn no_page_has_inline_scripts_handlers_or_styles() {
         let html = app.client.get(path).dispatch().await.into_string().await;
         pages.push((path.to_owned(), html.unwrap()));
     }
-    for path in ["/".to_owned(), format!("/chats/{chat}")] {
-        let html = alice.get(&path).await.into_string().await.unwrap();
-        pages.push((path, html));
+    app.sql("UPDATE users SET role = 'superuser' WHERE username = 'alice'")
+        .await;
+    alice.say(chat, "hi").await;
+    let signed_in = [
+        "/".to_owned(),
+        format!("/chats/{chat}"),
+        "/account".to_owned(),
+        "/admin/".to_owned(),
+        "/admin/users/?q=a&o=-username".to_owned(),
+        "/admin/users/add/".to_owned(),
+        "/admin/users/1/change/".to_owned(),
+        "/admin/users/2/delete/".to_owned(),
+        "/admin/users/1/history/".to_owned(),
+        "/admin/users/2/password/".to_owned(),
+        "/admin/chats/".to_owned(),
+        format!("/admin/chats/{chat}/change/"),
+        "/admin/messages/".to_owned(),
+        "/admin/messages/1/change/".to_owned(),
+        "/admin/log/".to_owned(),
+    ];
+    for path in signed_in {
+        let response = alice.get(&path).await;
+        assert_eq!(response.status(), Status::Ok, "{path}");
+        assert_security_headers(&response, &path);
+        pages.push((path, response.into_string().await.unwrap()));
     }
     let error = app.client.get("/no/such/page").dispatch().await;
     pages.push(("404 page".into(), error.into_string().await.unwrap()));

@@ -29,8 +29,8 @@ impl Latency {
 
     fn delivered(&self, n: u64) {
         let now = Instant::now();
-        // Removed on delivery, so a message delivered twice would count once and show as
-        // a shortfall nowhere: `main` checks delivered == sent separately.
+        // Taken out on first delivery: a repeat (which the cursor should prevent) is not
+        // timed twice.
         if let Some(at) = self
             .sent
             .lock()

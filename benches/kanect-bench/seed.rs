@@ -3,8 +3,8 @@
 //! Signing up thousands of people through the form would spend the setup on argon2 (that
 //! cost is the point of it). Instead every account gets the same real argon2id hash, and
 //! sessions are rows made exactly as sign-in makes them: a random token in the cookie, its
-//! SHA-256 in the table. The server reads them as it reads any session; `main` also signs
-//! one person in through the real `/login` to show the two are the same.
+//! SHA-256 in the table. The server reads them as it reads any session; `main` checks that
+//! it accepts one (`/api/me`) before measuring.
 
 use std::ops::Range;
 use std::path::Path;

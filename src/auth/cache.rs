@@ -1,18 +1,24 @@
 //! Signed-in sessions kept in memory, so that a request (above all a long poll, which every
 //! open tab keeps in flight) finds its user without a database query.
 //!
-//! The sessions table stays the truth. An entry is dropped at once when this process ends
-//! or changes a session or its user (see `session::end_sessions_of` and
-//! `session::forget_user`), and the whole cache is dropped when another process commits to
-//! the database (`kanect changepassword`, an SQL shell), which `watch` notices within
-//! `WATCH_EVERY`.
+//! The sessions table stays the truth. The cache forgets, at once:
+//! - a session signed out (`session::sign_out`), and the sessions of a user ended or changed
+//!   through `session::end_sessions_of` / `session::forget_user`;
+//! - everything, after any successful POST to the admin console or the account page (they
+//!   deactivate people, set passwords, change roles and names, end sessions): the response
+//!   fairing below runs after the handler has committed, so no call site can forget, and
+//!   those pages are used rarely enough that everyone reading their session once more is
+//!   nothing;
+//! - everything, when another process commits to the database (`kanect changepassword`,
+//!   an SQL shell), which the watch notices within `WATCH_EVERY`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::{Build, Orbit, Rocket};
+use rocket::http::Method;
+use rocket::{Build, Orbit, Request, Response, Rocket};
 use rocket_db_pools::Database;
 
 use crate::auth::session::User;
@@ -31,6 +37,7 @@ pub struct Entry {
     pub user: User,
     pub expires_at: Timestamp,
     pub last_used_at: Timestamp,
+    pub created_at: Timestamp,
     /// When this process last served a request with it (for eviction only).
     pub seen_at: Timestamp,
 }
@@ -124,20 +131,39 @@ impl Sessions {
     }
 }
 
-/// Manages the cache and, once the server runs, watches for commits of other processes.
+/// Manages the cache, clears it after account changes made through the app, and, once the
+/// server runs, watches for commits of other processes.
 pub struct Watch;
+
+/// Requests that may end sessions or change people: the admin console and the account page.
+fn changes_accounts(req: &Request<'_>) -> bool {
+    let path = req.uri().path();
+    req.method() == Method::Post
+        && (path == "/admin"
+            || path.starts_with("/admin/")
+            || path == "/account"
+            || path.starts_with("/account/"))
+}
 
 #[rocket::async_trait]
 impl Fairing for Watch {
     fn info(&self) -> Info {
         Info {
             name: "session cache",
-            kind: Kind::Ignite | Kind::Liftoff,
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Response,
         }
     }
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
         Ok(rocket.manage(Sessions::default()))
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if res.status().code < 400 && changes_accounts(req) {
+            if let Some(sessions) = req.rocket().state::<Sessions>() {
+                sessions.clear();
+            }
+        }
     }
 
     async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {

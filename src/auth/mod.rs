@@ -1,10 +1,12 @@
 //! Who is asking: passwords, sessions, CSRF tokens and the sign-up / sign-in pages.
 
+pub mod account;
 pub mod cache;
 pub mod csrf;
 pub mod pages;
 pub mod password;
 pub mod session;
+pub mod throttle;
 pub mod token;
 
 pub use csrf::{Csrf, CsrfForm, CsrfToken};

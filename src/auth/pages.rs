@@ -4,14 +4,16 @@ use std::collections::BTreeMap;
 
 use either::Either::{self, Left, Right};
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
-use rocket::response::Redirect;
+use rocket::http::{CookieJar, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use crate::auth::cache::Sessions;
 use crate::auth::csrf::NoFields;
 use crate::auth::session::{self, Client};
+use crate::auth::throttle::{Key, Throttle};
 use crate::auth::{password, CsrfForm, CsrfToken, User};
 use crate::config::{Settings, Signup};
 use crate::db::{users, Db};
@@ -27,7 +29,24 @@ pub fn routes() -> Vec<Route> {
 type Fields = BTreeMap<&'static str, String>;
 
 /// A form's answer: a redirect once done, else the page (again).
-type Answer = Either<Redirect, (Status, Template)>;
+type Answer = Either<Redirect, FormPage>;
+
+/// A form page; 429 with Retry-After when throttled.
+pub struct FormPage {
+    page: Template,
+    retry_after_s: Option<u64>,
+}
+
+impl<'r> Responder<'r, 'static> for FormPage {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.page.respond_to(req)?;
+        if let Some(seconds) = self.retry_after_s {
+            response.set_status(Status::TooManyRequests);
+            response.set_header(Header::new("Retry-After", seconds.to_string()));
+        }
+        Ok(response)
+    }
+}
 
 /// The page again with its errors. Django answers 200 here; so do we.
 fn form_page(
@@ -36,12 +55,39 @@ fn form_page(
     values: Fields,
     errors: Fields,
     signup_open: bool,
-) -> (Status, Template) {
+) -> FormPage {
     let page = Template::render(
         name,
         context! { csrf_token: &csrf.0, values, errors, signup_open },
     );
-    (Status::Ok, page)
+    FormPage {
+        page,
+        retry_after_s: None,
+    }
+}
+
+/// The page with a "too many attempts" error, as 429.
+fn throttled_page(
+    name: &'static str,
+    csrf: &CsrfToken,
+    values: Fields,
+    retry_after_s: u64,
+    signup_open: bool,
+) -> FormPage {
+    let minutes = retry_after_s.div_ceil(60);
+    let wait = if minutes <= 1 {
+        "a minute".to_owned()
+    } else {
+        format!("{minutes} minutes")
+    };
+    let errors = Fields::from([(
+        "__all__",
+        format!("Too many attempts. Please try again in {wait}."),
+    )]);
+    FormPage {
+        retry_after_s: Some(retry_after_s),
+        ..form_page(name, csrf, values, errors, signup_open)
+    }
 }
 
 fn add(errors: &mut Fields, invalid: Invalid) {
@@ -90,6 +136,7 @@ async fn signup(
     cookies: &CookieJar<'_>,
     settings: &State<Settings>,
     client: Client,
+    throttle: &State<Throttle>,
 ) -> Result<Answer> {
     require_open(settings)?;
     let form = form.0;
@@ -99,6 +146,13 @@ async fn signup(
         ("username", raw_username.clone()),
         ("email", raw_email.clone()),
     ]);
+    // Addresses are known for every real connection; only in-process test requests lack one.
+    let keys: Vec<Key> = client.address.map(Key::SignUp).into_iter().collect();
+    if let Err(wait) = throttle.check(&keys) {
+        let page = throttled_page("auth/signup.html", &csrf, values, wait, true);
+        return Ok(Right(page));
+    }
+    throttle.record(&keys);
     let mut errors = Fields::new();
 
     let username = match Username::parse("username", &raw_username) {
@@ -200,6 +254,7 @@ async fn login(
     cookies: &CookieJar<'_>,
     settings: &State<Settings>,
     client: Client,
+    throttle: &State<Throttle>,
 ) -> Result<Answer> {
     let form = form.0;
     let username = form.username.unwrap_or_default();
@@ -214,12 +269,22 @@ async fn login(
     if password.is_empty() {
         errors.insert("password", "This field is required.".into());
     }
+    let mut keys = vec![Key::Account(username_key(&username))];
+    keys.extend(client.address.map(Key::Address));
+    if errors.is_empty() {
+        if let Err(wait) = throttle.check(&keys) {
+            tracing::warn!(ip = %client.ip, "sign-in throttled");
+            let page = throttled_page("auth/login.html", &csrf, values, wait, signup_open);
+            return Ok(Right(page));
+        }
+    }
     let user = if errors.is_empty() {
         let found = users::credentials(&db.read, &username_key(&username)).await?;
         let hash = found.as_ref().map(|c| c.password_hash.clone());
         match (found, password::verify(password, hash).await) {
             (Some(user), true) if user.is_active => Some(user),
             _ => {
+                throttle.record(&keys);
                 errors.insert(
                     "__all__",
                     "Please enter a correct username and password. Note that both fields may \
@@ -236,6 +301,7 @@ async fn login(
         let page = form_page("auth/login.html", &csrf, values, errors, signup_open);
         return Ok(Right(page));
     };
+    throttle.reset(&keys);
     users::record_login(&db.write, user.id).await?;
     session::sign_in(db, cookies, settings, user.id, &client).await?;
     tracing::info!(user = %user.username, "signed in");

@@ -50,14 +50,18 @@ async fn lookup(req: &Request<'_>) -> Lookup {
     };
     let hash = token::hash(cookie.value());
     let now = Timestamp::now();
-    let mut entry = match cache.get(&hash, now) {
+    let started_after = settings.sessions_started_after();
+    let cached = cache
+        .get(&hash, now)
+        .filter(|entry| entry.created_at.0 > started_after.0);
+    let mut entry = match cached {
         Some(entry) => {
             cache.seen(&hash, &entry, now);
             entry
         }
         None => {
             let epoch = cache.epoch();
-            let found = match sessions::lookup(&db.read, &hash).await {
+            let found = match sessions::lookup(&db.read, &hash, started_after).await {
                 Ok(Some(found)) => found,
                 Ok(None) => return Lookup::Anonymous,
                 Err(e) => return Lookup::Failed(e.to_string()),
@@ -72,6 +76,7 @@ async fn lookup(req: &Request<'_>) -> Lookup {
                 },
                 expires_at: found.expires_at,
                 last_used_at: found.last_used_at,
+                created_at: found.created_at,
                 seen_at: now,
             };
             cache.insert(epoch, hash, entry.clone());
@@ -123,6 +128,7 @@ impl<'r> FromRequest<'r> for User {
 pub struct Client {
     pub user_agent: String,
     pub ip: String,
+    pub address: Option<std::net::IpAddr>,
 }
 
 #[rocket::async_trait]
@@ -131,9 +137,11 @@ impl<'r> FromRequest<'r> for Client {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let user_agent = req.headers().get_one("User-Agent").unwrap_or_default();
+        let address = req.client_ip();
         Outcome::Success(Client {
             user_agent: user_agent.chars().take(200).collect(),
-            ip: req.client_ip().map(|ip| ip.to_string()).unwrap_or_default(),
+            ip: address.map(|ip| ip.to_string()).unwrap_or_default(),
+            address,
         })
     }
 }
@@ -188,7 +196,9 @@ pub async fn sign_out(
 /// Use it for deactivation, and after `db::users::set_password` (which deletes the rows in
 /// its own transaction; the second delete finds nothing and is harmless).
 pub async fn end_sessions_of(db: &Db, cache: &Sessions, user: UserId) -> Result<(), Error> {
-    sessions::delete_of_user(&db.write, user).await?;
+    let mut conn = db.write.acquire().await.map_err(Error::Database)?;
+    sessions::delete_for_user(&mut conn, user.0, None).await?;
+    drop(conn);
     cache.forget_user(user);
     Ok(())
 }

@@ -9,6 +9,7 @@
 pub mod chats;
 pub mod checkpoint;
 pub mod messages;
+pub mod schema;
 pub mod send_queue;
 pub mod sessions;
 pub mod users;
@@ -46,6 +47,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("backup: {0}")]
     Backup(String),
+    #[error("{0}")]
+    Schema(#[from] schema::SchemaError),
 }
 
 #[derive(Deserialize)]
@@ -81,6 +84,8 @@ impl Pools {
                     .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES),
             )
             .await?;
+        // Refuse a database from a newer Kanect before touching it (see `schema`).
+        schema::status(&mut *write.acquire().await?).await?;
         MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(readers.max(1))
@@ -90,10 +95,29 @@ impl Pools {
         Ok(Pools { read, write })
     }
 
+    /// Closes both pools, leaving the database file self-contained. Closing the last
+    /// connection would checkpoint the WAL by itself, but a read-only connection that the
+    /// pool has not finished closing yet can be the last one, and it cannot checkpoint.
+    /// PASSIVE never waits, so a command-line tool cannot stall a running server.
     pub async fn close(&self) {
+        self.close_checkpointed("PASSIVE").await;
+    }
+
+    /// The server's last word: folds the whole WAL into the main file and truncates it,
+    /// then closes. `false` if the checkpoint failed, for instance because another process
+    /// (a backup) was still reading.
+    pub async fn shutdown(&self) -> bool {
+        self.close_checkpointed("TRUNCATE").await
+    }
+
+    async fn close_checkpointed(&self, mode: &str) -> bool {
         self.read.close().await;
-        // Closing the last connection checkpoints the WAL into the main file.
+        let checkpoint: Result<(i64, i64, i64), _> =
+            sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
+                .fetch_one(&self.write)
+                .await;
         self.write.close().await;
+        matches!(checkpoint, Ok((0, _, _)))
     }
 
     /// `true` when the database answers a query.
@@ -120,9 +144,9 @@ impl rocket_db_pools::Pool for Pools {
         Ok(self.read.acquire().await?)
     }
 
-    async fn close(&self) {
-        Pools::close(self).await;
-    }
+    /// Rocket calls this as soon as shutdown is requested, while in-flight requests still
+    /// need the database; `cli::serve` closes the pools once they have finished instead.
+    async fn close(&self) {}
 }
 
 /// `true` when `err` is a UNIQUE constraint failure (a name or a pair already taken).
@@ -130,9 +154,10 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-/// Copies the live database to `file` (VACUUM INTO: one consistent snapshot, taken while
-/// writers go on), then checks the copy's integrity.
-pub async fn backup(pools: &Pools, file: &std::path::Path) -> Result<(), DbError> {
+/// Copies the live database at `url` to `file` (VACUUM INTO: one consistent snapshot,
+/// taken while writers go on), then checks the copy's integrity. It neither creates nor
+/// migrates the database, so an upgraded binary can back up before it first starts.
+pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
     if file.exists() {
         return Err(DbError::Backup(format!(
             "{} already exists",
@@ -142,18 +167,26 @@ pub async fn backup(pools: &Pools, file: &std::path::Path) -> Result<(), DbError
     let target = file
         .to_str()
         .ok_or_else(|| DbError::Backup("the backup path is not valid UTF-8".into()))?;
+    let live = SqliteConnectOptions::from_str(url)?
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(5));
+    let source = live.clone().get_filename();
+    if !source.is_file() {
+        return Err(DbError::Backup(format!(
+            "there is no database at {}",
+            source.display()
+        )));
+    }
+    let mut conn = sqlx::ConnectOptions::connect(&live).await?;
     sqlx::query("VACUUM INTO ?")
         .bind(target)
-        .execute(&pools.read)
+        .execute(&mut conn)
         .await?;
     let copy = SqliteConnectOptions::new().filename(file).read_only(true);
     let mut conn = sqlx::ConnectOptions::connect(&copy).await?;
-    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut conn)
-        .await?;
-    if verdict != "ok" {
+    if let Some(damage) = schema::integrity(&mut conn).await? {
         return Err(DbError::Backup(format!(
-            "the copy failed its integrity check: {verdict}"
+            "the copy failed its integrity check: {damage}"
         )));
     }
     Ok(())

@@ -14,6 +14,7 @@ pub struct SessionUser {
     pub csrf_token: String,
     pub last_used_at: Timestamp,
     pub expires_at: Timestamp,
+    pub created_at: Timestamp,
 }
 
 pub struct NewSession<'a> {
@@ -46,16 +47,22 @@ pub async fn create(db: &SqlitePool, session: NewSession<'_>) -> sqlx::Result<i6
     Ok(done.last_insert_rowid())
 }
 
-/// The unexpired session of an active user with this token hash: one indexed look-up.
-pub async fn lookup(db: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
+/// The session of an active user with this token hash, unless idle too long or started
+/// before `started_after` (the absolute limit): one indexed look-up.
+pub async fn lookup(
+    db: &SqlitePool,
+    token_hash: &[u8],
+    started_after: Timestamp,
+) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as(
         "SELECT s.id AS session_id, s.user_id, u.username, u.role, s.csrf_token, s.last_used_at,
-                s.expires_at
+                s.expires_at, s.created_at
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ? AND s.expires_at > ? AND u.is_active = 1",
+         WHERE s.token_hash = ? AND s.expires_at > ? AND s.created_at > ? AND u.is_active = 1",
     )
     .bind(token_hash)
     .bind(Timestamp::now())
+    .bind(started_after)
     .fetch_optional(db)
     .await
 }
@@ -79,19 +86,65 @@ pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
         .map(drop)
 }
 
-/// Ends every session of `user`.
-pub async fn delete_of_user(db: &SqlitePool, user: UserId) -> sqlx::Result<u64> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
-        .bind(user)
+/// Removes sessions past their idle or absolute limit.
+pub async fn delete_expired(db: &SqlitePool, started_before: Timestamp) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?")
+        .bind(Timestamp::now())
+        .bind(started_before)
         .execute(db)
         .await
         .map(|done| done.rows_affected())
 }
 
-pub async fn delete_expired(db: &SqlitePool) -> sqlx::Result<u64> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-        .bind(Timestamp::now())
+/// Ends every session of a user (deactivation, new password) but `keep`, if given;
+/// returns how many.
+pub async fn delete_for_user(
+    db: &mut sqlx::SqliteConnection,
+    user: i64,
+    keep: Option<i64>,
+) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
+        .bind(user)
+        .bind(keep)
         .execute(db)
         .await
         .map(|done| done.rows_affected())
+}
+
+/// A session as its owner's account page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    pub id: i64,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// A user's live sessions, most recently used first.
+pub async fn for_user(
+    db: &SqlitePool,
+    user: UserId,
+    started_after: Timestamp,
+) -> sqlx::Result<Vec<Listed>> {
+    sqlx::query_as(
+        "SELECT id, created_at, last_used_at, user_agent, ip FROM sessions
+         WHERE user_id = ? AND expires_at > ? AND created_at > ?
+         ORDER BY last_used_at DESC, id DESC",
+    )
+    .bind(user)
+    .bind(Timestamp::now())
+    .bind(started_after)
+    .fetch_all(db)
+    .await
+}
+
+/// Ends one of `user`'s sessions; false when it is not theirs (or gone).
+pub async fn delete_own(db: &SqlitePool, user: UserId, id: i64) -> sqlx::Result<bool> {
+    sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
+        .bind(id)
+        .bind(user)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected() == 1)
 }

@@ -483,3 +483,41 @@ pub fn keys(value: &Value) -> Vec<String> {
     keys.sort();
     keys
 }
+
+impl TestApp {
+    /// Signs `name` up and gives them `role` (`staff` or `superuser`).
+    pub async fn admin(&self, name: &str, role: &str) -> Person<'_> {
+        let person = self.signup(name).await;
+        self.sql(&format!(
+            "UPDATE users SET role = '{role}' WHERE username = '{name}'"
+        ))
+        .await;
+        person
+    }
+}
+
+impl<'a> Person<'a> {
+    /// A page's HTML with entities turned back into text (see `unescape`), asserting its
+    /// status.
+    pub async fn page(&self, path: &str, status: Status) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), status, "GET {path}");
+        unescape(&response.into_string().await.unwrap_or_default())
+    }
+
+    /// Follows a redirect with the flash message it set; returns the page's HTML.
+    pub async fn follow(&self, response: LocalResponse<'a>) -> String {
+        assert_eq!(response.status(), Status::SeeOther, "a redirect");
+        let flash = response
+            .cookies()
+            .get("_flash")
+            .map(|c| c.clone().into_owned());
+        let mut request = self.request(self.app.client.get(location(&response)));
+        if let Some(flash) = flash {
+            request = request.cookie(flash);
+        }
+        let page = request.dispatch().await;
+        assert_eq!(page.status(), Status::Ok, "the redirect's page");
+        unescape(&page.into_string().await.unwrap_or_default())
+    }
+}

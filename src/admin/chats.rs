@@ -1,0 +1,346 @@
+//! The console's description of chats, with their members edited inline.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value as Json};
+use sqlx::{Sqlite, SqliteConnection};
+
+use crate::admin::describe::*;
+use crate::admin::page::show_time;
+use crate::admin::params::Params;
+use crate::admin::rules::{Rules, Write};
+use crate::admin::value::{Value, Values};
+use crate::db::Db;
+use crate::error::Error;
+use crate::model::Timestamp;
+use crate::validate::{username_key, Invalid};
+
+const KINDS: &[&str] = &["group", "direct"];
+const STATUSES: &[&str] = &["open", "closed"];
+/// A group's title, or a direct chat's two names.
+const NAME: &str = "COALESCE(t.title, (SELECT group_concat(u.username, ' & ') FROM chat_members m
+    JOIN users u ON u.id = m.user_id WHERE m.chat_id = t.id), 'Chat ' || t.id)";
+/// Empty rows offered for new members.
+const EXTRA_ROWS: usize = 3;
+
+pub static CHATS: Model = Model {
+    slug: "chats",
+    name: "chat",
+    plural: "chats",
+    table: "chats",
+    from: "chats t",
+    repr: NAME,
+    columns: &[
+        Column::new("id", "ID", "t.id", Cell::Number),
+        Column::new("title", "Chat", NAME, Cell::Text),
+        Column::new("kind", "Kind", "t.kind", Cell::Text),
+        Column::new("status", "Status", "t.status", Cell::Text),
+        Column::new(
+            "members",
+            "Members",
+            "(SELECT count(*) FROM chat_members m WHERE m.chat_id = t.id)",
+            Cell::Number,
+        ),
+        Column::new("created_at", "Created", "t.created_at", Cell::Time),
+        Column::new(
+            "last_message_at",
+            "Last message",
+            "t.last_message_at",
+            Cell::Time,
+        ),
+    ],
+    search: &[
+        Search::Text("t.title"),
+        Search::In {
+            column: "t.id",
+            select: "SELECT m.chat_id FROM chat_members m JOIN users u ON u.id = m.user_id
+                     WHERE u.username",
+        },
+    ],
+    filters: &[
+        Filter::new("kind", "kind", "t.kind", FilterKind::Words(KINDS)),
+        Filter::new("status", "status", "t.status", FilterKind::Words(STATUSES)),
+    ],
+    ordering: "-last_message_at",
+    fields: &[
+        Field::new("kind", "Kind", Kind::Words(KINDS))
+            .on_add()
+            .help("A direct chat has exactly two members and no title."),
+        Field::new("title", "Title", Kind::text(100)).help("Groups only."),
+        Field::new("status", "Status", Kind::Words(STATUSES))
+            .help("A closed chat is read-only for its members."),
+        Field::new("created_at", "Created", Kind::Time).read_only(),
+        Field::new("last_message_at", "Last message", Kind::Time).read_only(),
+    ],
+    related: &[
+        Related::new(
+            "Messages",
+            "messages",
+            "chat_id",
+            "'#' || r.id || ': ' || substr(r.body, 1, 40)",
+        ),
+        Related::new(
+            "Chat memberships",
+            "chat_members",
+            "chat_id",
+            "(SELECT username FROM users WHERE id = r.user_id)",
+        ),
+    ],
+    actions: &[Action::DeleteSelected],
+    rules: &ChatRules,
+};
+
+struct ChatRules;
+
+fn kind(values: &Values) -> &str {
+    values.get("kind").map(Value::text).unwrap_or_default()
+}
+
+/// The usernames a submitted form keeps or adds: `members-N-user` rows whose
+/// `members-N-DELETE` box is not ticked.
+fn requested(form: &Params) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut names = Vec::new();
+    for (name, value) in &form.0 {
+        let Some(index) = name
+            .strip_prefix("members-")
+            .and_then(|n| n.strip_suffix("-user"))
+        else {
+            continue;
+        };
+        let value = value.trim();
+        let deleted = form.has(&format!("members-{index}-DELETE"));
+        if !value.is_empty() && !deleted && seen.insert(username_key(value)) {
+            names.push(value.to_owned());
+        }
+    }
+    names
+}
+
+/// Ids of the named users, and the names nobody has.
+async fn resolve<'c, E>(
+    db: E,
+    names: &[String],
+) -> sqlx::Result<(BTreeMap<i64, String>, Vec<String>)>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let keys: Vec<String> = names.iter().map(|n| username_key(n)).collect();
+    let keys_json = serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into());
+    let found: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, username, username_key FROM users
+         WHERE username_key IN (SELECT value FROM json_each(?))",
+    )
+    .bind(keys_json)
+    .fetch_all(db)
+    .await?;
+    let unknown = names
+        .iter()
+        .zip(&keys)
+        .filter(|(_, key)| !found.iter().any(|(_, _, k)| k == *key))
+        .map(|(name, _)| name.clone())
+        .collect();
+    Ok((
+        found.into_iter().map(|(id, name, _)| (id, name)).collect(),
+        unknown,
+    ))
+}
+
+#[rocket::async_trait]
+impl Rules for ChatRules {
+    async fn prepare(
+        &self,
+        db: &Db,
+        form: &Params,
+        old: Option<&Values>,
+        new: &mut Values,
+    ) -> Vec<Invalid> {
+        let mut problems = Vec::new();
+        let adding = old.is_none();
+        if adding {
+            new.insert("created_at", Value::Int(Timestamp::now().0));
+        }
+        let direct = kind(new) == "direct";
+        if direct {
+            new.insert("title", Value::Null);
+        } else {
+            new.insert("direct_key", Value::Null);
+            if new.get("title").is_none_or(|t| *t == Value::Null) {
+                problems.push(Invalid::new("title", "A group needs a title."));
+            }
+        }
+        if direct && !adding {
+            return problems; // Its two members are fixed.
+        }
+        let names = requested(form);
+        let (found, unknown) = match resolve(&db.read, &names).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "looking up chat members");
+                return vec![Invalid::new(
+                    "members",
+                    "The members could not be checked; try again.",
+                )];
+            }
+        };
+        if !unknown.is_empty() {
+            problems.push(Invalid::new(
+                "members",
+                format!("No user named “{}”.", unknown.join("”, “")),
+            ));
+        } else if direct {
+            let ids: Vec<i64> = found.keys().copied().collect();
+            match ids[..] {
+                [a, b] => {
+                    new.insert("direct_key", Value::Text(format!("{a}:{b}")));
+                }
+                _ => problems.push(Invalid::new(
+                    "members",
+                    "A direct chat has exactly two members.",
+                )),
+            }
+        } else if found.is_empty() {
+            problems.push(Invalid::new(
+                "members",
+                "A group needs at least one member.",
+            ));
+        }
+        problems
+    }
+
+    fn unique_violation(&self) -> Invalid {
+        Invalid::new(
+            "members",
+            "A direct chat between these two people already exists.",
+        )
+    }
+
+    /// Brings the member list in line with the form.
+    async fn saved(
+        &self,
+        tx: &mut SqliteConnection,
+        write: Write<'_>,
+    ) -> Result<Vec<String>, Error> {
+        let Some(form) = write.form else {
+            return Ok(Vec::new());
+        };
+        if kind(write.new) == "direct" && write.old.is_some() {
+            return Ok(Vec::new());
+        }
+        let (wanted, _) = resolve(&mut *tx, &requested(form)).await?;
+        let current: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT u.id, u.username FROM chat_members m JOIN users u ON u.id = m.user_id
+             WHERE m.chat_id = ?",
+        )
+        .bind(write.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut changes = Vec::new();
+        for (user, name) in &current {
+            if !wanted.contains_key(user) {
+                sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
+                    .bind(write.id)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                changes.push(format!("Removed member “{name}”."));
+            }
+        }
+        let now = Timestamp::now();
+        for (user, name) in &wanted {
+            if !current.iter().any(|(id, _)| id == user) {
+                sqlx::query(
+                    "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
+                )
+                .bind(write.id)
+                .bind(user)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if write.old.is_some() {
+                    changes.push(format!("Added member “{name}”."));
+                }
+            }
+        }
+        Ok(changes)
+    }
+
+    async fn inline(
+        &self,
+        db: &Db,
+        id: Option<i64>,
+        form: Option<&Params>,
+        read_only: bool,
+    ) -> Result<Option<Json>, Error> {
+        let mut members: Vec<(String, i64, i64, bool)> = Vec::new();
+        let mut direct = false;
+        if let Some(id) = id {
+            members = sqlx::query_as(
+                "SELECT u.username, m.joined_at, m.last_read_message_id, m.archived
+                 FROM chat_members m JOIN users u ON u.id = m.user_id
+                 WHERE m.chat_id = ? ORDER BY u.username_key",
+            )
+            .bind(id)
+            .fetch_all(&db.read)
+            .await?;
+            direct = sqlx::query_scalar::<_, String>("SELECT kind FROM chats WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&db.read)
+                .await?
+                .is_some_and(|k| k == "direct");
+        }
+        let read_only = read_only || direct;
+        let row = |index: usize,
+                   user: &str,
+                   existing: Option<&(String, i64, i64, bool)>,
+                   deleted: bool| {
+            json!({
+                "index": index,
+                "user": user,
+                "joined": existing.map(|m| show_time(m.1)).unwrap_or_default(),
+                "last_read": existing.map(|m| m.2.to_string()).unwrap_or_default(),
+                "archived": existing.is_some_and(|m| m.3),
+                "user_name": format!("members-{index}-user"),
+                "delete_name": format!("members-{index}-DELETE"),
+                "new": existing.is_none(),
+                "deleted": deleted,
+            })
+        };
+        let mut rows = Vec::new();
+        match form {
+            // Shown again after an error: what was typed and ticked.
+            Some(form) if !read_only => {
+                for (name, value) in &form.0 {
+                    let Some(index) = name
+                        .strip_prefix("members-")
+                        .and_then(|n| n.strip_suffix("-user"))
+                    else {
+                        continue;
+                    };
+                    let existing = members.iter().find(|m| m.0 == *value);
+                    let deleted = form.has(&format!("members-{index}-DELETE"));
+                    if existing.is_some() || !value.trim().is_empty() {
+                        rows.push(row(rows.len(), value, existing, deleted));
+                    }
+                }
+            }
+            _ => {
+                for member in &members {
+                    rows.push(row(rows.len(), &member.0, Some(member), false));
+                }
+            }
+        }
+        if !read_only {
+            for _ in 0..EXTRA_ROWS {
+                rows.push(row(rows.len(), "", None, false));
+            }
+        }
+        Ok(Some(json!({
+            "name": "members",
+            "label": "Members",
+            "readonly": read_only,
+            "rows": rows,
+            "help": if direct { "The two people of a direct chat cannot change." } else { "Type a username in an empty row to add someone; tick Delete to remove them." },
+        })))
+    }
+}

@@ -1,0 +1,149 @@
+//! The console's description of messages.
+
+use sqlx::SqliteConnection;
+
+use crate::admin::describe::*;
+use crate::admin::params::Params;
+use crate::admin::rules::{Rules, Write};
+use crate::admin::value::{Value, Values};
+use crate::db::Db;
+use crate::error::Error;
+use crate::live::Live;
+use crate::model::{MessageId, Timestamp, UserId};
+use crate::validate::Invalid;
+
+const SENDER: &str = "(SELECT username FROM users WHERE id = t.sender_id)";
+const CHAT: &str = "(SELECT COALESCE(title, 'Direct chat ' || id) FROM chats WHERE id = t.chat_id)";
+
+pub static MESSAGES: Model = Model {
+    slug: "messages",
+    name: "message",
+    plural: "messages",
+    table: "messages",
+    // LEFT joins, which SQLite drops from queries (counts) that use neither table.
+    from:
+        "messages t LEFT JOIN users s ON s.id = t.sender_id LEFT JOIN chats c ON c.id = t.chat_id",
+    repr: "'#' || t.id || ': ' || substr(t.body, 1, 40)",
+    columns: &[
+        Column::new("id", "ID", "t.id", Cell::Number),
+        Column::new("body", "Message", "substr(t.body, 1, 80)", Cell::Text),
+        Column::new("sender", "Sender", SENDER, Cell::Text),
+        Column::new("chat", "Chat", CHAT, Cell::Text),
+        Column::new("created_at", "Sent", "t.created_at", Cell::Time),
+        Column::new("edited_at", "Edited", "t.edited_at", Cell::Time),
+    ],
+    search: &[
+        Search::Text("t.body"),
+        Search::In {
+            column: "t.sender_id",
+            select: "SELECT id FROM users WHERE username",
+        },
+    ],
+    filters: &[
+        Filter::new("chat_id", "chat", "t.chat_id", FilterKind::Related("chats"))
+            .aliases(&["chat"]),
+        Filter::new(
+            "sender_id",
+            "sender",
+            "t.sender_id",
+            FilterKind::Related("users"),
+        )
+        .aliases(&["sender"]),
+        Filter::new("created_at", "date", "t.created_at", FilterKind::Date).aliases(&["date"]),
+    ],
+    ordering: "-id",
+    fields: &[
+        Field::new("chat_id", "Chat", Kind::Related("chats")).on_add(),
+        Field::new("sender_id", "Sender", Kind::Related("users"))
+            .on_add()
+            .help("Must be a member of the chat."),
+        Field::new("body", "Message", Kind::Body),
+        Field::new("created_at", "Sent", Kind::Time).read_only(),
+        Field::new("edited_at", "Edited", Kind::Time).read_only(),
+    ],
+    related: &[],
+    actions: &[Action::DeleteSelected],
+    rules: &MessageRules,
+};
+
+struct MessageRules;
+
+#[rocket::async_trait]
+impl Rules for MessageRules {
+    async fn prepare(
+        &self,
+        db: &Db,
+        _form: &Params,
+        old: Option<&Values>,
+        new: &mut Values,
+    ) -> Vec<Invalid> {
+        let now = Value::Int(Timestamp::now().0);
+        match old {
+            Some(old) => {
+                if old.get("body") != new.get("body") {
+                    new.insert("edited_at", now);
+                }
+                Vec::new()
+            }
+            None => {
+                new.insert("created_at", now);
+                let (Some(chat), Some(sender)) = (
+                    new.get("chat_id").and_then(Value::int),
+                    new.get("sender_id").and_then(Value::int),
+                ) else {
+                    return Vec::new(); // The fields themselves already say what is wrong.
+                };
+                match crate::db::chats::is_member(
+                    &db.read,
+                    crate::model::ChatId(chat),
+                    UserId(sender),
+                )
+                .await
+                {
+                    Ok(true) => Vec::new(),
+                    Ok(false) => vec![Invalid::new(
+                        "sender_id",
+                        "The sender is not a member of that chat.",
+                    )],
+                    Err(e) => {
+                        tracing::error!(error = %e, "checking a sender's membership");
+                        vec![Invalid::new(
+                            "__all__",
+                            "The sender could not be checked; try again.",
+                        )]
+                    }
+                }
+            }
+        }
+    }
+
+    /// A new message moves its chat up, as one sent from the chat would.
+    async fn saved(
+        &self,
+        tx: &mut SqliteConnection,
+        write: Write<'_>,
+    ) -> Result<Vec<String>, Error> {
+        if write.old.is_none() {
+            sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
+                .bind(write.new.get("created_at").and_then(Value::int))
+                .bind(write.new.get("chat_id").and_then(Value::int))
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(Vec::new())
+    }
+
+    /// Members' open tabs get the new message at once.
+    async fn added(&self, db: &Db, live: &Live, id: i64) {
+        let members: Result<Vec<UserId>, _> = sqlx::query_scalar(
+            "SELECT m.user_id FROM chat_members m JOIN messages x ON x.chat_id = m.chat_id WHERE x.id = ?",
+        )
+        .bind(id)
+        .fetch_all(&db.read)
+        .await;
+        match members {
+            Ok(members) => live.message_sent(&members, MessageId(id)),
+            Err(e) => tracing::warn!(error = %e, "could not wake the chat's members"),
+        }
+    }
+}

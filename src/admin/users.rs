@@ -1,0 +1,215 @@
+//! The console's description of users: Django's UserAdmin, with roles for groups.
+
+use sqlx::SqliteConnection;
+
+use crate::admin::describe::*;
+use crate::admin::params::Params;
+use crate::admin::rules::{Rules, Write};
+use crate::admin::value::{Value, Values};
+use crate::auth::{password, User};
+use crate::db::Db;
+use crate::error::Error;
+use crate::model::{Role, Timestamp};
+use crate::validate::{username_key, Invalid, NewPassword};
+
+const ROLES: &[&str] = &["member", "staff", "superuser"];
+
+pub static USERS: Model = Model {
+    slug: "users",
+    name: "user",
+    plural: "users",
+    table: "users",
+    from: "users t",
+    repr: "t.username",
+    columns: &[
+        Column::new("username", "Username", "t.username", Cell::Text),
+        Column::new("email", "Email", "t.email", Cell::Text),
+        Column::new("role", "Role", "t.role", Cell::Text),
+        Column::new("is_active", "Active", "t.is_active", Cell::Bool),
+        Column::new("created_at", "Joined", "t.created_at", Cell::Time),
+        Column::new("last_login", "Last login", "t.last_login", Cell::Time),
+    ],
+    search: &[Search::Text("t.username"), Search::Text("t.email")],
+    filters: &[
+        Filter::new("role", "role", "t.role", FilterKind::Words(ROLES)),
+        Filter::new("is_active", "active", "t.is_active", FilterKind::Bool).aliases(&["active"]),
+    ],
+    ordering: "username",
+    fields: &[
+        Field::new("username", "Username", Kind::Username).help("3 to 32 letters, digits and _ . - only."),
+        Field::new("email", "Email address", Kind::Email),
+        Field::new("role", "Role", Kind::Words(ROLES)).help("Staff can use this console; a superuser can also manage staff and delete users."),
+        Field::new("is_active", "Active", Kind::Bool).help("Unselect this instead of deleting the account: it signs the person out everywhere."),
+        Field::new("password1", "Password", Kind::NewPassword).on_add().help("At least 8 characters, not all digits, not a common password, not like the username."),
+        Field::new("password2", "Password confirmation", Kind::NewPassword).on_add().help("Enter the same password as before, for verification."),
+        Field::new("password", "Password", Kind::PasswordHash).read_only().help("Raw passwords are not stored, so there is no way to see this user’s password, but you can change it."),
+        Field::new("created_at", "Joined", Kind::Time).read_only(),
+        Field::new("last_login", "Last login", Kind::Time).read_only(),
+        Field::new("last_seen", "Last seen", Kind::Time).read_only(),
+    ],
+    related: &[
+        Related::new("Messages", "messages", "sender_id", "'#' || r.id || ': ' || substr(r.body, 1, 40)"),
+        Related::new("Chat memberships", "chat_members", "user_id", "'Member of chat ' || r.chat_id"),
+        Related::new("Sessions", "sessions", "user_id", "'Session from ' || r.ip"),
+    ],
+    actions: &[
+        Action::DeleteSelected,
+        Action::Set { name: "activate", label: "Activate selected users", column: "is_active", value: 1, done: "Activated" },
+        Action::Set { name: "deactivate", label: "Deactivate selected users", column: "is_active", value: 0, done: "Deactivated" },
+    ],
+    rules: &UserRules,
+};
+
+struct UserRules;
+
+fn is_superuser(user: &User) -> bool {
+    user.role == Role::Superuser
+}
+
+fn role_of(values: &Values) -> &str {
+    values.get("role").map(Value::text).unwrap_or_default()
+}
+
+fn active(values: &Values) -> bool {
+    values.get("is_active").and_then(Value::int) == Some(1)
+}
+
+#[rocket::async_trait]
+impl Rules for UserRules {
+    /// Staff manage members only; staff and superuser accounts are a superuser's.
+    fn can_change(&self, actor: &User, object: &Values) -> bool {
+        is_superuser(actor) || role_of(object) == "member"
+    }
+
+    fn can_delete(&self, actor: &User) -> bool {
+        is_superuser(actor)
+    }
+
+    fn words(
+        &self,
+        actor: &User,
+        field: &Field,
+        all: &'static [&'static str],
+    ) -> Vec<&'static str> {
+        if field.name == "role" && !is_superuser(actor) {
+            vec!["member"]
+        } else {
+            all.to_vec()
+        }
+    }
+
+    /// Nobody locks themselves out.
+    fn check(
+        &self,
+        actor: &User,
+        id: Option<i64>,
+        old: Option<&Values>,
+        new: &Values,
+    ) -> Vec<Invalid> {
+        let mut problems = Vec::new();
+        if id != Some(actor.id.0) || old.is_none() {
+            return problems;
+        }
+        if !active(new) {
+            problems.push(Invalid::new(
+                "is_active",
+                "You cannot deactivate your own account.",
+            ));
+        }
+        if role_of(new) == "member" {
+            problems.push(Invalid::new(
+                "role",
+                "You cannot take away your own admin access.",
+            ));
+        }
+        problems
+    }
+
+    async fn prepare(
+        &self,
+        _db: &Db,
+        form: &Params,
+        old: Option<&Values>,
+        new: &mut Values,
+    ) -> Vec<Invalid> {
+        let name = new
+            .get("username")
+            .map(Value::text)
+            .unwrap_or_default()
+            .to_owned();
+        new.insert("username_key", Value::Text(username_key(&name)));
+        if old.is_some() {
+            return Vec::new();
+        }
+        new.insert("created_at", Value::Int(Timestamp::now().0));
+        let typed = |field| form.get(field).unwrap_or_default();
+        match NewPassword::parse(typed("password1"), typed("password2"), &name) {
+            Ok(password) => match password::hash(password.as_str().to_owned()).await {
+                Ok(hash) => {
+                    new.insert("password_hash", Value::Text(hash));
+                    Vec::new()
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "hashing a password in the console");
+                    vec![Invalid::new(
+                        "__all__",
+                        "The password could not be set; try again.",
+                    )]
+                }
+            },
+            Err(invalid) => vec![invalid],
+        }
+    }
+
+    fn unique_violation(&self) -> Invalid {
+        Invalid::new("username", "A user with that username already exists.")
+    }
+
+    /// Deactivation signs the person out everywhere, in the same transaction.
+    async fn saved(
+        &self,
+        tx: &mut SqliteConnection,
+        write: Write<'_>,
+    ) -> Result<Vec<String>, Error> {
+        let was_active = write.old.is_some_and(active);
+        if was_active && !active(write.new) {
+            let ended = crate::db::sessions::delete_for_user(&mut *tx, write.id, None).await?;
+            if ended > 0 {
+                return Ok(vec![format!("Ended {ended} session(s).")]);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// A superuser acting can only remove the last active superuser by acting on
+    /// themselves (staff cannot touch superusers at all): refuse that.
+    async fn invariant(&self, tx: &mut SqliteConnection, actor: &User) -> Result<(), Invalid> {
+        if !is_superuser(actor) {
+            return Ok(());
+        }
+        let left: Result<i64, _> = sqlx::query_scalar(
+            "SELECT count(*) FROM users WHERE role = 'superuser' AND is_active = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await;
+        match left {
+            Ok(0) => Err(Invalid::new(
+                "__all__",
+                "Kanect needs at least one active superuser: make someone else a superuser first.",
+            )),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "counting superusers");
+                Err(Invalid::new(
+                    "__all__",
+                    "The change could not be checked; try again.",
+                ))
+            }
+        }
+    }
+
+    fn check_delete(&self, actor: &User, ids: &[i64]) -> Option<String> {
+        ids.contains(&actor.id.0)
+            .then(|| "You cannot delete your own account.".to_owned())
+    }
+}

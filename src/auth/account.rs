@@ -1,0 +1,88 @@
+//! The account page: who you are signed in as, and where. Each session can be ended from
+//! here, so a lost phone or a shared computer can be signed out remotely.
+
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::{context, Template};
+use serde_json::json;
+
+use crate::auth::csrf::NoFields;
+use crate::auth::{CsrfForm, User};
+use crate::config::Settings;
+use crate::db::{sessions, Db};
+use crate::error::{Error, Result};
+
+pub fn routes() -> Vec<Route> {
+    routes![account, end_session, end_others]
+}
+
+#[get("/account")]
+async fn account(
+    user: User,
+    db: &Db,
+    settings: &State<Settings>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Template> {
+    let listed = sessions::for_user(&db.read, user.id, settings.sessions_started_after()).await?;
+    let sessions: Vec<_> = listed
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "current": s.id == user.session_id,
+                "created_at": s.created_at.to_display(),
+                "last_used_at": s.last_used_at.to_display(),
+                "user_agent": if s.user_agent.is_empty() { "Unknown browser" } else { &s.user_agent },
+                "ip": s.ip,
+            })
+        })
+        .collect();
+    Ok(Template::render(
+        "auth/account.html",
+        context! {
+            csrf_token: &user.csrf_token,
+            me: json!({ "username": user.username, "role": user.role }),
+            sessions,
+            others: listed.len().saturating_sub(1),
+            message: flash.map(|f| f.message().to_owned()),
+        },
+    ))
+}
+
+#[post("/account/sessions/<id>/end", data = "<form>")]
+async fn end_session(
+    id: &str,
+    form: CsrfForm<NoFields>,
+    user: User,
+    db: &Db,
+) -> Result<Flash<Redirect>> {
+    let CsrfForm(NoFields) = form;
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    if id == user.session_id {
+        // Ending this very session is signing out, which has its own button.
+        return Err(Error::BadRequest(
+            "Use “Sign out” to end this session.".into(),
+        ));
+    }
+    if !sessions::delete_own(&db.write, user.id, id).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(Flash::success(
+        Redirect::to("/account"),
+        "That session was signed out.",
+    ))
+}
+
+#[post("/account/sessions/end-others", data = "<form>")]
+async fn end_others(form: CsrfForm<NoFields>, user: User, db: &Db) -> Result<Flash<Redirect>> {
+    let CsrfForm(NoFields) = form;
+    let mut conn = db.write.acquire().await?;
+    let ended = sessions::delete_for_user(&mut conn, user.id.0, Some(user.session_id)).await?;
+    let message = match ended {
+        0 => "There were no other sessions.".to_owned(),
+        1 => "Signed out 1 other session.".to_owned(),
+        n => format!("Signed out {n} other sessions."),
+    };
+    Ok(Flash::success(Redirect::to("/account"), message))
+}

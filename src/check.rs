@@ -1,0 +1,152 @@
+//! `kanect check`: everything `serve` would trip over, found before it does. It reads and
+//! never writes, so it is safe to run beside a live server (and as root: it creates no
+//! file the service user could not open afterwards).
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::ConnectOptions;
+
+use crate::cli::CliError;
+use crate::config::Config;
+use crate::db::schema;
+
+/// Runs every check in order and returns one line per check passed; the first problem is
+/// the error.
+pub async fn run(config: &Config) -> Result<Vec<String>, CliError> {
+    let mut passed = vec![format!(
+        "configuration: valid (listening on {}:{} when served)",
+        config.address, config.port
+    )];
+    passed.push(secret_key(config)?);
+    if let Some(line) = tls(config)? {
+        passed.push(line);
+    }
+    passed.extend(database(config).await?);
+    Ok(passed)
+}
+
+fn problem(message: impl Into<String>) -> CliError {
+    CliError::Input(message.into())
+}
+
+/// Whether Rocket would accept `key` as its secret key. The message never repeats the key.
+pub fn secret_key_problem(key: &str) -> Option<String> {
+    let figment = rocket::figment::Figment::from(("secret_key", key));
+    figment
+        .extract_inner::<rocket::config::SecretKey>("secret_key")
+        .err()
+        .map(|_| {
+            "secret_key is not a usable key: give 32 random bytes as 44 base64 or 64 hex \
+             characters (`openssl rand -base64 32`), or leave it unset to have one generated"
+                .to_owned()
+        })
+}
+
+fn secret_key(config: &Config) -> Result<String, CliError> {
+    if let Some(key) = &config.secret_key {
+        return match secret_key_problem(key) {
+            Some(problem) => Err(CliError::Input(problem)),
+            None => Ok("secret key: configured".to_owned()),
+        };
+    }
+    let Some(file) = config.secret_key_file() else {
+        return Ok("secret key: none yet; the first `serve` generates one in data_dir".into());
+    };
+    let key = std::fs::read_to_string(&file).map_err(|e| {
+        problem(format!(
+            "cannot read the secret key {}: {e}",
+            file.display()
+        ))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).map_or(0, |m| m.permissions().mode());
+        if mode & 0o077 != 0 {
+            return Err(problem(format!(
+                "the secret key {} is readable by other users (mode {:o}): `chmod 600` it",
+                file.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    match secret_key_problem(key.trim()) {
+        Some(_) => Err(problem(format!(
+            "the secret key file {} is damaged: delete it to have a new one generated \
+             (everyone is signed out)",
+            file.display()
+        ))),
+        None => Ok(format!("secret key: {}", file.display())),
+    }
+}
+
+fn tls(config: &Config) -> Result<Option<String>, CliError> {
+    let Some(tls) = &config.tls else {
+        return Ok(None);
+    };
+    for (what, source) in [("certificate", tls.certs()), ("key", tls.key())] {
+        if let either::Either::Left(path) = source {
+            std::fs::File::open(&path).map_err(|e| {
+                problem(format!(
+                    "cannot read the TLS {what} {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+    }
+    Ok(Some("tls: certificate and key readable".into()))
+}
+
+async fn database(config: &Config) -> Result<Vec<String>, CliError> {
+    let url = config.database_url();
+    let options = SqliteConnectOptions::from_str(&url)
+        .map_err(|e| problem(format!("database_url {url:?} is not usable: {e}")))?;
+    let file = options.clone().get_filename().into_owned();
+    if !exists(&file) {
+        return Err(problem(format!(
+            "there is no database at {}: `kanect migrate` (or the first `serve`) creates it",
+            file.display()
+        )));
+    }
+    let mut conn = options
+        .read_only(true)
+        .connect()
+        .await
+        .map_err(|e| problem(format!("cannot open the database {url}: {e}")))?;
+    if let Some(damage) = schema::integrity(&mut conn).await? {
+        return Err(problem(format!(
+            "the database {url} is damaged ({damage}): restore the latest backup \
+             (see README, \"Backup and restore\")"
+        )));
+    }
+    let status = schema::status(&mut conn)
+        .await
+        .map_err(crate::db::DbError::from)?;
+    if !status.pending.is_empty() {
+        return Err(problem(format!(
+            "the database {url} needs {} migration(s) ({}): run `kanect migrate`, or start \
+             the server, which migrates first",
+            status.pending.len(),
+            status
+                .pending
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(vec![
+        format!("database: {url} passes integrity_check and foreign_key_check"),
+        format!(
+            "migrations: {} applied, none pending (schema version {})",
+            status.applied.len(),
+            schema::known()
+        ),
+    ])
+}
+
+fn exists(path: &Path) -> bool {
+    path.as_os_str() == ":memory:" || path.is_file()
+}

@@ -1,0 +1,105 @@
+//! Which schema a database file has, compared with the migrations built into this binary.
+//!
+//! Migrations are forward-only. A database that a newer Kanect has migrated holds versions
+//! this binary does not know; running on it could write rows the new schema forbids, so
+//! Kanect refuses to start there and says what to do instead.
+
+use sqlx::SqliteConnection;
+
+use super::MIGRATOR;
+
+/// The state of a database's migrations, as far as this binary can tell.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// Versions recorded as applied.
+    pub applied: Vec<i64>,
+    /// Versions built into this binary that the database has not had yet.
+    pub pending: Vec<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error(
+        "the database has schema version {found}, newer than this Kanect {binary} knows \
+         (up to {known}): a newer Kanect has upgraded it; run that version, or restore a \
+         backup taken before the upgrade"
+    )]
+    TooNew {
+        found: i64,
+        known: i64,
+        binary: String,
+    },
+    #[error(
+        "migration {0} stopped part-way and left the database dirty: restore the backup \
+         taken before the upgrade"
+    )]
+    Dirty(i64),
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+}
+
+/// The newest version this binary can migrate to.
+pub fn known() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Reads the migrations table (absent on a new database) and compares it with the binary's.
+pub async fn status(conn: &mut SqliteConnection) -> Result<Status, SchemaError> {
+    let exists: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows: Vec<(i64, bool)> = if exists > 0 {
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    if let Some((version, _)) = rows.iter().find(|(_, success)| !success) {
+        return Err(SchemaError::Dirty(*version));
+    }
+    let known = known();
+    if let Some(found) = rows
+        .iter()
+        .map(|(version, _)| *version)
+        .filter(|version| !MIGRATOR.iter().any(|m| m.version == *version))
+        .max()
+    {
+        return Err(SchemaError::TooNew {
+            found: found.max(known),
+            known,
+            binary: env!("CARGO_PKG_VERSION").to_owned(),
+        });
+    }
+    let applied: Vec<i64> = rows.into_iter().map(|(version, _)| version).collect();
+    let pending = MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .filter(|version| !applied.contains(version))
+        .collect();
+    Ok(Status { applied, pending })
+}
+
+/// `PRAGMA integrity_check` and `foreign_key_check`: `None` when both find nothing wrong,
+/// else the first problems they report.
+pub async fn integrity(conn: &mut SqliteConnection) -> Result<Option<String>, sqlx::Error> {
+    let verdict: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check(5)")
+        .fetch_all(&mut *conn)
+        .await?;
+    if verdict != ["ok"] {
+        // SQLite's report spans lines; the caller prints one.
+        return Ok(Some(verdict.join("; ").replace('\n', " ")));
+    }
+    let orphans: Vec<(String, i64)> =
+        sqlx::query_as("SELECT \"table\", COALESCE(rowid, 0) FROM pragma_foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(orphans.first().map(|(table, rowid)| {
+        format!(
+            "{} row(s) point at rows that do not exist (first: {table} row {rowid})",
+            orphans.len()
+        )
+    }))
+}
