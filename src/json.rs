@@ -38,6 +38,11 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
                 )
             }
         };
+        // Syntax first: a body that is not JSON at all is 400 even when its first bytes
+        // already have the wrong type (`[1, 2` would otherwise be a 422 about the `1`).
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+            return fail(req, Error::BadRequest(format!("Malformed JSON: {e}")));
+        }
         let de = &mut serde_json::Deserializer::from_str(&text);
         match serde_path_to_error::deserialize(&mut *de) {
             Ok(value) => match de.end() {

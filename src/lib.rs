@@ -10,6 +10,8 @@ pub mod config;
 pub mod db;
 pub mod embed;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod json;
 pub mod limits;
 pub mod live;
@@ -89,9 +91,19 @@ fn figment(config: &Config) -> Figment {
         .unwrap_or_else(auth::token::new_secret_key);
     Figment::from(rocket_config)
         .merge(("secret_key", secret))
-        // Templates are embedded, but the engine insists on walking a folder that exists.
-        .merge(("template_dir", &config.data_dir))
+        // Templates are embedded, but the engine insists on walking a folder that exists,
+        // and debug builds reload every template whenever that folder changes: an empty
+        // folder of its own, not the data dir, which changes at every write.
+        .merge(("template_dir", empty_template_dir(&config.data_dir)))
         .merge(("databases.kanect", database))
+}
+
+fn empty_template_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    let dir = data_dir.join(".no-templates");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        tracing::warn!(error = %e, path = %dir.display(), "could not create the empty template folder");
+    }
+    dir
 }
 
 /// Presence bookkeeping: marks people offline, writes last-seen times (at most once a

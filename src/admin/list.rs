@@ -157,12 +157,16 @@ impl List {
             .map(|(column, desc)| format!("{} {}", column.sql, if *desc { "DESC" } else { "ASC" }))
             .collect();
         order.push("t.id DESC".into());
+        // The page's ids first, from the sort keys alone; only its own rows then compute
+        // every column (names of senders, chats...).
+        let order = order.join(", ");
+        let from = self.model.from;
         let sql = format!(
-            "SELECT t.id, {} FROM {} {} ORDER BY {} LIMIT ? OFFSET ?",
+            "SELECT t.id, {} FROM {from} WHERE t.id IN
+               (SELECT t.id FROM {from} {} ORDER BY {order} LIMIT ? OFFSET ?)
+             ORDER BY {order}",
             columns.join(", "),
-            self.model.from,
             cond.sql,
-            order.join(", ")
         );
         let mut values = cond.values;
         values.push(Value::Int(self.per_page));

@@ -14,7 +14,7 @@ mod facets;
 mod form;
 mod history;
 mod index;
-mod list;
+pub(crate) mod list;
 mod log;
 mod messages;
 mod page;

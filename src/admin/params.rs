@@ -3,6 +3,7 @@
 //! the model.
 
 use rocket::form::{self, DataField, FromForm, ValueField};
+use rocket::http::uri::Query;
 use rocket::http::RawStr;
 use rocket::request::{FromRequest, Outcome, Request};
 
@@ -26,6 +27,19 @@ impl Params {
 
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
+    }
+
+    /// The decoded name/value pairs of a URL's query, in order.
+    pub fn from_query(query: Option<Query<'_>>) -> Params {
+        let pairs = query
+            .map(|query| {
+                query
+                    .segments()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Params(pairs)
     }
 
     /// `?a=1&b=2`, or nothing when empty.
@@ -53,17 +67,7 @@ impl<'r> FromRequest<'r> for Params {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let pairs = req
-            .uri()
-            .query()
-            .map(|query| {
-                query
-                    .segments()
-                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Outcome::Success(Params(pairs))
+        Outcome::Success(Params::from_query(req.uri().query()))
     }
 }
 

@@ -521,3 +521,5 @@ impl<'a> Person<'a> {
         unescape(&page.into_string().await.unwrap_or_default())
     }
 }
+
+pub mod hostile;

@@ -1,0 +1,917 @@
+//! The chat's side under attack: every page and /api route of the contract with forged
+//! CSRF tokens, other people's chats, odd ids, injection strings and broken bodies. Every
+//! answer also passes `inspect`: no 5xx, no internal detail, the CSP header, and the JSON
+//! error shape under /api.
+
+mod common;
+
+use common::hostile::*;
+use common::*;
+use rocket::http::{ContentType, Status};
+use serde_json::{json, Value};
+
+/// alice and bob share a direct chat and a group; carol shares nothing with them.
+struct World<'a> {
+    alice: Person<'a>,
+    bob: Person<'a>,
+    carol: Person<'a>,
+    direct: i64,
+    group: i64,
+    /// A message in the direct chat.
+    message: i64,
+}
+
+async fn world(app: &TestApp) -> World<'_> {
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    let direct = alice.chat_with("bob").await;
+    let group = alice.group("Team", &["bob"]).await;
+    let message = alice.say(direct, "the secret plan").await["id"]
+        .as_i64()
+        .expect("message id");
+    bob.say(group, "group secret").await;
+    World {
+        alice,
+        bob,
+        carol,
+        direct,
+        group,
+        message,
+    }
+}
+
+/// Every unsafe JSON route of the contract for `w`'s direct chat, with a valid body.
+fn json_routes(w: &World<'_>) -> Vec<(&'static str, String, Value)> {
+    let chat = w.direct;
+    vec![
+        ("POST", "/api/chats".into(), json!({ "with": "carol" })),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "title": "New", "members": ["carol"] }),
+        ),
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            json!({ "archived": true }),
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": "forged" }),
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/read"),
+            json!({ "up_to": w.message }),
+        ),
+    ]
+}
+
+#[rocket::async_test]
+async fn json_routes_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let before = fingerprint(&app).await;
+    let stale = "A".repeat(w.alice.csrf.len());
+    for (method, path, body) in json_routes(&w) {
+        for token in [
+            None,
+            Some(""),
+            Some("forged"),
+            Some(&stale),
+            Some(&w.bob.csrf),
+        ] {
+            let what = format!("alice {method} {path} with token {token:?}");
+            let response = w.alice.send_token(method, &path, token, body.clone()).await;
+            let (code, _) = inspect(&what, response)
+                .await
+                .error(&what, Status::Forbidden);
+            assert_eq!(code, "csrf", "{what}");
+        }
+        // A token in a form field is not the header the API asks for.
+        let what = format!("alice {method} {path} with the token as a form field");
+        let request = w
+            .alice
+            .request(request_for(&app.client, method, &path))
+            .header(ContentType::Form)
+            .body(form_body(&[("csrf_token", &w.alice.csrf), ("body", "x")]));
+        inspect(&what, request.dispatch().await)
+            .await
+            .error(&what, Status::Forbidden);
+    }
+    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+}
+
+#[rocket::async_test]
+async fn forms_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let before = fingerprint(&app).await;
+    let visitor = app.visitor("/login").await;
+    let fields_login = [("username", "bob"), ("password", PASSWORD)];
+    let fields_signup = [
+        ("username", "mallory"),
+        ("email", "m@example.com"),
+        ("password1", PASSWORD),
+        ("password2", PASSWORD),
+    ];
+    for token in [None, Some(""), Some("forged"), Some(w.bob.csrf.as_str())] {
+        // Login CSRF: signing a visitor in as someone else.
+        for (path, fields) in [
+            ("/login", &fields_login[..]),
+            ("/signup", &fields_signup[..]),
+        ] {
+            let what = format!("visitor POST {path} with {token:?}");
+            let response = visitor.post_form_token(path, token, fields).await;
+            inspect(&what, response)
+                .await
+                .expect(&what, Status::Forbidden);
+        }
+        // Forced logout.
+        let what = format!("alice POST /logout with {token:?}");
+        let response = w.alice.post_form_token("/logout", token, &[]).await;
+        inspect(&what, response)
+            .await
+            .expect(&what, Status::Forbidden);
+    }
+    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+    w.alice.page("/", Status::Ok).await;
+}
+
+#[rocket::async_test]
+async fn other_peoples_chats_are_not_found_exactly_like_chats_that_do_not_exist() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let before = fingerprint(&app).await;
+    for chat in [w.direct, w.group] {
+        let missing = 999_999;
+        let mut answers = Vec::new();
+        for id in [chat, missing] {
+            let mut seen = Vec::new();
+            for (method, path, body) in [
+                ("GET", format!("/api/chats/{id}/messages"), Value::Null),
+                (
+                    "GET",
+                    format!("/api/chats/{id}/messages?after=0&limit=200"),
+                    Value::Null,
+                ),
+                (
+                    "PATCH",
+                    format!("/api/chats/{id}"),
+                    json!({ "archived": true }),
+                ),
+                (
+                    "POST",
+                    format!("/api/chats/{id}/messages"),
+                    json!({ "body": "let me in" }),
+                ),
+                // An invalid body must not tell a member-only answer apart either.
+                (
+                    "POST",
+                    format!("/api/chats/{id}/messages"),
+                    json!({ "body": "" }),
+                ),
+                (
+                    "POST",
+                    format!("/api/chats/{id}/read"),
+                    json!({ "up_to": w.message }),
+                ),
+                ("GET", format!("/chats/{id}"), Value::Null),
+            ] {
+                let what = format!("carol {method} {path}");
+                let response = if method == "GET" {
+                    w.carol.get(&path).await
+                } else {
+                    w.carol.send(method, &path, body).await
+                };
+                let answer = inspect(&what, response)
+                    .await
+                    .expect(&what, Status::NotFound);
+                assert!(
+                    !answer.body.contains("secret") && !answer.body.contains("Team"),
+                    "{what} leaks: {}",
+                    answer.body
+                );
+                // The page's request id differs by request, and only it.
+                let body = answer.body.split("Request ID").next().unwrap_or_default();
+                seen.push(body.to_owned());
+            }
+            answers.push(seen);
+        }
+        assert_eq!(
+            answers[0], answers[1],
+            "a chat of others looks like no chat"
+        );
+    }
+    // Nothing of theirs reaches carol's lists and long poll either.
+    for path in ["/api/chats", "/api/updates?after=0", "/api/users", "/"] {
+        let what = format!("carol GET {path}");
+        let seen = inspect(&what, w.carol.get(path).await)
+            .await
+            .expect(&what, Status::Ok);
+        assert!(!seen.body.contains("secret"), "{what} leaks");
+        assert!(!seen.body.contains("Team"), "{what} leaks");
+    }
+    // Marking read with someone else's message id in her own chat reveals nothing.
+    let own = w.carol.chat_with("alice").await;
+    let what = format!("carol POST /api/chats/{own}/read");
+    let seen = inspect(
+        &what,
+        w.carol
+            .post(
+                &format!("/api/chats/{own}/read"),
+                json!({ "up_to": w.message }),
+            )
+            .await,
+    )
+    .await;
+    assert!(!seen.body.contains("secret"), "{what} leaks");
+    let _ = before;
+    // Bob's view of the shared chats is as it was (carol's own chat aside).
+    assert_eq!(w.bob.chat(w.direct).await["archived"], false);
+    assert_eq!(w.bob.chat(w.group).await["unread"], 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM messages WHERE body = 'let me in'")
+            .await,
+        0
+    );
+}
+
+#[rocket::async_test]
+async fn odd_ids_name_nothing_and_break_nothing() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let before = fingerprint(&app).await;
+    for id in ODD_IDS {
+        for (method, path, body) in [
+            ("GET", format!("/chats/{id}"), Value::Null),
+            ("GET", format!("/api/chats/{id}/messages"), Value::Null),
+            (
+                "PATCH",
+                format!("/api/chats/{id}"),
+                json!({ "archived": true }),
+            ),
+            (
+                "POST",
+                format!("/api/chats/{id}/messages"),
+                json!({ "body": "x" }),
+            ),
+            (
+                "POST",
+                format!("/api/chats/{id}/read"),
+                json!({ "up_to": 1 }),
+            ),
+            ("GET", format!("/u/{id}"), Value::Null),
+        ] {
+            let what = format!("alice {method} {path}");
+            let response = if method == "GET" {
+                w.alice.get(&path).await
+            } else {
+                w.alice.send(method, &path, body).await
+            };
+            let seen = inspect(&what, response).await;
+            assert!(
+                seen.status == Status::NotFound,
+                "{what}: {} (expected 404)",
+                seen.status
+            );
+        }
+        // As query parameters: a 400 naming the parameter, or ignored; never a 5xx.
+        for path in [
+            format!("/api/chats/{}/messages?after={id}", w.direct),
+            format!("/api/chats/{}/messages?before={id}", w.direct),
+            format!("/api/chats/{}/messages?limit={id}", w.direct),
+            format!("/api/updates?after={id}"),
+            format!("/api/updates?after=0&wait={id}"),
+            format!("/login?next={id}"),
+        ] {
+            let what = format!("alice GET {path}");
+            let seen = inspect(&what, w.alice.get(&path).await).await;
+            assert!(
+                [Status::Ok, Status::BadRequest, Status::SeeOther].contains(&seen.status),
+                "{what}: {}",
+                seen.status
+            );
+        }
+        // As JSON numbers-that-are-not: up_to.
+        let what = format!("alice POST /api/chats/{}/read up_to {id}", w.direct);
+        let raw = format!("{{\"up_to\": {id}}}");
+        let response = w
+            .alice
+            .send_raw(
+                "POST",
+                &format!("/api/chats/{}/read", w.direct),
+                ContentType::JSON,
+                raw,
+            )
+            .await;
+        let seen = inspect(&what, response).await;
+        assert!(
+            seen.status.code < 500 && seen.status != Status::NotFound,
+            "{what}"
+        );
+    }
+    // Only the reads with a real (if odd) up_to may have moved alice's read marker.
+    let after = fingerprint(&app).await;
+    for (i, (a, b)) in before.iter().zip(&after).enumerate() {
+        if i != 10 {
+            assert_eq!(a, b, "fingerprint item {i} changed");
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn injection_strings_are_kept_as_text_and_shown_escaped() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    for typed in INJECTIONS {
+        // Titles and bodies: stored and answered exactly, as data.
+        let chat = w.alice.group(typed, &["bob"]).await;
+        let what = format!("alice POST /api/chats/{chat}/messages");
+        let sent = inspect(
+            &what,
+            w.alice
+                .post(
+                    &format!("/api/chats/{chat}/messages"),
+                    json!({ "body": typed }),
+                )
+                .await,
+        )
+        .await
+        .expect(&what, Status::Created);
+        assert_eq!(sent.json.expect("json")["body"], *typed);
+        assert_eq!(w.bob.chat(chat).await["title"], *typed);
+        let history = w.bob.history(chat, "").await;
+        assert_eq!(history["messages"][0]["body"], *typed);
+
+        // Names that are not usernames, in every place a name goes.
+        for (body, field) in [
+            (json!({ "with": typed }), "with"),
+            (json!({ "title": "x", "members": [typed] }), "members"),
+        ] {
+            let what = format!("alice POST /api/chats {body}");
+            let (code, named) = inspect(&what, w.alice.post("/api/chats", body.clone()).await)
+                .await
+                .error(&what, Status::UnprocessableEntity);
+            assert_eq!((code.as_str(), named.as_deref()), ("invalid", Some(field)));
+        }
+
+        // Query parameters of the chat side.
+        let encoded = rocket::http::RawStr::new(typed)
+            .percent_encode()
+            .to_string();
+        for path in [
+            format!("/api/chats/{chat}/messages?after={encoded}"),
+            format!("/api/updates?after={encoded}"),
+            format!("/api/chats?x={encoded}"),
+            format!("/u/{encoded}"),
+            format!("/?q={encoded}"),
+        ] {
+            let what = format!("alice GET {path}");
+            let seen = inspect(&what, w.alice.get(&path).await).await;
+            if seen.content_type == Some(ContentType::HTML) {
+                assert_never_raw(&what, &seen.body, typed);
+            }
+        }
+
+        // Sign-in and sign-up keep what was typed, escaped.
+        let visitor = app.visitor("/signup").await;
+        let what = format!("visitor POST /signup username {typed:?}");
+        let seen = inspect(
+            &what,
+            visitor
+                .post_form(
+                    "/signup",
+                    &[
+                        ("username", typed),
+                        ("email", &format!("{typed}@example.com")),
+                        ("password1", typed),
+                        ("password2", typed),
+                    ],
+                )
+                .await,
+        )
+        .await;
+        assert_eq!(
+            seen.status,
+            Status::Ok,
+            "{what}: the form again, with its errors"
+        );
+        seen.shows_escaped(&what, typed);
+
+        let visitor = app.visitor("/login").await;
+        let what = format!("visitor POST /login username {typed:?}");
+        let seen = inspect(
+            &what,
+            visitor
+                .post_form(
+                    "/login",
+                    &[("username", typed), ("password", typed), ("next", typed)],
+                )
+                .await,
+        )
+        .await;
+        seen.shows_escaped(&what, typed);
+
+        let what = format!("visitor GET /login?next={encoded}");
+        let seen = inspect(
+            &what,
+            app.client
+                .get(format!("/login?next=/{encoded}"))
+                .dispatch()
+                .await,
+        )
+        .await
+        .expect(&what, Status::Ok);
+        assert_never_raw(&what, &seen.body, typed);
+    }
+    // The tables are all still there and hold what they should.
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 3);
+    assert_eq!(
+        app.count("SELECT count(*) FROM chats WHERE kind = 'group'")
+            .await as usize,
+        1 + INJECTIONS.len()
+    );
+}
+
+#[rocket::async_test]
+async fn a_failed_sign_in_never_redirects_off_site() {
+    let app = TestApp::new().await;
+    app.signup("alice").await;
+    for next in [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "\\\\evil.example",
+        "/%2F%2Fevil.example",
+    ] {
+        let visitor = app.visitor("/login").await;
+        let response = visitor
+            .post_form(
+                "/login",
+                &[
+                    ("username", "alice"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        let to = location(&response);
+        assert!(
+            to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'),
+            "next {next:?} led to {to:?}"
+        );
+        assert!(
+            !to.contains("evil.example") || to.starts_with("/%2F"),
+            "{to}"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn oversized_bodies_are_413_and_change_nothing() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let before = fingerprint(&app).await;
+    let big = "x".repeat(65 * 1024);
+    for (method, path, _) in json_routes(&w) {
+        for body in [
+            json!({ "body": big, "with": big, "title": big, "members": [big] }),
+            json!({ "archived": true, "up_to": 1, "pad": big }),
+        ] {
+            let what = format!("alice {method} {path} of 65 KiB");
+            let (code, _) = inspect(&what, w.alice.send(method, &path, body).await)
+                .await
+                .error(&what, Status::PayloadTooLarge);
+            assert_eq!(code, "too_large");
+        }
+    }
+    // Forms: sign-in, sign-up, sign-out.
+    let visitor = app.visitor("/signup").await;
+    for path in ["/login", "/signup"] {
+        let what = format!("visitor POST {path} of 65 KiB");
+        let response = visitor
+            .post_form(path, &[("username", &big), ("password", &big)])
+            .await;
+        inspect(&what, response)
+            .await
+            .expect(&what, Status::PayloadTooLarge);
+    }
+    let what = "alice POST /logout of 65 KiB";
+    let response = w.alice.post_form("/logout", &[("pad", &big)]).await;
+    inspect(what, response)
+        .await
+        .expect(what, Status::PayloadTooLarge);
+    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+}
+
+#[rocket::async_test]
+async fn malformed_json_and_wrong_content_types_are_400() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let before = fingerprint(&app).await;
+    let broken: &[&[u8]] = &[
+        b"",
+        b"{",
+        b"{\"body\": ",
+        b"{\"body\": \"x\"} trailing",
+        b"{'body': 'single quotes'}",
+        b"nul",
+        b"[1, 2",
+        b"{\"body\": \"\xff\xfe invalid utf-8\"}",
+        b"\x00\x01\x02",
+        b"{\"body\": \"x\",}",
+    ];
+    for (method, path, good) in json_routes(&w) {
+        for raw in broken {
+            let what = format!(
+                "alice {method} {path} body {:?}",
+                String::from_utf8_lossy(raw)
+            );
+            let response = w
+                .alice
+                .send_raw(method, &path, ContentType::JSON, raw)
+                .await;
+            let (code, _) = inspect(&what, response)
+                .await
+                .error(&what, Status::BadRequest);
+            assert_eq!(code, "bad_request", "{what}");
+        }
+        for content_type in [
+            ContentType::Plain,
+            ContentType::Form,
+            ContentType::HTML,
+            ContentType::XML,
+            ContentType::Binary,
+            ContentType::new("multipart", "form-data"),
+        ] {
+            let what = format!("alice {method} {path} as {content_type}");
+            let response = w
+                .alice
+                .send_raw(method, &path, content_type, good.to_string())
+                .await;
+            inspect(&what, response)
+                .await
+                .error(&what, Status::BadRequest);
+        }
+        let what = format!("alice {method} {path} without a content type");
+        let response = w
+            .alice
+            .request(request_for(&app.client, method, &path))
+            .header(rocket::http::Header::new(
+                "X-CSRF-Token",
+                w.alice.csrf.clone(),
+            ))
+            .body(good.to_string())
+            .dispatch()
+            .await;
+        inspect(&what, response)
+            .await
+            .error(&what, Status::BadRequest);
+    }
+    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+}
+
+#[rocket::async_test]
+async fn json_of_the_wrong_shape_is_422_naming_the_field() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let before = fingerprint(&app).await;
+    let (chat, message) = (w.direct, w.message);
+    let cases: Vec<(&str, String, Value, &str)> = vec![
+        ("POST", "/api/chats".into(), json!({ "with": 5 }), "with"),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "with": ["bob"] }),
+            "with",
+        ),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "title": 5, "members": ["bob"] }),
+            "title",
+        ),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "title": "x", "members": "bob" }),
+            "members",
+        ),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "title": "x", "members": [1, 2] }),
+            "members",
+        ),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "title": "x", "members": [] }),
+            "members",
+        ),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "title": "", "members": ["bob"] }),
+            "title",
+        ),
+        (
+            "POST",
+            "/api/chats".into(),
+            json!({ "title": "a\u{7}b", "members": ["bob"] }),
+            "title",
+        ),
+        ("POST", "/api/chats".into(), json!({}), "with"),
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            json!({ "archived": "yes" }),
+            "archived",
+        ),
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            json!({ "archived": 1 }),
+            "archived",
+        ),
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            json!({ "archived": null }),
+            "archived",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": 5 }),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": null }),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": ["x"] }),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": {"x": 1} }),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": "   " }),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": "a\u{0}b" }),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            json!({ "body": "x".repeat(4001) }),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/read"),
+            json!({ "up_to": "x" }),
+            "up_to",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/read"),
+            json!({ "up_to": 1.5 }),
+            "up_to",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/read"),
+            json!({ "up_to": [message] }),
+            "up_to",
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/read"),
+            json!({}),
+            "up_to",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let what = format!("alice {method} {path} {body:.80}");
+        let (code, named) = inspect(&what, w.alice.send(method, &path, body).await)
+            .await
+            .error(&what, Status::UnprocessableEntity);
+        assert_eq!(code, "invalid", "{what}");
+        assert_eq!(named.as_deref(), Some(field), "{what}");
+    }
+    // Not an object at all, or numbers past any id: a 4xx, never a 5xx.
+    for (method, path, _) in json_routes(&w) {
+        for raw in [
+            "[]",
+            "\"text\"",
+            "5",
+            "null",
+            "true",
+            "{\"up_to\": 99999999999999999999, \"archived\": false}",
+            "{\"up_to\": -99999999999999999999}",
+            "{\"up_to\": 1e400}",
+            "{\"body\": \"\\ud800\"}",
+            "{\"body\": \"x\", \"body\": \"y\"}",
+        ] {
+            let what = format!("alice {method} {path} {raw}");
+            let response = w
+                .alice
+                .send_raw(method, &path, ContentType::JSON, raw)
+                .await;
+            let seen = inspect(&what, response).await;
+            if !raw.starts_with('{') {
+                assert!(seen.status.code >= 400, "{what}: {}", seen.status);
+            }
+        }
+    }
+    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+}
+
+#[rocket::async_test]
+async fn every_answer_carries_the_security_headers_errors_included() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let pages = [
+        "/",
+        "/login",
+        "/signup",
+        "/healthz",
+        "/assets/css/app.css",
+        "/assets/js/chat.js",
+        "/assets/img/favicon.svg",
+        "/assets/nothing.js",
+        "/assets/..%2fCargo.toml",
+        "/assets/.hidden",
+        "/nowhere",
+        "/%3Cscript%3Ealert(1)%3C/script%3E",
+        "/api/me",
+        "/api/users",
+        "/api/chats",
+        "/api/nowhere",
+        "/api/updates?after=x",
+        "/admin/",
+        "/admin/users/",
+    ];
+    let direct = format!("/chats/{}", w.direct);
+    let others = format!("/chats/{}", w.group + 100);
+    for path in pages
+        .iter()
+        .copied()
+        .chain([direct.as_str(), others.as_str(), "/u/bob"])
+    {
+        for (who, response) in [
+            ("anonymous", app.client.get(path).dispatch().await),
+            ("alice", w.alice.get(path).await),
+        ] {
+            let what = format!("{who} GET {path}");
+            let frame = header(&response, "X-Frame-Options");
+            let sniff = header(&response, "X-Content-Type-Options");
+            let referrer = header(&response, "Referrer-Policy");
+            let csp = header(&response, "Content-Security-Policy").unwrap_or_default();
+            // Nothing names the server software, and no origin but ours may read answers.
+            assert_eq!(header(&response, "Server"), None, "{what}");
+            assert_eq!(
+                header(&response, "Access-Control-Allow-Origin"),
+                None,
+                "{what}"
+            );
+            let seen = inspect(&what, response).await;
+            assert_eq!(frame.as_deref(), Some("DENY"), "{what}");
+            assert_eq!(sniff.as_deref(), Some("nosniff"), "{what}");
+            assert!(referrer.is_some(), "{what}");
+            assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+            assert!(!seen.body.contains("%3Cscript") || seen.status != Status::Ok);
+            assert!(!seen.body.contains("<script>alert(1)"), "{what}");
+        }
+    }
+    // Error answers of every kind the app gives.
+    let what = "alice POST /api/chats as text";
+    let response = w
+        .alice
+        .send_raw("POST", "/api/chats", ContentType::Plain, "x")
+        .await;
+    inspect(what, response)
+        .await
+        .expect(what, Status::BadRequest);
+    let what = "alice POST /api/chats too large";
+    let response = w
+        .alice
+        .send_raw("POST", "/api/chats", ContentType::JSON, "x".repeat(70_000))
+        .await;
+    inspect(what, response)
+        .await
+        .expect(what, Status::PayloadTooLarge);
+    let what = "anonymous POST /api/chats";
+    inspect(what, app.anonymous("POST", "/api/chats").await)
+        .await
+        .expect(what, Status::Unauthorized);
+}
+
+#[test]
+fn no_script_puts_text_into_html() {
+    // The promise "textContent in JS, never user data through innerHTML" as a check over
+    // every script the binary serves.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/js");
+    for entry in std::fs::read_dir(&dir).expect("assets/js") {
+        let path = entry.expect("entry").path();
+        let source = std::fs::read_to_string(&path).expect("script");
+        for (n, line) in source.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") || code.starts_with('*') {
+                continue;
+            }
+            for sink in [
+                ".innerHTML =",
+                ".innerHTML+=",
+                ".innerHTML +=",
+                ".outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+                "new Function(",
+            ] {
+                assert!(
+                    !line.contains(sink),
+                    "{}:{}: {sink} in {line}",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn what_the_database_keeps_would_sign_nobody_in() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    // Passwords: argon2id PHC strings, never the password.
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$v=19$%'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM users WHERE instr(password_hash, '{PASSWORD}') > 0"
+        ))
+        .await,
+        0
+    );
+    // Sessions: a 256-bit hash of the token; the cookie's value is nowhere in the table.
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions WHERE length(token_hash) = 32")
+            .await,
+        1
+    );
+    let cookie = alice.cookie.value().to_owned();
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM sessions WHERE instr(hex(token_hash), hex('{cookie}')) > 0 \
+             OR instr(csrf_token, '{cookie}') > 0"
+        ))
+        .await,
+        0
+    );
+    // Signing in again with a session cookie already set gives a new session (no fixation).
+    let visitor = app.visitor("/login").await;
+    let response = form_request(
+        app.client.post("/login").cookie(alice.cookie.clone()),
+        Some(&visitor.csrf),
+        &[("username", "alice"), ("password", PASSWORD)],
+    )
+    .cookie(visitor.cookie.clone().expect("csrf cookie"))
+    .dispatch()
+    .await;
+    let fresh = response
+        .cookies()
+        .get("kanect_session")
+        .map(|c| c.value().to_owned());
+    let what = "alice POST /login while signed in";
+    let seen = inspect(what, response).await;
+    assert!(seen.status == Status::SeeOther, "{what}: {}", seen.status);
+    let fresh = fresh.expect("sign-in sets a session cookie");
+    assert_ne!(fresh, cookie, "the session token changes at sign-in");
+}
