@@ -220,6 +220,10 @@ async fn open(config: &Config) -> Result<Pools, CliError> {
 /// requests have finished (Rocket answers waiting long polls and gives the rest its grace
 /// period first).
 async fn serve(config: Config) -> Result<(), CliError> {
+    match crate::limits::raise_open_files() {
+        Ok(files) => tracing::info!("open files limit: {files}"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
+    }
     if let Some(problem) = config
         .secret_key
         .as_deref()

@@ -13,6 +13,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod json;
+pub mod limits;
 pub mod live;
 pub mod model;
 pub mod request_log;
@@ -39,6 +40,9 @@ use crate::live::Live;
 pub fn app(config: &Config) -> Rocket<Build> {
     rocket::custom(figment(config))
         .attach(Db::init())
+        .attach(auth::cache::Watch)
+        .attach(db::send_queue::Start)
+        .attach(db::checkpoint::Checkpoints)
         .attach(embed::templates())
         .attach(admin::TrailingSlash)
         .attach(request_log::RequestLog)

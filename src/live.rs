@@ -17,6 +17,13 @@ use crate::model::{MessageId, Timestamp, UserId};
 const ONLINE_GRACE_MS: i64 = 15_000;
 /// Presence changes kept for polls that arrive a little late.
 const CHANGES_KEPT: usize = 1024;
+/// The most presence changes one answer carries. When a whole team arrives at once, this
+/// keeps every answer (and the buffer each connection keeps for its largest answer) small.
+pub const PRESENCE_PER_ANSWER: usize = 64;
+/// How long a poll woken by presence alone gathers further changes before answering: a
+/// wave of people coming online then costs each poll a few answers, not one per person.
+/// A message ends the gathering at once.
+pub const PRESENCE_GATHER: Duration = Duration::from_millis(250);
 /// How often offline detection and the last-seen flush run.
 pub const TICK: Duration = Duration::from_secs(5);
 /// `last_seen` reaches the database at most this often per user.
@@ -156,25 +163,34 @@ impl Live {
         self.presence_seq.send_replace(seq);
     }
 
-    /// Presence changes this session has not been given yet. A session's first poll starts
-    /// from now: its page has just read the whole people list.
+    /// Presence changes this session has not been given yet, the oldest first and at most
+    /// `PRESENCE_PER_ANSWER` (the rest come with the next poll, which follows at once). A
+    /// session's first poll starts from now: its page has just read the whole people list.
     pub fn presence_for(&self, session: i64) -> Vec<Presence> {
         let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
         let newest = changes.next_seq;
         let now = Timestamp::now().0;
-        let from = match changes.delivered.insert(session, (newest, now)) {
-            Some((seq, _)) => seq,
-            None => return Vec::new(),
+        let from = match changes.delivered.get(&session) {
+            Some((seq, _)) => *seq,
+            None => {
+                changes.delivered.insert(session, (newest, now));
+                return Vec::new();
+            }
         };
         if from >= newest {
+            changes.delivered.insert(session, (newest, now));
             return Vec::new();
         }
-        changes
+        let given: Vec<(u64, Presence)> = changes
             .log
             .iter()
             .filter(|(seq, _)| *seq > from)
-            .map(|(_, presence)| presence.clone())
-            .collect()
+            .take(PRESENCE_PER_ANSWER)
+            .cloned()
+            .collect();
+        let upto = given.last().map_or(newest, |(seq, _)| *seq);
+        changes.delivered.insert(session, (upto, now));
+        given.into_iter().map(|(_, presence)| presence).collect()
     }
 
     /// Whether `user` is online now and when they were last active, if this process saw
@@ -321,6 +337,12 @@ mod tests {
         assert_eq!(changes[0].username, "bob");
         assert!(changes[0].online);
         assert!(live.presence_for(10).is_empty(), "given once");
+        for n in 0..PRESENCE_PER_ANSWER as i64 + 1 {
+            drop(live.polling(UserId(100 + n), &format!("user{n}")));
+        }
+        assert_eq!(live.presence_for(10).len(), PRESENCE_PER_ANSWER);
+        assert_eq!(live.presence_for(10).len(), 1, "the rest on the next poll");
+        assert!(live.presence_for(10).is_empty());
         assert_eq!(live.status(BOB).map(|(online, _)| online), Some(true));
         drop(polling);
         assert_eq!(

@@ -14,9 +14,25 @@ struct Started {
 
 fn started<'r>(req: &'r Request<'_>) -> &'r Started {
     req.local_cache(|| Started {
-        id: crate::auth::token::random_base64(9),
+        id: request_id_now(),
         at: Instant::now(),
     })
+}
+
+/// 72 random bits as URL-safe base64. An id needs to be unique, not secret: the thread's
+/// generator (seeded from the OS once) saves a system call per request.
+fn request_id_now() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 9];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The long poll is the app's heartbeat (every open tab, about twice a minute when idle,
+/// and once per message when busy): its successful answers are logged at debug level only.
+fn is_heartbeat(req: &Request<'_>, status: u16) -> bool {
+    status < 400 && req.uri().path() == "/api/updates"
 }
 
 /// This request's id (made on first use).
@@ -43,14 +59,23 @@ impl Fairing for RequestLog {
         let started = started(req);
         let status = res.status().code;
         // The path only: query strings may carry tokens or search text.
-        tracing::info!(
-            target: "kanect::request",
-            method = %req.method(),
-            path = %req.uri().path(),
-            status,
-            duration_us = started.at.elapsed().as_micros() as u64,
-            request_id = %started.id,
-        );
+        macro_rules! log {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: "kanect::request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    status,
+                    duration_us = started.at.elapsed().as_micros() as u64,
+                    request_id = %started.id,
+                )
+            };
+        }
+        if is_heartbeat(req, status) {
+            log!(debug);
+        } else {
+            log!(info);
+        }
         res.set_header(Header::new("X-Request-Id", started.id.clone()));
     }
 }

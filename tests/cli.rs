@@ -228,6 +228,7 @@ async fn changepassword_sets_a_new_password_and_ends_sessions() {
         Some(&format!("{NEWER}\n")),
     );
     assert_ok(&output, "changepassword");
+    app.settle().await;
 
     assert_eq!(
         before.get("/api/me").await.status(),

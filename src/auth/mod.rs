@@ -1,6 +1,7 @@
 //! Who is asking: passwords, sessions, CSRF tokens and the sign-up / sign-in pages.
 
 pub mod account;
+pub mod cache;
 pub mod csrf;
 pub mod pages;
 pub mod password;

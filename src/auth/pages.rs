@@ -10,6 +10,7 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use crate::auth::cache::Sessions;
 use crate::auth::csrf::NoFields;
 use crate::auth::session::{self, Client};
 use crate::auth::throttle::{Key, Throttle};
@@ -312,11 +313,12 @@ async fn logout(
     form: CsrfForm<NoFields>,
     user: Option<User>,
     db: &Db,
+    cache: &State<Sessions>,
     cookies: &CookieJar<'_>,
 ) -> Result<Redirect> {
     let CsrfForm(NoFields) = form;
     if let Some(user) = user {
-        session::sign_out(db, cookies, &user).await?;
+        session::sign_out(db, cache, cookies, &user).await?;
     }
     Ok(Redirect::to("/login"))
 }

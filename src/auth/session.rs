@@ -5,6 +5,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::time::Duration;
 use rocket_db_pools::Database;
 
+use crate::auth::cache::{Entry, Sessions};
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::{sessions, Db};
@@ -28,7 +29,7 @@ pub struct User {
     pub csrf_token: String,
 }
 
-/// The outcome of looking the session cookie up, cached for the request.
+/// The outcome of looking the session cookie up, kept for the request.
 enum Lookup {
     Anonymous,
     SignedIn(User),
@@ -39,31 +40,64 @@ async fn lookup(req: &Request<'_>) -> Lookup {
     let Some(cookie) = req.cookies().get(COOKIE) else {
         return Lookup::Anonymous;
     };
-    let (Some(db), Some(settings)) = (Db::fetch(req.rocket()), req.rocket().state::<Settings>())
-    else {
-        return Lookup::Failed("database or settings not attached".into());
+    let rocket = req.rocket();
+    let (Some(db), Some(settings), Some(cache)) = (
+        Db::fetch(rocket),
+        rocket.state::<Settings>(),
+        rocket.state::<Sessions>(),
+    ) else {
+        return Lookup::Failed("database, settings or session cache not attached".into());
     };
-    let started_after = settings.sessions_started_after();
-    let found = match sessions::lookup(&db.read, &token::hash(cookie.value()), started_after).await
-    {
-        Ok(Some(found)) => found,
-        Ok(None) => return Lookup::Anonymous,
-        Err(e) => return Lookup::Failed(e.to_string()),
-    };
+    let hash = token::hash(cookie.value());
     let now = Timestamp::now();
-    if now.0 - found.last_used_at.0 > TOUCH_AFTER_MS {
+    let started_after = settings.sessions_started_after();
+    let cached = cache
+        .get(&hash, now)
+        .filter(|entry| entry.created_at.0 > started_after.0);
+    let mut entry = match cached {
+        Some(entry) => {
+            cache.seen(&hash, &entry, now);
+            entry
+        }
+        None => {
+            let epoch = cache.epoch();
+            let found = match sessions::lookup(&db.read, &hash, started_after).await {
+                Ok(Some(found)) => found,
+                Ok(None) => return Lookup::Anonymous,
+                Err(e) => return Lookup::Failed(e.to_string()),
+            };
+            let entry = Entry {
+                user: User {
+                    id: found.user_id,
+                    username: found.username,
+                    role: found.role,
+                    session_id: found.session_id,
+                    csrf_token: found.csrf_token,
+                },
+                expires_at: found.expires_at,
+                last_used_at: found.last_used_at,
+                created_at: found.created_at,
+                seen_at: now,
+            };
+            cache.insert(epoch, hash, entry.clone());
+            entry
+        }
+    };
+    if now.0 - entry.last_used_at.0 > TOUCH_AFTER_MS {
+        let epoch = cache.epoch();
         let expires = now.plus_days(settings.session_days);
-        if let Err(e) = sessions::touch(&db.write, found.session_id, expires).await {
-            tracing::warn!(error = %e, "could not extend a session");
+        match sessions::touch(&db.write, entry.user.session_id, expires).await {
+            Ok(true) => {
+                entry.last_used_at = now;
+                entry.expires_at = expires;
+                cache.insert(epoch, hash, entry.clone());
+            }
+            // Ended meanwhile (the table is the truth).
+            Ok(false) => return Lookup::Anonymous,
+            Err(e) => tracing::warn!(error = %e, "could not extend a session"),
         }
     }
-    Lookup::SignedIn(User {
-        id: found.user_id,
-        username: found.username,
-        role: found.role,
-        session_id: found.session_id,
-        csrf_token: found.csrf_token,
-    })
+    Lookup::SignedIn(entry.user)
 }
 
 impl User {
@@ -146,8 +180,31 @@ pub async fn sign_in(
     Ok(())
 }
 
-pub async fn sign_out(db: &Db, cookies: &CookieJar<'_>, user: &User) -> Result<(), Error> {
+pub async fn sign_out(
+    db: &Db,
+    cache: &Sessions,
+    cookies: &CookieJar<'_>,
+    user: &User,
+) -> Result<(), Error> {
     sessions::delete(&db.write, user.session_id).await?;
+    cache.forget_session(user.session_id);
     cookies.remove(Cookie::build(COOKIE).path("/"));
     Ok(())
+}
+
+/// Ends every session of `user` at once: deletes them from the table and from the cache.
+/// Use it for deactivation, and after `db::users::set_password` (which deletes the rows in
+/// its own transaction; the second delete finds nothing and is harmless).
+pub async fn end_sessions_of(db: &Db, cache: &Sessions, user: UserId) -> Result<(), Error> {
+    let mut conn = db.write.acquire().await.map_err(Error::Database)?;
+    sessions::delete_for_user(&mut conn, user.0, None).await?;
+    drop(conn);
+    cache.forget_user(user);
+    Ok(())
+}
+
+/// Makes a committed change to `user` (role, username, deletion, or anything else a
+/// signed-in request shows) visible to their sessions at once, without ending them.
+pub fn forget_user(cache: &Sessions, user: UserId) {
+    cache.forget_user(user);
 }

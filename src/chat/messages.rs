@@ -9,6 +9,7 @@ use super::{chat_id, require_member};
 use crate::auth::{Csrf, User};
 use crate::db::chats::{self, Chat};
 use crate::db::messages::{self, Message, Page, SendError};
+use crate::db::send_queue::SendQueue;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
@@ -85,6 +86,7 @@ async fn send(
     _csrf: Csrf,
     db: &Db,
     live: &State<std::sync::Arc<Live>>,
+    queue: &State<SendQueue>,
     body: JsonBody<NewMessage>,
 ) -> Result<(Status, Json<Message>)> {
     let id = chat_id(id)?;
@@ -96,7 +98,8 @@ async fn send(
             return Err(invalid.into());
         }
     };
-    let sent = messages::send(&db.write, id, user.id, &user.username, &body)
+    let sent = queue
+        .send(id, user.id, &user.username, &body)
         .await
         .map_err(|e| match e {
             SendError::NotMember => Error::NotFound,

@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::db::messages::{self, Message};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::live::{Live, Presence};
+use crate::live::{self, Live, Presence};
 use crate::model::MessageId;
 
 pub fn routes() -> Vec<Route> {
@@ -59,7 +59,8 @@ async fn updates(
     mut shutdown: Shutdown,
 ) -> Result<Json<Updates>> {
     let after = message_id("after", after)?.unwrap_or_default();
-    let deadline = Instant::now() + wait_for(wait, settings.poll_wait_max_s)?;
+    let wait = wait_for(wait, settings.poll_wait_max_s)?;
+    let deadline = Instant::now() + wait;
     let _polling = live.polling(user.id, &user.username);
     let mut watch = live.subscribe(user.id, &user.username);
 
@@ -72,11 +73,28 @@ async fn updates(
         }
     };
     let mut presence = live.presence_for(user.session_id);
-    while latest <= after && presence.is_empty() {
+    // Without a wait the answer is ready: a timer, even one already due, would hold it
+    // for the next tick of tokio's clock (up to a millisecond).
+    let sleep = tokio::time::sleep_until(deadline);
+    tokio::pin!(sleep);
+    while latest <= after && presence.is_empty() && !wait.is_zero() {
         tokio::select! {
             _ = watch.latest.changed() => {}
-            _ = watch.presence.changed() => {}
-            _ = tokio::time::sleep_until(deadline) => break,
+            _ = watch.presence.changed() => {
+                let gather = tokio::time::sleep(live::PRESENCE_GATHER);
+                let done = tokio::select! {
+                    _ = watch.latest.changed() => false,
+                    _ = gather => false,
+                    _ = &mut sleep => true,
+                    _ = &mut shutdown => true,
+                };
+                if done {
+                    latest = watch.latest().unwrap_or(latest);
+                    presence = live.presence_for(user.session_id);
+                    break;
+                }
+            }
+            _ = &mut sleep => break,
             _ = &mut shutdown => break,
         }
         latest = watch.latest().unwrap_or(latest);

@@ -3,8 +3,7 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
-use crate::validate::MessageBody;
+use crate::model::{ChatId, MessageId, Timestamp, UserId};
 
 /// A message as every reader sees it (the API's message object).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -95,68 +94,4 @@ pub enum SendError {
 pub struct Sent {
     pub message: Message,
     pub members: Vec<UserId>,
-}
-
-/// Stores a message in one transaction: checks membership and status, moves the chat up,
-/// marks it read for the sender and brings it back from the archive of everyone else.
-pub async fn send(
-    db: &SqlitePool,
-    chat: ChatId,
-    sender: UserId,
-    sender_name: &str,
-    body: &MessageBody,
-) -> Result<Sent, SendError> {
-    let mut tx = db.begin().await?;
-    let status: Option<ChatStatus> = sqlx::query_scalar(
-        "SELECT c.status FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
-         WHERE c.id = ? AND cm.user_id = ?",
-    )
-    .bind(chat)
-    .bind(sender)
-    .fetch_optional(&mut *tx)
-    .await?;
-    match status {
-        None => return Err(SendError::NotMember),
-        Some(ChatStatus::Closed) => return Err(SendError::Closed),
-        Some(ChatStatus::Open) => {}
-    }
-    let now = Timestamp::now();
-    let id: MessageId = sqlx::query_scalar(
-        "INSERT INTO messages (chat_id, sender_id, body, created_at) VALUES (?, ?, ?, ?)
-         RETURNING id",
-    )
-    .bind(chat)
-    .bind(sender)
-    .bind(body.as_str())
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
-        .bind(now)
-        .bind(chat)
-        .execute(&mut *tx)
-        .await?;
-    let members: Vec<(UserId,)> = sqlx::query_as(
-        "UPDATE chat_members
-         SET last_read_message_id = CASE WHEN user_id = ? THEN ? ELSE last_read_message_id END,
-             archived = 0
-         WHERE chat_id = ? RETURNING user_id",
-    )
-    .bind(sender)
-    .bind(id)
-    .bind(chat)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Sent {
-        message: Message {
-            id,
-            chat_id: chat,
-            sender: sender_name.to_owned(),
-            body: body.as_str().to_owned(),
-            created_at: now,
-            edited_at: None,
-        },
-        members: members.into_iter().map(|(id,)| id).collect(),
-    })
 }

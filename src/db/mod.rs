@@ -7,8 +7,10 @@
 //! poll relies on that). Reads use a separate pool and, under WAL, never wait for writes.
 
 pub mod chats;
+pub mod checkpoint;
 pub mod messages;
 pub mod schema;
+pub mod send_queue;
 pub mod sessions;
 pub mod users;
 
@@ -70,8 +72,17 @@ impl Pools {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            // One connection for the life of the process: it keeps its prepared statements,
+            // and the session cache's watch relies on its `data_version` (see auth::cache).
+            .idle_timeout(None)
+            .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            // Checkpoints are `checkpoint`'s job while serving; this is the safety net.
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES),
+            )
             .await?;
         // Refuse a database from a newer Kanect before touching it (see `schema`).
         schema::status(&mut *write.acquire().await?).await?;

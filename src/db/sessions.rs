@@ -13,6 +13,8 @@ pub struct SessionUser {
     pub role: Role,
     pub csrf_token: String,
     pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
 }
 
 pub struct NewSession<'a> {
@@ -53,7 +55,8 @@ pub async fn lookup(
     started_after: Timestamp,
 ) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as(
-        "SELECT s.id AS session_id, s.user_id, u.username, u.role, s.csrf_token, s.last_used_at
+        "SELECT s.id AS session_id, s.user_id, u.username, u.role, s.csrf_token, s.last_used_at,
+                s.expires_at, s.created_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ? AND s.expires_at > ? AND s.created_at > ? AND u.is_active = 1",
     )
@@ -64,15 +67,15 @@ pub async fn lookup(
     .await
 }
 
-/// Slides the idle expiry forward.
-pub async fn touch(db: &SqlitePool, id: i64, expires_at: Timestamp) -> sqlx::Result<()> {
+/// Slides the idle expiry forward; `false` when the session no longer exists.
+pub async fn touch(db: &SqlitePool, id: i64, expires_at: Timestamp) -> sqlx::Result<bool> {
     sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
         .bind(Timestamp::now())
         .bind(expires_at)
         .bind(id)
         .execute(db)
         .await
-        .map(drop)
+        .map(|done| done.rows_affected() == 1)
 }
 
 pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<()> {

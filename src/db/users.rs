@@ -150,18 +150,20 @@ pub async fn set_password(db: &SqlitePool, id: UserId, password_hash: &str) -> s
     Ok(changed == 1)
 }
 
-/// Writes presence timestamps kept in memory, all in one transaction.
+/// Writes presence timestamps kept in memory, all in one statement: the writer is shared
+/// with sends, and a wave of people coming online makes them due at the same tick.
 pub async fn store_last_seen(db: &SqlitePool, seen: &[(UserId, Timestamp)]) -> sqlx::Result<()> {
     if seen.is_empty() {
         return Ok(());
     }
-    let mut tx = db.begin().await?;
-    for (id, at) in seen {
-        sqlx::query("UPDATE users SET last_seen = ? WHERE id = ?")
-            .bind(at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await
+    let pairs: Vec<[i64; 2]> = seen.iter().map(|(id, at)| [id.0, at.0]).collect();
+    let pairs = serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned());
+    sqlx::query(
+        "UPDATE users SET last_seen = j.value ->> 1
+         FROM json_each(?) j WHERE users.id = j.value ->> 0",
+    )
+    .bind(pairs)
+    .execute(db)
+    .await
+    .map(drop)
 }

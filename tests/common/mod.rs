@@ -73,6 +73,20 @@ impl TestApp {
             .await
             .expect("open the test database");
         sqlx::query(sql).execute(&mut conn).await.expect("run SQL");
+        // What the session cache's watcher would do within `WATCH_EVERY`, at once.
+        if let Some(cache) = self
+            .client
+            .rocket()
+            .state::<kanect::auth::cache::Sessions>()
+        {
+            cache.clear();
+        }
+    }
+
+    /// Waits until the server has noticed a commit made outside it (by SQL or by the
+    /// command line), as its session cache does within `WATCH_EVERY`.
+    pub async fn settle(&self) {
+        rocket::tokio::time::sleep(kanect::auth::cache::WATCH_EVERY * 3).await;
     }
 
     /// The one integer a query answers (a count, say), read straight from the database.

@@ -1,0 +1,158 @@
+//! The servers under test, each in its own process so that its CPU and memory can be read
+//! apart from the load generator's: the real `kanect` binary, and a trivial Rocket app
+//! (this same executable, started with `--trivial-server PORT`).
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rocket::serde::json::{json, Json, Value};
+
+use crate::client::{Conn, Result};
+
+pub const TRIVIAL_FLAG: &str = "--trivial-server";
+
+/// A child process that is killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+fn kanect_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kanect"));
+    // The working directory holds no Rocket.toml: built-in defaults, as a fresh install.
+    command
+        .current_dir(data_dir)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("KANECT_CONFIG")
+        .env_remove("KANECT_LOG");
+    command
+}
+
+/// `kanect migrate` on a fresh data dir, so the bench can seed the schema before serving.
+pub fn migrate(data_dir: &Path) -> Result<()> {
+    let output = kanect_command(data_dir).arg("migrate").output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "kanect migrate failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `kanect serve` with its log in `data_dir/server.log`.
+pub async fn start_kanect(data_dir: &Path, log_level: &str) -> Result<Server> {
+    let port = free_port()?;
+    let log = std::fs::File::create(data_dir.join("server.log"))?;
+    let child = kanect_command(data_dir)
+        .arg("--log-level")
+        .arg(log_level)
+        .arg("serve")
+        .arg("--port")
+        .arg(port.to_string())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()?;
+    started(child, port, "/healthz").await
+}
+
+pub async fn start_trivial() -> Result<Server> {
+    let port = free_port()?;
+    let child = Command::new(std::env::current_exe()?)
+        .arg(TRIVIAL_FLAG)
+        .arg(port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()?;
+    started(child, port, "/").await
+}
+
+async fn started(child: Child, port: u16, probe: &str) -> Result<Server> {
+    let server = Server {
+        child,
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(mut conn) = Conn::open(server.addr).await {
+            if let Ok((status, _)) = conn.get(probe, None).await {
+                if status.is_success() {
+                    return Ok(server);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("the server on port {port} did not come up").into())
+}
+
+#[rocket::get("/")]
+fn hello() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The ceiling: Rocket with one JSON route, no fairings, no database, no logging.
+pub fn run_trivial(port: &str) -> Result<()> {
+    let port: u16 = port.parse()?;
+    let config = rocket::Config {
+        port,
+        address: Ipv4Addr::LOCALHOST.into(),
+        log_level: rocket::config::LogLevel::Off,
+        ..rocket::Config::release_default()
+    };
+    // Release builds insist on a secret key once the `secrets` feature is on (Kanect's is).
+    let config = rocket::figment::Figment::from(config)
+        .merge(("secret_key", kanect::auth::token::new_secret_key()));
+    rocket::execute(
+        rocket::custom(config)
+            .mount("/", rocket::routes![hello])
+            .launch(),
+    )?;
+    Ok(())
+}
+
+/// Resident memory (KiB) and CPU time used so far (clock ticks) of process `pid`.
+pub fn usage(pid: u32) -> Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let rss_kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .ok_or("no VmRSS")?
+        .parse()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime 13th.
+    let after = stat.rsplit_once(')').ok_or("bad stat")?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = fields.get(11).ok_or("no utime")?.parse::<u64>()?
+        + fields.get(12).ok_or("no stime")?.parse::<u64>()?;
+    Ok((rss_kib, ticks))
+}
+
+/// CPU use of `pid` over `window`, in percent of one core.
+pub async fn cpu_percent(pid: u32, window: Duration) -> Result<f64> {
+    let (_, before) = usage(pid)?;
+    tokio::time::sleep(window).await;
+    let (_, after) = usage(pid)?;
+    // Linux reports in USER_HZ, which is 100 on every mainstream platform.
+    Ok((after - before) as f64 / window.as_secs_f64())
+}

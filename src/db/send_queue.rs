@@ -1,0 +1,242 @@
+//! Group commit for sends. Concurrent sends queue here and one task writes whatever has
+//! queued as one transaction of a few set-based statements, so a busy chat server pays
+//! for one commit (and a handful of statements) per batch instead of per message.
+//!
+//! A sender is answered only after the commit that holds its message has returned: a 2xx
+//! still means the message is on disk. If anything in a batch fails, the whole batch rolls
+//! back and every sender in it gets the error; none of them is stored.
+
+use std::collections::HashSet;
+
+use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use super::messages::{Message, SendError, Sent};
+use super::Db;
+use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
+use crate::validate::MessageBody;
+
+/// The most sends one transaction takes; more wait for the next one.
+const MAX_BATCH: usize = 512;
+/// Sends waiting beyond this make new senders wait for room (back-pressure).
+const QUEUE: usize = 4096;
+
+struct Job {
+    chat: ChatId,
+    sender: UserId,
+    sender_name: String,
+    body: String,
+    reply: oneshot::Sender<Result<Sent, SendError>>,
+}
+
+/// The queue, as Rocket manages it (`&State<SendQueue>`).
+#[derive(Clone)]
+pub struct SendQueue {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl SendQueue {
+    /// Starts the writing task on `write` (the single-connection writer pool).
+    pub fn start(write: SqlitePool) -> SendQueue {
+        let (jobs, queued) = mpsc::channel(QUEUE);
+        tokio::spawn(run(write, queued));
+        SendQueue { jobs }
+    }
+
+    /// Stores a message: checks membership and status, moves the chat up, marks it read for
+    /// the sender and brings it back from the archive of everyone else.
+    pub async fn send(
+        &self,
+        chat: ChatId,
+        sender: UserId,
+        sender_name: &str,
+        body: &MessageBody,
+    ) -> Result<Sent, SendError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            chat,
+            sender,
+            sender_name: sender_name.to_owned(),
+            body: body.as_str().to_owned(),
+            reply,
+        };
+        let stopped = || SendError::Db(sqlx::Error::PoolClosed);
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(write: SqlitePool, mut queued: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queued.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let outcome = match write.acquire().await {
+            Ok(mut conn) => commit(&mut conn, &batch).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(results) => {
+                for (job, result) in batch.drain(..).zip(results) {
+                    // A sender that went away meanwhile: its message is stored all the same.
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Rolled back: nobody in the batch is told their message was stored.
+                tracing::warn!(error = %e, sends = batch.len(), "a batch of sends failed");
+                let cause = e.to_string();
+                for job in batch.drain(..) {
+                    let e = sqlx::Error::Protocol(format!("the batch failed: {cause}"));
+                    let _ = job.reply.send(Err(SendError::Db(e)));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for `batch`: the result of each job, in order, once committed.
+async fn commit(
+    conn: &mut SqliteConnection,
+    batch: &[Job],
+) -> Result<Vec<Result<Sent, SendError>>, sqlx::Error> {
+    let now = Timestamp::now();
+    let wanted: Vec<_> = batch
+        .iter()
+        .map(|job| json!([job.chat, job.sender, job.body]))
+        .collect();
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    // Rows go in in array order (ORDER BY key), so ids follow the order of the queue.
+    let mut stored: Vec<(MessageId, ChatId, UserId, String)> = sqlx::query_as(
+        "INSERT INTO messages (chat_id, sender_id, body, created_at)
+         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, ?1 FROM json_each(?2) j
+         WHERE EXISTS (
+             SELECT 1 FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
+             WHERE c.id = j.value ->> 0 AND cm.user_id = j.value ->> 1 AND c.status = 'open')
+         ORDER BY j.key
+         RETURNING id, chat_id, sender_id, body",
+    )
+    .bind(now)
+    .bind(serde_json::Value::Array(wanted).to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+
+    let mut members: Vec<(ChatId, UserId)> = Vec::new();
+    if !stored.is_empty() {
+        let inserted = serde_json::Value::Array(
+            stored
+                .iter()
+                .map(|(id, chat, sender, _)| json!([id, chat, sender]))
+                .collect(),
+        )
+        .to_string();
+        sqlx::query(
+            "UPDATE chats SET last_message_at = ?1
+             WHERE id IN (SELECT value ->> 1 FROM json_each(?2))",
+        )
+        .bind(now)
+        .bind(&inserted)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE chat_members SET last_read_message_id = s.id
+             FROM (SELECT value ->> 1 AS chat, value ->> 2 AS sender, MAX(value ->> 0) AS id
+                   FROM json_each(?1) GROUP BY 1, 2) s
+             WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender",
+        )
+        .bind(&inserted)
+        .execute(&mut *tx)
+        .await?;
+        members = sqlx::query_as(
+            "UPDATE chat_members SET archived = 0
+             WHERE chat_id IN (SELECT value ->> 1 FROM json_each(?1))
+             RETURNING chat_id, user_id",
+        )
+        .bind(&inserted)
+        .fetch_all(&mut *tx)
+        .await?;
+    }
+    // Why the others were refused, read in the same transaction as the insert. Jobs of one
+    // (chat, sender) pair stand or fall together: they saw the same membership and status.
+    let taken: HashSet<(ChatId, UserId)> = stored
+        .iter()
+        .map(|(_, chat, sender, _)| (*chat, *sender))
+        .collect();
+    let mut refused = Vec::with_capacity(batch.len());
+    for job in batch {
+        if taken.contains(&(job.chat, job.sender)) {
+            refused.push(None);
+            continue;
+        }
+        let status: Option<ChatStatus> = sqlx::query_scalar(
+            "SELECT c.status FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
+             WHERE c.id = ? AND cm.user_id = ?",
+        )
+        .bind(job.chat)
+        .bind(job.sender)
+        .fetch_optional(&mut *tx)
+        .await?;
+        refused.push(Some(match status {
+            None => SendError::NotMember,
+            Some(ChatStatus::Closed) => SendError::Closed,
+            Some(ChatStatus::Open) => SendError::Db(sqlx::Error::RowNotFound),
+        }));
+    }
+    tx.commit().await?;
+
+    // Ids were given in job order (ORDER BY key); RETURNING's own order is unspecified.
+    stored.sort_unstable_by_key(|(id, ..)| *id);
+    let mut rows = stored.into_iter();
+    let mut out = Vec::with_capacity(batch.len());
+    for (job, refused) in batch.iter().zip(refused) {
+        if let Some(refused) = refused {
+            out.push(Err(refused));
+            continue;
+        }
+        match rows.next() {
+            Some((id, chat, sender, body)) if chat == job.chat && sender == job.sender => {
+                out.push(Ok(Sent {
+                    message: Message {
+                        id,
+                        chat_id: chat,
+                        sender: job.sender_name.clone(),
+                        body,
+                        created_at: now,
+                        edited_at: None,
+                    },
+                    members: members
+                        .iter()
+                        .filter(|(c, _)| *c == chat)
+                        .map(|(_, user)| *user)
+                        .collect(),
+                }))
+            }
+            // Cannot happen while the insert keeps job order; never hand out a wrong id.
+            _ => out.push(Err(SendError::Db(sqlx::Error::RowNotFound))),
+        }
+    }
+    Ok(out)
+}
+
+/// Starts the queue once the database is attached (attach after `Db::init()`).
+pub struct Start;
+
+#[rocket::async_trait]
+impl Fairing for Start {
+    fn info(&self) -> Info {
+        Info {
+            name: "send queue",
+            kind: Kind::Ignite,
+        }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        let Some(db) = Db::fetch(&rocket) else {
+            return Err(rocket);
+        };
+        let queue = SendQueue::start(db.write.clone());
+        Ok(rocket.manage(queue))
+    }
+}
