@@ -96,20 +96,21 @@ fn kind(values: &Values) -> &str {
     values.get("kind").map(Value::text).unwrap_or_default()
 }
 
-/// The usernames a submitted form keeps or adds: `members-N-user` rows whose
-/// `members-N-DELETE` box is not ticked.
+/// The inline's rows as submitted: each `members-N-user` value, and whether its
+/// `members-N-DELETE` box is ticked.
+fn submitted_rows(form: &Params) -> impl Iterator<Item = (&str, bool)> {
+    form.0.iter().filter_map(move |(name, value)| {
+        let index = name.strip_prefix("members-")?.strip_suffix("-user")?;
+        Some((value.as_str(), form.has(&format!("members-{index}-DELETE"))))
+    })
+}
+
+/// The usernames a submitted form keeps or adds.
 fn requested(form: &Params) -> Vec<String> {
     let mut seen = BTreeSet::new();
     let mut names = Vec::new();
-    for (name, value) in &form.0 {
-        let Some(index) = name
-            .strip_prefix("members-")
-            .and_then(|n| n.strip_suffix("-user"))
-        else {
-            continue;
-        };
+    for (value, deleted) in submitted_rows(form) {
         let value = value.trim();
-        let deleted = form.has(&format!("members-{index}-DELETE"));
         if !value.is_empty() && !deleted && seen.insert(username_key(value)) {
             names.push(value.to_owned());
         }
@@ -310,15 +311,8 @@ impl Rules for ChatRules {
         match form {
             // Shown again after an error: what was typed and ticked.
             Some(form) if !read_only => {
-                for (name, value) in &form.0 {
-                    let Some(index) = name
-                        .strip_prefix("members-")
-                        .and_then(|n| n.strip_suffix("-user"))
-                    else {
-                        continue;
-                    };
-                    let existing = members.iter().find(|m| m.0 == *value);
-                    let deleted = form.has(&format!("members-{index}-DELETE"));
+                for (value, deleted) in submitted_rows(form) {
+                    let existing = members.iter().find(|m| m.0 == value);
                     if existing.is_some() || !value.trim().is_empty() {
                         rows.push(row(rows.len(), value, existing, deleted));
                     }
