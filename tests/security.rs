@@ -19,18 +19,8 @@ async fn sign_in<'a>(
     name: &str,
     password: &str,
 ) -> LocalResponse<'a> {
-    let request = visitor.app.client.post("/login").remote(address);
-    let request = match &visitor.cookie {
-        Some(cookie) => request.cookie(cookie.clone()),
-        None => request,
-    };
-    form_request(
-        request,
-        Some(&visitor.csrf),
-        &[("username", name), ("password", password)],
-    )
-    .dispatch()
-    .await
+    let fields = [("username", name), ("password", password)];
+    visitor.post_form_from(address, "/login", &fields).await
 }
 
 #[rocket::async_test]
@@ -116,19 +106,12 @@ async fn sign_ups_are_limited_per_address() {
     let mut statuses = Vec::new();
     for i in 0..11 {
         let name = format!("user{i}");
-        let request = app.client.post("/signup").remote(from(3));
-        let request = match &visitor.cookie {
-            Some(cookie) => request.cookie(cookie.clone()),
-            None => request,
-        };
         let fields = [
             ("username", name.as_str()),
             ("password1", PASSWORD),
             ("password2", PASSWORD),
         ];
-        let response = form_request(request, Some(&visitor.csrf), &fields)
-            .dispatch()
-            .await;
+        let response = visitor.post_form_from(from(3), "/signup", &fields).await;
         statuses.push(response.status().code);
     }
     assert_eq!(&statuses[..10], &[303; 10]);

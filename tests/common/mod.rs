@@ -214,7 +214,27 @@ impl<'a> Visitor<'a> {
         token: Option<&str>,
         fields: &[(&str, &str)],
     ) -> LocalResponse<'a> {
-        let request = self.app.client.post(path.to_owned());
+        self.post_from(self.app.client.post(path.to_owned()), token, fields)
+            .await
+    }
+
+    /// Posts a form from a given client address, as a real connection would have one.
+    pub async fn post_form_from(
+        &self,
+        address: std::net::SocketAddr,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'a> {
+        let request = self.app.client.post(path.to_owned()).remote(address);
+        self.post_from(request, Some(&self.csrf), fields).await
+    }
+
+    async fn post_from(
+        &self,
+        request: LocalRequest<'a>,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'a> {
         let request = match &self.cookie {
             Some(cookie) => request.cookie(cookie.clone()),
             None => request,
