@@ -32,6 +32,9 @@ pub enum Error {
     Throttled { retry_after_s: u64 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The storage cannot take writes now (disk full, I/O error); nothing was stored.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -112,10 +115,25 @@ impl Error {
             Error::NotSignedIn => Problem::from_status(Status::Unauthorized),
             Error::NotFound => Problem::from_status(Status::NotFound),
             Error::TooLarge => Problem::from_status(Status::PayloadTooLarge),
+            Error::Database(e) if crate::db::writer::is_storage_error(e) => unavailable(),
+            Error::Unavailable(_) => unavailable(),
             Error::Database(_) | Error::Internal(_) => {
                 Problem::from_status(Status::InternalServerError)
             }
         }
+    }
+}
+
+/// The storage refused a write: say that nothing was kept, and when to try again.
+fn unavailable() -> Problem {
+    Problem {
+        retry_after_s: Some(30),
+        ..Problem::new(
+            Status::ServiceUnavailable,
+            "unavailable",
+            "The server cannot store anything right now (its storage is failing, perhaps \
+             full). Nothing was saved; please try again in a little while.",
+        )
     }
 }
 

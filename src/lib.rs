@@ -131,6 +131,7 @@ fn background() -> AdHoc {
                         _ = &mut shutdown => break,
                     }
                     count += 1;
+                    pools.write.probe().await;
                     let due = live.tick();
                     if let Err(e) = db::users::store_last_seen(&pools.write, &due).await {
                         tracing::warn!(error = %e, "could not store last-seen times");
@@ -155,15 +156,26 @@ fn background() -> AdHoc {
     })
 }
 
+/// 200 when the database answers reads and the writer commits; 503 saying which fails.
 #[get("/healthz")]
 async fn healthz(db: &Db) -> (Status, Value) {
-    if db.healthy().await {
-        (Status::Ok, json!({ "status": "ok" }))
-    } else {
-        (
+    match (db.healthy().await, db.write.failure()) {
+        (true, None) => (Status::Ok, json!({ "status": "ok" })),
+        (reads, writer) => (
             Status::ServiceUnavailable,
-            json!({ "status": "unavailable" }),
-        )
+            json!({
+                "status": "unavailable",
+                "reads": if reads { "ok" } else { "failing" },
+                "writer": match writer {
+                    None => json!("ok"),
+                    Some(failure) => json!({
+                        "failing_since": failure.since,
+                        "error": failure.error,
+                        "failed_writes": failure.failed_writes,
+                    }),
+                },
+            }),
+        ),
     }
 }
 

@@ -883,7 +883,10 @@ async fn hostile_list_parameters_change_nothing_and_break_nothing() {
             let html = root
                 .page(&format!("/admin/{model}/?{query}"), Status::Ok)
                 .await;
-            assert!(!html.contains("49"), "no template injection: {query}");
+            // Not `!contains("49")`: random tokens in the page contain it now and then.
+            if query.contains("7*7") {
+                assert!(html.contains("{{7*7}}"), "no template injection: {query}");
+            }
         }
     }
     assert_eq!(app.count("SELECT count(*) FROM users").await, 2);

@@ -110,9 +110,8 @@ async fn a_role_change_reaches_the_cached_session_on_the_next_request() {
     assert_eq!(cached_role(), Some(Role::Member));
 
     // Through the app's own writer, as the admin console does: no watch would notice.
-    sqlx::query("UPDATE users SET role = 'staff' WHERE id = ?")
-        .bind(alice.id)
-        .execute(&db.write)
+    db.write
+        .execute(sqlx::query("UPDATE users SET role = 'staff' WHERE id = ?").bind(alice.id))
         .await
         .expect("role changed");
     rocket::tokio::time::sleep(kanect::auth::cache::WATCH_EVERY * 2).await;

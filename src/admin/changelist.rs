@@ -352,7 +352,7 @@ async fn set_column(
         sqlx::query(&sql)
             .bind(value)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         let write = crate::admin::rules::Write {
             actor: &staff.user,

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value as Json};
-use sqlx::{Sqlite, SqliteConnection};
+use sqlx::Sqlite;
+
+use crate::db::WriteTx;
 
 use crate::admin::describe::*;
 use crate::admin::page::show_time;
@@ -217,11 +219,7 @@ impl Rules for ChatRules {
     }
 
     /// Brings the member list in line with the form.
-    async fn saved(
-        &self,
-        tx: &mut SqliteConnection,
-        write: Write<'_>,
-    ) -> Result<Vec<String>, Error> {
+    async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
         let Some(form) = write.form else {
             return Ok(Vec::new());
         };

@@ -145,11 +145,11 @@ pub async fn run(
         model.repr, model.table
     );
     let doomed: Vec<(i64, Option<String>)> = sqlx::query_as_with(&sql, args([&list]))
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
     let sql = format!("DELETE FROM {} WHERE id {IN_IDS}", model.table);
     sqlx::query_with(&sql, args([&list]))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     for (id, repr) in &doomed {
         let repr = repr
@@ -191,7 +191,7 @@ async fn delete(
     let id = object_id(id)?;
     require(&staff, model)?;
     let mut conn = db.read.acquire().await?;
-    if form::load(&mut conn, model, id).await?.is_none() {
+    if form::load(&mut *conn, model, id).await?.is_none() {
         return Err(Error::NotFound);
     }
     drop(conn);

@@ -9,7 +9,7 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Executor, Sqlite, SqlitePool};
 
 use crate::admin::describe::{Field, Kind, Model};
 use crate::admin::guard::Staff;
@@ -42,7 +42,11 @@ fn add_error(errors: &mut Errors, invalid: Invalid) {
 }
 
 /// The object's stored values, one per field column.
-pub async fn load(conn: &mut SqliteConnection, model: &Model, id: i64) -> Result<Option<Values>> {
+pub async fn load<'c>(
+    conn: impl Executor<'c, Database = Sqlite>,
+    model: &Model,
+    id: i64,
+) -> Result<Option<Values>> {
     let columns: Vec<&'static str> = model.fields.iter().filter_map(Field::column).collect();
     let sql = format!(
         "SELECT {} FROM {} WHERE id = ?",
@@ -60,7 +64,11 @@ pub async fn load(conn: &mut SqliteConnection, model: &Model, id: i64) -> Result
 }
 
 /// The object's name, as the model describes it.
-pub async fn repr(conn: &mut SqliteConnection, model: &Model, id: i64) -> Result<String> {
+pub async fn repr<'c>(
+    conn: impl Executor<'c, Database = Sqlite>,
+    model: &Model,
+    id: i64,
+) -> Result<String> {
     let sql = format!(
         "SELECT {} FROM {} t WHERE t.id = ?",
         model.repr, model.table
@@ -246,7 +254,7 @@ async fn form_page(
     let object_json = match object {
         Some((id, values)) => {
             let mut conn = db.read.acquire().await?;
-            let repr = repr(&mut conn, model, id).await?;
+            let repr = repr(&mut *conn, model, id).await?;
             let can_password =
                 !read_only && model.fields.iter().any(|f| f.kind == Kind::PasswordHash);
             Some((
@@ -401,7 +409,7 @@ async fn display(db: &Db, field: &Field, value: &Value) -> Result<(String, Optio
             let target = crate::admin::model(slug)?;
             let mut conn = db.read.acquire().await?;
             (
-                repr(&mut conn, target, *id).await?,
+                repr(&mut *conn, target, *id).await?,
                 Some(target.object_url(*id, "change")),
             )
         }
@@ -475,7 +483,7 @@ async fn change_page(slug: &str, id: &str, staff: Staff, db: &Db) -> Result<Temp
     let model = model(slug)?;
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
-    let values = load(&mut conn, model, id).await?.ok_or(Error::NotFound)?;
+    let values = load(&mut *conn, model, id).await?.ok_or(Error::NotFound)?;
     drop(conn);
     form_page(&staff, model, db, Some((id, &values)), None, Errors::new()).await
 }
@@ -491,7 +499,7 @@ async fn change(
     let model = model(slug)?;
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
-    let old = load(&mut conn, model, id).await?.ok_or(Error::NotFound)?;
+    let old = load(&mut *conn, model, id).await?.ok_or(Error::NotFound)?;
     drop(conn);
     if !model.rules.can_change(&staff.user, &old) {
         return Err(Error::Forbidden("You may view this but not change it."));
@@ -537,7 +545,7 @@ async fn save(
                 columns.join(", ")
             );
             sqlx::query_with(&sql, args(new.values()))
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map(|done| done.last_insert_rowid())
         }
@@ -562,7 +570,7 @@ async fn save(
                     .map(|(_, v)| *v)
                     .chain(std::iter::once(&id_value));
                 sqlx::query_with(&sql, args(values))
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await
                     .map(|_| id)
             }

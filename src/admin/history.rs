@@ -4,7 +4,9 @@
 use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
+
+use crate::db::WriteTx;
 
 use crate::admin::describe::Model;
 use crate::admin::guard::Staff;
@@ -27,7 +29,7 @@ pub enum Flag {
 }
 
 pub async fn log(
-    tx: &mut SqliteConnection,
+    tx: &mut WriteTx,
     actor: &User,
     model: &Model,
     id: i64,
@@ -99,10 +101,10 @@ async fn history(slug: &str, id: &str, staff: Staff, db: &Db) -> Result<Template
     let model = model(slug)?;
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
-    if form::load(&mut conn, model, id).await?.is_none() {
+    if form::load(&mut *conn, model, id).await?.is_none() {
         return Err(Error::NotFound);
     }
-    let repr = form::repr(&mut conn, model, id).await?;
+    let repr = form::repr(&mut *conn, model, id).await?;
     let sql = format!("{ENTRY} WHERE l.object_type = ? AND l.object_id = ? ORDER BY l.id");
     let entries: Vec<Entry> = sqlx::query_as(&sql)
         .bind(model.slug)

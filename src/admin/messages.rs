@@ -1,6 +1,6 @@
 //! The console's description of messages.
 
-use sqlx::SqliteConnection;
+use crate::db::WriteTx;
 
 use crate::admin::describe::*;
 use crate::admin::params::Params;
@@ -118,11 +118,7 @@ impl Rules for MessageRules {
     }
 
     /// A new message moves its chat up, as one sent from the chat would.
-    async fn saved(
-        &self,
-        tx: &mut SqliteConnection,
-        write: Write<'_>,
-    ) -> Result<Vec<String>, Error> {
+    async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
         if write.old.is_none() {
             sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
                 .bind(write.new.get("created_at").and_then(Value::int))

@@ -2,8 +2,8 @@
 //! span fields, work inside the saving transaction, and an inline table. Every method has
 //! a default, so a plain model implements none.
 
+use crate::db::WriteTx;
 use serde_json::Value as Json;
-use sqlx::SqliteConnection;
 
 use crate::admin::describe::Field;
 use crate::admin::params::Params;
@@ -90,16 +90,12 @@ pub trait Rules {
 
     /// Runs in the saving transaction once the row is written. Returns extra parts for
     /// the change message.
-    async fn saved(
-        &self,
-        _tx: &mut SqliteConnection,
-        _write: Write<'_>,
-    ) -> Result<Vec<String>, Error> {
+    async fn saved(&self, _tx: &mut WriteTx, _write: Write<'_>) -> Result<Vec<String>, Error> {
         Ok(Vec::new())
     }
 
     /// A model-wide invariant checked before any console transaction commits.
-    async fn invariant(&self, _tx: &mut SqliteConnection, _actor: &User) -> Result<(), Invalid> {
+    async fn invariant(&self, _tx: &mut WriteTx, _actor: &User) -> Result<(), Invalid> {
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! The console's description of users: Django's UserAdmin, with roles for groups.
 
-use sqlx::SqliteConnection;
+use crate::db::WriteTx;
 
 use crate::admin::describe::*;
 use crate::admin::params::Params;
@@ -166,11 +166,7 @@ impl Rules for UserRules {
     }
 
     /// Deactivation signs the person out everywhere, in the same transaction.
-    async fn saved(
-        &self,
-        tx: &mut SqliteConnection,
-        write: Write<'_>,
-    ) -> Result<Vec<String>, Error> {
+    async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
         let was_active = write.old.is_some_and(active);
         if was_active && !active(write.new) {
             let ended = crate::db::sessions::delete_for_user(&mut *tx, write.id, None).await?;
@@ -183,7 +179,7 @@ impl Rules for UserRules {
 
     /// A superuser acting can only remove the last active superuser by acting on
     /// themselves (staff cannot touch superusers at all): refuse that.
-    async fn invariant(&self, tx: &mut SqliteConnection, actor: &User) -> Result<(), Invalid> {
+    async fn invariant(&self, tx: &mut WriteTx, actor: &User) -> Result<(), Invalid> {
         if !is_superuser(actor) {
             return Ok(());
         }

@@ -77,8 +77,9 @@ async fn end_session(
 #[post("/account/sessions/end-others", data = "<form>")]
 async fn end_others(form: CsrfForm<NoFields>, user: User, db: &Db) -> Result<Flash<Redirect>> {
     let CsrfForm(NoFields) = form;
-    let mut conn = db.write.acquire().await?;
-    let ended = sessions::delete_for_user(&mut conn, user.id.0, Some(user.session_id)).await?;
+    let mut tx = db.write.begin().await?;
+    let ended = sessions::delete_for_user(&mut tx, user.id.0, Some(user.session_id)).await?;
+    tx.commit().await?;
     let message = match ended {
         0 => "There were no other sessions.".to_owned(),
         1 => "Signed out 1 other session.".to_owned(),

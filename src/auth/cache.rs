@@ -186,10 +186,7 @@ impl Fairing for Watch {
                     _ = &mut shutdown => break,
                 }
                 count += 1;
-                match sqlx::query_scalar::<_, i64>("PRAGMA data_version")
-                    .fetch_one(&write)
-                    .await
-                {
+                match write.data_version().await {
                     Ok(version) => {
                         if known.is_some_and(|known| known != version) {
                             sessions.clear();

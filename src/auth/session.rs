@@ -196,9 +196,9 @@ pub async fn sign_out(
 /// Use it for deactivation, and after `db::users::set_password` (which deletes the rows in
 /// its own transaction; the second delete finds nothing and is harmless).
 pub async fn end_sessions_of(db: &Db, cache: &Sessions, user: UserId) -> Result<(), Error> {
-    let mut conn = db.write.acquire().await.map_err(Error::Database)?;
-    sessions::delete_for_user(&mut conn, user.0, None).await?;
-    drop(conn);
+    let mut tx = db.write.begin().await?;
+    sessions::delete_for_user(&mut tx, user.0, None).await?;
+    tx.commit().await?;
     cache.forget_user(user);
     Ok(())
 }

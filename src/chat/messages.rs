@@ -106,6 +106,7 @@ async fn send(
             SendError::Closed => {
                 Error::Forbidden("This chat is closed: it can be read but not written to.")
             }
+            SendError::Unavailable(cause) => Error::Unavailable(cause),
             SendError::Db(e) => Error::Database(e),
         })?;
     live.message_sent(&sent.members, sent.message.id);

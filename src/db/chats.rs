@@ -3,6 +3,8 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
+use super::{WriteTx, Writer};
+
 use super::messages::Message;
 use crate::model::{ChatId, ChatKind, ChatStatus, MessageId, Timestamp, UserId};
 use crate::validate::Title;
@@ -124,7 +126,7 @@ pub async fn is_member(db: &SqlitePool, chat: ChatId, user: UserId) -> sqlx::Res
 }
 
 /// Opens the direct chat of two people, creating it if needed. `true` when created.
-pub async fn open_direct(db: &SqlitePool, a: UserId, b: UserId) -> sqlx::Result<(ChatId, bool)> {
+pub async fn open_direct(db: &Writer, a: UserId, b: UserId) -> sqlx::Result<(ChatId, bool)> {
     let key = format!("{}:{}", a.min(b), a.max(b));
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
@@ -134,14 +136,14 @@ pub async fn open_direct(db: &SqlitePool, a: UserId, b: UserId) -> sqlx::Result<
     )
     .bind(&key)
     .bind(now)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut tx)
     .await?;
     let id = match created {
         Some(id) => id,
         None => {
             sqlx::query_scalar("SELECT id FROM chats WHERE direct_key = ?")
                 .bind(&key)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?
         }
     };
@@ -153,7 +155,7 @@ pub async fn open_direct(db: &SqlitePool, a: UserId, b: UserId) -> sqlx::Result<
 
 /// Creates a group chat with `creator` and `members`.
 pub async fn create_group(
-    db: &SqlitePool,
+    db: &Writer,
     title: &Title,
     creator: UserId,
     members: &[UserId],
@@ -165,7 +167,7 @@ pub async fn create_group(
     )
     .bind(title.as_str())
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await?;
     add_members(&mut tx, id, &[creator], now).await?;
     add_members(&mut tx, id, members, now).await?;
@@ -174,7 +176,7 @@ pub async fn create_group(
 }
 
 async fn add_members(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut WriteTx,
     chat: ChatId,
     users: &[UserId],
     now: Timestamp,
@@ -195,39 +197,42 @@ async fn add_members(
 
 /// Archives or restores the chat in `user`'s own view. `false` when not a member.
 pub async fn set_archived(
-    db: &SqlitePool,
+    db: &Writer,
     chat: ChatId,
     user: UserId,
     archived: bool,
 ) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE chat_members SET archived = ? WHERE chat_id = ? AND user_id = ?")
-            .bind(archived)
-            .bind(chat)
-            .bind(user)
-            .execute(db)
-            .await?;
+    let done = db
+        .execute(
+            sqlx::query("UPDATE chat_members SET archived = ? WHERE chat_id = ? AND user_id = ?")
+                .bind(archived)
+                .bind(chat)
+                .bind(user),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Moves `user`'s read mark forward to `up_to`, never past the chat's newest message and
 /// never backwards. `false` when not a member.
 pub async fn mark_read(
-    db: &SqlitePool,
+    db: &Writer,
     chat: ChatId,
     user: UserId,
     up_to: MessageId,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE chat_members SET last_read_message_id = MAX(last_read_message_id,
-            MIN(?, COALESCE((SELECT MAX(id) FROM messages WHERE chat_id = ?), 0)))
-         WHERE chat_id = ? AND user_id = ?",
-    )
-    .bind(up_to)
-    .bind(chat)
-    .bind(chat)
-    .bind(user)
-    .execute(db)
-    .await?;
+    let done = db
+        .execute(
+            sqlx::query(
+                "UPDATE chat_members SET last_read_message_id = MAX(last_read_message_id,
+                    MIN(?, COALESCE((SELECT MAX(id) FROM messages WHERE chat_id = ?), 0)))
+                 WHERE chat_id = ? AND user_id = ?",
+            )
+            .bind(up_to)
+            .bind(chat)
+            .bind(chat)
+            .bind(user),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -46,17 +46,28 @@ impl Fairing for Checkpoints {
         let mut shutdown = rocket.shutdown();
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(EVERY);
+            let mut failing = false;
             loop {
                 tokio::select! {
                     _ = ticks.tick() => {}
                     _ = &mut shutdown => break,
                 }
                 // PASSIVE: copies what it can without waiting for readers or the writer.
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                // A failure (a full disk) repeats every second: logged when it starts and
+                // when it ends, not each time.
+                match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&mut conn)
                     .await
                 {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                    Err(e) if !failing => {
+                        tracing::warn!(error = %e, "WAL checkpoints fail; the WAL file grows");
+                        failing = true;
+                    }
+                    Ok(_) if failing => {
+                        tracing::info!("WAL checkpoints work again");
+                        failing = false;
+                    }
+                    _ => {}
                 }
             }
         });

@@ -86,6 +86,9 @@ pub enum SendError {
     NotMember,
     #[error("the chat is closed")]
     Closed,
+    /// The storage refused the write (disk full, I/O error): nothing was stored.
+    #[error("the database cannot store it now: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

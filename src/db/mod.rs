@@ -13,6 +13,7 @@ pub mod schema;
 pub mod send_queue;
 pub mod sessions;
 pub mod users;
+pub mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,6 +25,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
+pub use writer::{WriteTx, Writer};
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The database as Rocket manages it (`&Db` is a request guard).
@@ -34,7 +37,7 @@ pub struct Db(Pools);
 #[derive(Clone)]
 pub struct Pools {
     pub read: SqlitePool,
-    pub write: SqlitePool,
+    pub write: Writer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +95,10 @@ impl Pools {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Pools { read, write })
+        Ok(Pools {
+            read,
+            write: Writer::new(write),
+        })
     }
 
     /// Closes both pools, leaving the database file self-contained. Closing the last
@@ -112,12 +118,9 @@ impl Pools {
 
     async fn close_checkpointed(&self, mode: &str) -> bool {
         self.read.close().await;
-        let checkpoint: Result<(i64, i64, i64), _> =
-            sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
-                .fetch_one(&self.write)
-                .await;
+        let checkpointed = self.write.checkpoint(mode).await;
         self.write.close().await;
-        matches!(checkpoint, Ok((0, _, _)))
+        checkpointed
     }
 
     /// `true` when the database answers a query.

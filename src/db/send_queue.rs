@@ -12,10 +12,10 @@ use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::messages::{Message, SendError, Sent};
+use super::writer::{is_storage_error, Writer};
 use super::Db;
 use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
 use crate::validate::MessageBody;
@@ -40,8 +40,8 @@ pub struct SendQueue {
 }
 
 impl SendQueue {
-    /// Starts the writing task on `write` (the single-connection writer pool).
-    pub fn start(write: SqlitePool) -> SendQueue {
+    /// Starts the writing task on the writer.
+    pub fn start(write: Writer) -> SendQueue {
         let (jobs, queued) = mpsc::channel(QUEUE);
         tokio::spawn(run(write, queued));
         SendQueue { jobs }
@@ -70,14 +70,10 @@ impl SendQueue {
     }
 }
 
-async fn run(write: SqlitePool, mut queued: mpsc::Receiver<Job>) {
+async fn run(write: Writer, mut queued: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queued.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcome = match write.acquire().await {
-            Ok(mut conn) => commit(&mut conn, &batch).await,
-            Err(e) => Err(e),
-        };
-        match outcome {
+        match commit(&write, &batch).await {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {
                     // A sender that went away meanwhile: its message is stored all the same.
@@ -87,10 +83,15 @@ async fn run(write: SqlitePool, mut queued: mpsc::Receiver<Job>) {
             Err(e) => {
                 // Rolled back: nobody in the batch is told their message was stored.
                 tracing::warn!(error = %e, sends = batch.len(), "a batch of sends failed");
+                let storage = is_storage_error(&e);
                 let cause = e.to_string();
                 for job in batch.drain(..) {
-                    let e = sqlx::Error::Protocol(format!("the batch failed: {cause}"));
-                    let _ = job.reply.send(Err(SendError::Db(e)));
+                    let failed = if storage {
+                        SendError::Unavailable(cause.clone())
+                    } else {
+                        SendError::Db(sqlx::Error::Protocol(format!("the batch failed: {cause}")))
+                    };
+                    let _ = job.reply.send(Err(failed));
                 }
             }
         }
@@ -99,7 +100,7 @@ async fn run(write: SqlitePool, mut queued: mpsc::Receiver<Job>) {
 
 /// One transaction for `batch`: the result of each job, in order, once committed.
 async fn commit(
-    conn: &mut SqliteConnection,
+    write: &Writer,
     batch: &[Job],
 ) -> Result<Vec<Result<Sent, SendError>>, sqlx::Error> {
     let now = Timestamp::now();
@@ -107,7 +108,7 @@ async fn commit(
         .iter()
         .map(|job| json!([job.chat, job.sender, job.body]))
         .collect();
-    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut tx = write.begin().await?;
     // Rows go in in array order (ORDER BY key), so ids follow the order of the queue.
     let mut stored: Vec<(MessageId, ChatId, UserId, String)> = sqlx::query_as(
         "INSERT INTO messages (chat_id, sender_id, body, created_at)
@@ -120,7 +121,7 @@ async fn commit(
     )
     .bind(now)
     .bind(serde_json::Value::Array(wanted).to_string())
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await?;
 
     let mut members: Vec<(ChatId, UserId)> = Vec::new();
@@ -138,7 +139,7 @@ async fn commit(
         )
         .bind(now)
         .bind(&inserted)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         sqlx::query(
             "UPDATE chat_members SET last_read_message_id = s.id
@@ -147,7 +148,7 @@ async fn commit(
              WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender",
         )
         .bind(&inserted)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         members = sqlx::query_as(
             "UPDATE chat_members SET archived = 0
@@ -155,7 +156,7 @@ async fn commit(
              RETURNING chat_id, user_id",
         )
         .bind(&inserted)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
     }
     // Why the others were refused, read in the same transaction as the insert. Jobs of one
@@ -176,7 +177,7 @@ async fn commit(
         )
         .bind(job.chat)
         .bind(job.sender)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         refused.push(Some(match status {
             None => SendError::NotMember,

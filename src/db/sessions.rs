@@ -2,6 +2,8 @@
 
 use sqlx::SqlitePool;
 
+use super::{WriteTx, Writer};
+
 use crate::model::{Role, Timestamp, UserId};
 
 /// A live session and the signed-in user behind it.
@@ -26,24 +28,26 @@ pub struct NewSession<'a> {
     pub ip: &'a str,
 }
 
-pub async fn create(db: &SqlitePool, session: NewSession<'_>) -> sqlx::Result<i64> {
+pub async fn create(db: &Writer, session: NewSession<'_>) -> sqlx::Result<i64> {
     let now = Timestamp::now();
     // `execute` so the session is committed before the caller answers (see users::create).
-    let done = sqlx::query(
-        "INSERT INTO sessions
+    let done = db
+        .execute(
+            sqlx::query(
+                "INSERT INTO sessions
             (token_hash, user_id, csrf_token, created_at, last_used_at, expires_at, user_agent, ip)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(session.token_hash)
-    .bind(session.user_id)
-    .bind(session.csrf_token)
-    .bind(now)
-    .bind(now)
-    .bind(session.expires_at)
-    .bind(session.user_agent)
-    .bind(session.ip)
-    .execute(db)
-    .await?;
+            )
+            .bind(session.token_hash)
+            .bind(session.user_id)
+            .bind(session.csrf_token)
+            .bind(now)
+            .bind(now)
+            .bind(session.expires_at)
+            .bind(session.user_agent)
+            .bind(session.ip),
+        )
+        .await?;
     Ok(done.last_insert_rowid())
 }
 
@@ -68,45 +72,41 @@ pub async fn lookup(
 }
 
 /// Slides the idle expiry forward; `false` when the session no longer exists.
-pub async fn touch(db: &SqlitePool, id: i64, expires_at: Timestamp) -> sqlx::Result<bool> {
-    sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
-        .bind(Timestamp::now())
-        .bind(expires_at)
-        .bind(id)
-        .execute(db)
-        .await
-        .map(|done| done.rows_affected() == 1)
+pub async fn touch(db: &Writer, id: i64, expires_at: Timestamp) -> sqlx::Result<bool> {
+    db.execute(
+        sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
+            .bind(Timestamp::now())
+            .bind(expires_at)
+            .bind(id),
+    )
+    .await
+    .map(|done| done.rows_affected() == 1)
 }
 
-pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id = ?")
-        .bind(id)
-        .execute(db)
+pub async fn delete(db: &Writer, id: i64) -> sqlx::Result<()> {
+    db.execute(sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id))
         .await
         .map(drop)
 }
 
 /// Removes sessions past their idle or absolute limit.
-pub async fn delete_expired(db: &SqlitePool, started_before: Timestamp) -> sqlx::Result<u64> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?")
-        .bind(Timestamp::now())
-        .bind(started_before)
-        .execute(db)
-        .await
-        .map(|done| done.rows_affected())
+pub async fn delete_expired(db: &Writer, started_before: Timestamp) -> sqlx::Result<u64> {
+    db.execute(
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?")
+            .bind(Timestamp::now())
+            .bind(started_before),
+    )
+    .await
+    .map(|done| done.rows_affected())
 }
 
 /// Ends every session of a user (deactivation, new password) but `keep`, if given;
 /// returns how many.
-pub async fn delete_for_user(
-    db: &mut sqlx::SqliteConnection,
-    user: i64,
-    keep: Option<i64>,
-) -> sqlx::Result<u64> {
+pub async fn delete_for_user(tx: &mut WriteTx, user: i64, keep: Option<i64>) -> sqlx::Result<u64> {
     sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
         .bind(user)
         .bind(keep)
-        .execute(db)
+        .execute(tx)
         .await
         .map(|done| done.rows_affected())
 }
@@ -140,11 +140,12 @@ pub async fn for_user(
 }
 
 /// Ends one of `user`'s sessions; false when it is not theirs (or gone).
-pub async fn delete_own(db: &SqlitePool, user: UserId, id: i64) -> sqlx::Result<bool> {
-    sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
-        .bind(id)
-        .bind(user)
-        .execute(db)
-        .await
-        .map(|done| done.rows_affected() == 1)
+pub async fn delete_own(db: &Writer, user: UserId, id: i64) -> sqlx::Result<bool> {
+    db.execute(
+        sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
+            .bind(id)
+            .bind(user),
+    )
+    .await
+    .map(|done| done.rows_affected() == 1)
 }

@@ -2,6 +2,8 @@
 
 use sqlx::SqlitePool;
 
+use super::Writer;
+
 use crate::model::{Role, Timestamp, UserId};
 use crate::validate::{Email, Username};
 
@@ -49,28 +51,30 @@ pub enum CreateError {
     Db(#[from] sqlx::Error),
 }
 
-pub async fn create(db: &SqlitePool, user: NewUser<'_>) -> Result<UserId, CreateError> {
+pub async fn create(db: &Writer, user: NewUser<'_>) -> Result<UserId, CreateError> {
     // `execute`, not `fetch_one` on RETURNING: sqlx would hand back the row before SQLite
     // finished (and committed) the statement, and the next read could miss the user.
-    let done = sqlx::query(
-        "INSERT INTO users (username, username_key, email, password_hash, role, created_at)
+    let done = db
+        .execute(
+            sqlx::query(
+                "INSERT INTO users (username, username_key, email, password_hash, role, created_at)
          VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(user.username.as_str())
-    .bind(user.username.key())
-    .bind(user.email.as_str())
-    .bind(user.password_hash)
-    .bind(user.role)
-    .bind(Timestamp::now())
-    .execute(db)
-    .await
-    .map_err(|e| {
-        if super::is_unique_violation(&e) {
-            CreateError::Taken
-        } else {
-            CreateError::Db(e)
-        }
-    })?;
+            )
+            .bind(user.username.as_str())
+            .bind(user.username.key())
+            .bind(user.email.as_str())
+            .bind(user.password_hash)
+            .bind(user.role)
+            .bind(Timestamp::now()),
+        )
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                CreateError::Taken
+            } else {
+                CreateError::Db(e)
+            }
+        })?;
     Ok(UserId(done.last_insert_rowid()))
 }
 
@@ -124,27 +128,28 @@ pub async fn active_by_usernames(db: &SqlitePool, keys: &[String]) -> sqlx::Resu
     .await
 }
 
-pub async fn record_login(db: &SqlitePool, id: UserId) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET last_login = ? WHERE id = ?")
-        .bind(Timestamp::now())
-        .bind(id)
-        .execute(db)
-        .await
-        .map(drop)
+pub async fn record_login(db: &Writer, id: UserId) -> sqlx::Result<()> {
+    db.execute(
+        sqlx::query("UPDATE users SET last_login = ? WHERE id = ?")
+            .bind(Timestamp::now())
+            .bind(id),
+    )
+    .await
+    .map(drop)
 }
 
 /// Sets a new password and ends every session of the user, in one transaction.
-pub async fn set_password(db: &SqlitePool, id: UserId, password_hash: &str) -> sqlx::Result<bool> {
+pub async fn set_password(db: &Writer, id: UserId, password_hash: &str) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
     let changed = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
         .bind(password_hash)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
     sqlx::query("DELETE FROM sessions WHERE user_id = ?")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     tx.commit().await?;
     Ok(changed == 1)
@@ -152,18 +157,19 @@ pub async fn set_password(db: &SqlitePool, id: UserId, password_hash: &str) -> s
 
 /// Writes presence timestamps kept in memory, all in one statement: the writer is shared
 /// with sends, and a wave of people coming online makes them due at the same tick.
-pub async fn store_last_seen(db: &SqlitePool, seen: &[(UserId, Timestamp)]) -> sqlx::Result<()> {
+pub async fn store_last_seen(db: &Writer, seen: &[(UserId, Timestamp)]) -> sqlx::Result<()> {
     if seen.is_empty() {
         return Ok(());
     }
     let pairs: Vec<[i64; 2]> = seen.iter().map(|(id, at)| [id.0, at.0]).collect();
     let pairs = serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned());
-    sqlx::query(
-        "UPDATE users SET last_seen = j.value ->> 1
-         FROM json_each(?) j WHERE users.id = j.value ->> 0",
+    db.execute(
+        sqlx::query(
+            "UPDATE users SET last_seen = j.value ->> 1
+             FROM json_each(?) j WHERE users.id = j.value ->> 0",
+        )
+        .bind(pairs),
     )
-    .bind(pairs)
-    .execute(db)
     .await
     .map(drop)
 }
