@@ -302,3 +302,93 @@ async fn strangers_cannot_poll() {
         );
     }
 }
+
+/// Bob's poll, held open while `meanwhile` runs; its status and body.
+async fn bob_polls_while<F: std::future::Future<Output = ()>>(
+    bob: &common::Person<'_>,
+    meanwhile: F,
+) -> (Status, Value) {
+    let after = cursor(&bob.poll(0, 0).await);
+    // Long enough that nothing but the change ends it, however slow argon2 is today.
+    let path = format!("/api/updates?after={after}&wait=60");
+    let (response, ()) = tokio::join!(bob.get(&path), async {
+        // Long enough for the poll to be waiting.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        meanwhile.await
+    });
+    let status = response.status();
+    (status, response.into_json().await.unwrap_or_default())
+}
+
+#[rocket::async_test]
+async fn a_waiting_poll_ends_when_its_person_is_deactivated() {
+    let app = TestApp::with(|config| config.poll_wait_max_s = 60).await;
+    let root = app.admin("root", "superuser").await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let (status, body) = bob_polls_while(&bob, async {
+        // The change form without `is_active` unticks it.
+        let fields = [("username", "bob"), ("role", "member"), ("email", "")];
+        let path = format!("/admin/users/{}/change/", bob.id);
+        assert_eq!(
+            root.post_form(&path, &fields).await.status(),
+            Status::SeeOther
+        );
+        alice.say(chat, "sent after bob was deactivated").await;
+    })
+    .await;
+    assert_eq!(status, Status::Unauthorized, "{body}");
+    assert!(!body.to_string().contains("deactivated"));
+}
+
+#[rocket::async_test]
+async fn a_waiting_poll_ends_when_its_session_signs_out_and_others_carry_on() {
+    let app = TestApp::with(|config| config.poll_wait_max_s = 60).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let laptop = app.login("bob", common::PASSWORD).await;
+    let chat = alice.chat_with("bob").await;
+    let (status, _) = bob_polls_while(&bob, async {
+        assert_eq!(
+            bob.post_form("/logout", &[]).await.status(),
+            Status::SeeOther
+        );
+        alice.say(chat, "after the sign-out").await;
+    })
+    .await;
+    assert_eq!(status, Status::Unauthorized);
+    // The same person's other session still hears everything.
+    let (status, body) = bob_polls_while(&laptop, async {
+        let other = app.login("bob", common::PASSWORD).await;
+        assert_eq!(
+            other.post_form("/logout", &[]).await.status(),
+            Status::SeeOther
+        );
+        alice.say(chat, "for the laptop").await;
+    })
+    .await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(bodies(&body), ["for the laptop"]);
+}
+
+#[rocket::async_test]
+async fn a_waiting_poll_ends_when_an_admin_sets_a_new_password() {
+    let app = TestApp::with(|config| config.poll_wait_max_s = 60).await;
+    let root = app.admin("root", "superuser").await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let (status, _) = bob_polls_while(&bob, async {
+        let path = format!("/admin/users/{}/password/", bob.id);
+        let new = "another-long-passphrase-7";
+        let fields = [("password1", new), ("password2", new)];
+        assert_eq!(
+            root.post_form(&path, &fields).await.status(),
+            Status::SeeOther
+        );
+        alice.say(chat, "after the new password").await;
+    })
+    .await;
+    assert_eq!(status, Status::Unauthorized);
+}

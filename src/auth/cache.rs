@@ -20,6 +20,7 @@ use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::Method;
 use rocket::{Build, Orbit, Request, Response, Rocket};
 use rocket_db_pools::Database;
+use tokio::sync::watch;
 
 use crate::auth::session::User;
 use crate::db::Db;
@@ -51,9 +52,21 @@ struct State {
 }
 
 /// The cache, as Rocket manages it (`&State<Sessions>`); cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Sessions {
     state: Arc<RwLock<State>>,
+    /// Bumped whenever sessions may have ended, so requests in flight (long polls) check
+    /// that theirs still stands instead of answering a signed-out person.
+    ended: Arc<watch::Sender<u64>>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            state: Arc::default(),
+            ended: Arc::new(watch::Sender::new(0)),
+        }
+    }
 }
 
 impl Sessions {
@@ -96,23 +109,29 @@ impl Sessions {
     }
 
     pub fn forget_user(&self, user: UserId) {
-        let mut state = self.write();
-        state.epoch += 1;
-        state.map.retain(|_, entry| entry.user.id != user);
+        self.invalidate(|map| map.retain(|_, entry| entry.user.id != user));
     }
 
     pub fn forget_session(&self, session_id: i64) {
-        let mut state = self.write();
-        state.epoch += 1;
-        state
-            .map
-            .retain(|_, entry| entry.user.session_id != session_id);
+        self.invalidate(|map| map.retain(|_, entry| entry.user.session_id != session_id));
     }
 
     pub fn clear(&self) {
-        let mut state = self.write();
-        state.epoch += 1;
-        state.map.clear();
+        self.invalidate(HashMap::clear);
+    }
+
+    fn invalidate(&self, forget: impl FnOnce(&mut HashMap<[u8; 32], Entry>)) {
+        {
+            let mut state = self.write();
+            state.epoch += 1;
+            forget(&mut state.map);
+        }
+        self.ended.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes whenever sessions may have ended (see `auth::session::still_signed_in`).
+    pub fn ended(&self) -> watch::Receiver<u64> {
+        self.ended.subscribe()
     }
 
     /// Drops expired sessions and those idle for an hour.

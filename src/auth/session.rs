@@ -27,6 +27,8 @@ pub struct User {
     pub role: Role,
     pub session_id: i64,
     pub csrf_token: String,
+    /// The SHA-256 of the session token, as the table keeps it.
+    pub token_hash: [u8; 32],
 }
 
 /// The outcome of looking the session cookie up, kept for the request.
@@ -48,7 +50,11 @@ async fn lookup(req: &Request<'_>) -> Lookup {
     ) else {
         return Lookup::Failed("database, settings or session cache not attached".into());
     };
-    let hash = token::hash(cookie.value());
+    find(db, settings, cache, token::hash(cookie.value())).await
+}
+
+/// The session with this token hash: from the cache, else from the table (then cached).
+async fn find(db: &Db, settings: &Settings, cache: &Sessions, hash: [u8; 32]) -> Lookup {
     let now = Timestamp::now();
     let started_after = settings.sessions_started_after();
     let cached = cache
@@ -73,6 +79,7 @@ async fn lookup(req: &Request<'_>) -> Lookup {
                     role: found.role,
                     session_id: found.session_id,
                     csrf_token: found.csrf_token,
+                    token_hash: hash,
                 },
                 expires_at: found.expires_at,
                 last_used_at: found.last_used_at,
@@ -98,6 +105,21 @@ async fn lookup(req: &Request<'_>) -> Lookup {
         }
     }
     Lookup::SignedIn(entry.user)
+}
+
+/// Whether `user`'s session still stands, for a request that has been waiting (a long
+/// poll) while sessions ended (`Sessions::ended`). Costs no query while it stays cached.
+pub async fn still_signed_in(
+    db: &Db,
+    settings: &Settings,
+    cache: &Sessions,
+    user: &User,
+) -> Result<bool, Error> {
+    match find(db, settings, cache, user.token_hash).await {
+        Lookup::SignedIn(found) => Ok(found.session_id == user.session_id),
+        Lookup::Anonymous => Ok(false),
+        Lookup::Failed(e) => Err(Error::Internal(format!("session look-up: {e}"))),
+    }
 }
 
 impl User {

@@ -12,6 +12,8 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::messages::message_id;
+use crate::auth::cache::Sessions;
+use crate::auth::session::still_signed_in;
 use crate::auth::User;
 use crate::config::Settings;
 use crate::db::messages::{self, Message};
@@ -56,6 +58,7 @@ async fn updates(
     db: &Db,
     live: &State<Arc<Live>>,
     settings: &State<Settings>,
+    sessions: &State<Sessions>,
     mut shutdown: Shutdown,
 ) -> Result<Json<Updates>> {
     let after = message_id("after", after)?.unwrap_or_default();
@@ -63,6 +66,11 @@ async fn updates(
     let deadline = Instant::now() + wait;
     let _polling = live.polling(user.id, &user.username);
     let mut watch = live.subscribe(user.id, &user.username);
+    let mut ended = sessions.ended();
+    // A session ended between the guard's look-up and the line above rang no bell.
+    if !still_signed_in(db, settings, sessions, &user).await? {
+        return Err(Error::NotSignedIn);
+    }
 
     let mut latest = match watch.latest() {
         Some(latest) => latest,
@@ -92,6 +100,13 @@ async fn updates(
                     latest = watch.latest().unwrap_or(latest);
                     presence = live.presence_for(user.session_id);
                     break;
+                }
+            }
+            _ = ended.changed() => {
+                // Signed out, deactivated or given a new password meanwhile: this poll
+                // must not hand them anything more.
+                if !still_signed_in(db, settings, sessions, &user).await? {
+                    return Err(Error::NotSignedIn);
                 }
             }
             _ = &mut sleep => break,
