@@ -207,3 +207,49 @@ async fn a_backup_onto_a_full_disk_leaves_no_file_and_says_so() {
         size
     );
 }
+
+#[cfg(unix)]
+#[rocket::async_test]
+async fn a_first_start_on_a_full_disk_leaves_no_secret_key_behind() {
+    let (dir, _) = migrated();
+    let output = run_on_a_full_disk(dir.path(), &["serve"], 0);
+    let line = one_error_line(&output, "serve on a full disk");
+    assert!(line.contains("cannot write the secret key"), "{line}");
+    assert_eq!(
+        names_in(&dir.path().join("data")),
+        ["kanect.db"],
+        "neither a key nor a temporary file is left"
+    );
+
+    // So nothing stands in the way of the next start.
+    let output = process::run(&process::binary(), dir.path(), &DATA, &["check"]);
+    assert!(output.status.success(), "check: {}", crate::stderr(&output));
+    assert!(stdout(&output).contains("secret key: none yet"));
+}
+
+#[rocket::async_test]
+async fn an_empty_or_damaged_secret_key_file_is_refused_saying_what_to_do() {
+    let (dir, _) = migrated();
+    let key_file = dir.path().join("data/secret_key");
+    for (contents, problem) in [("", "it is empty"), ("not a key\n", "256-bit key")] {
+        std::fs::write(&key_file, contents).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let serve = one_error_line(&serve_refusing(dir.path(), &DATA), "serve");
+        let check = one_error_line(
+            &process::run(&process::binary(), dir.path(), &DATA, &["check"]),
+            "check",
+        );
+        assert_eq!(serve, check, "serve and check say the same");
+        assert!(serve.contains("data/secret_key"), "names the file: {serve}");
+        assert!(serve.contains(problem), "says what is wrong: {serve}");
+        assert!(
+            serve.contains("delete it, and the next start generates a new one"),
+            "says what to do: {serve}"
+        );
+        assert!(!serve.contains("not a key"), "the contents are not echoed");
+    }
+}
