@@ -188,15 +188,15 @@ pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
         )));
     }
     schema::refuse_empty(&source)?;
-    let dir = match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => std::path::Path::new("."),
-    };
     let unwritable = |e: &dyn std::fmt::Display| {
         DbError::Backup(format!(
             "cannot write the copy to {} ({e}); nothing was left there",
             file.display()
         ))
+    };
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
     };
     let name = file.file_name().unwrap_or_default().to_string_lossy();
     // Empty, which VACUUM INTO accepts; removed when dropped, unless persisted.
@@ -205,30 +205,13 @@ pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(|e| unwritable(&e))?;
-    let target = temp
-        .path()
-        .to_str()
-        .ok_or_else(|| DbError::Backup("the backup path is not valid UTF-8".into()))?;
-    let mut conn = sqlx::ConnectOptions::connect(&live)
+    vacuum_into(&live, temp.path())
         .await
-        .map_err(|e| schema::damage(&source, e))?;
-    let copied = sqlx::query("VACUUM INTO ?")
-        .bind(target)
-        .execute(&mut conn)
-        .await;
-    sqlx::Connection::close(conn).await?;
-    copied.map_err(|e| match schema::damage(&source, e) {
-        schema::SchemaError::Sqlx(sqlx::Error::Database(e)) => unwritable(&e.message()),
-        other => other.into(),
-    })?;
-    let copy = SqliteConnectOptions::new()
-        .filename(temp.path())
-        .read_only(true)
-        .immutable(true);
-    let mut conn = sqlx::ConnectOptions::connect(&copy).await?;
-    let damage = schema::integrity(&mut conn).await;
-    sqlx::Connection::close(conn).await?;
-    if let Some(damage) = damage? {
+        .map_err(|e| match schema::damage(&source, e) {
+            schema::SchemaError::Sqlx(sqlx::Error::Database(e)) => unwritable(&e.message()),
+            other => other.into(),
+        })?;
+    if let Some(damage) = copy_damage(temp.path()).await? {
         return Err(DbError::Backup(format!(
             "the copy failed its integrity check ({damage}); nothing was left at {}",
             file.display()
@@ -253,4 +236,33 @@ pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
             ))
         })?;
     Ok(())
+}
+
+/// `VACUUM INTO` the empty file `copy`, from a connection of its own.
+async fn vacuum_into(
+    live: &SqliteConnectOptions,
+    copy: &std::path::Path,
+) -> Result<(), sqlx::Error> {
+    let target = copy
+        .to_str()
+        .ok_or_else(|| sqlx::Error::Configuration("the backup path is not valid UTF-8".into()))?;
+    let mut conn = sqlx::ConnectOptions::connect(live).await?;
+    let copied = sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(&mut conn)
+        .await;
+    sqlx::Connection::close(conn).await?;
+    copied.map(drop)
+}
+
+/// What `integrity_check` finds wrong with the copy, which nothing else has open.
+async fn copy_damage(copy: &std::path::Path) -> Result<Option<String>, sqlx::Error> {
+    let options = SqliteConnectOptions::new()
+        .filename(copy)
+        .read_only(true)
+        .immutable(true);
+    let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+    let damage = schema::integrity(&mut conn).await;
+    sqlx::Connection::close(conn).await?;
+    damage
 }
