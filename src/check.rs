@@ -10,7 +10,8 @@ use sqlx::ConnectOptions;
 
 use crate::cli::CliError;
 use crate::config::Config;
-use crate::db::schema;
+use crate::db::schema::{self, SchemaError};
+use crate::db::DbError;
 
 /// Runs every check in order and returns one line per check passed; the first problem is
 /// the error.
@@ -54,12 +55,7 @@ fn secret_key(config: &Config) -> Result<String, CliError> {
     let Some(file) = config.secret_key_file() else {
         return Ok("secret key: none yet; the first `serve` generates one in data_dir".into());
     };
-    let key = std::fs::read_to_string(&file).map_err(|e| {
-        problem(format!(
-            "cannot read the secret key {}: {e}",
-            file.display()
-        ))
-    })?;
+    crate::config::read_secret_key_file(&file)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -72,14 +68,7 @@ fn secret_key(config: &Config) -> Result<String, CliError> {
             )));
         }
     }
-    match secret_key_problem(key.trim()) {
-        Some(_) => Err(problem(format!(
-            "the secret key file {} is damaged: delete it to have a new one generated \
-             (everyone is signed out)",
-            file.display()
-        ))),
-        None => Ok(format!("secret key: {}", file.display())),
-    }
+    Ok(format!("secret key: {}", file.display()))
 }
 
 fn tls(config: &Config) -> Result<Option<String>, CliError> {
@@ -110,20 +99,22 @@ async fn database(config: &Config) -> Result<Vec<String>, CliError> {
             file.display()
         )));
     }
-    let mut conn = options
-        .read_only(true)
-        .connect()
+    // The same refusals, in the same words, as `serve` and `migrate` (see `Pools::open`).
+    let refused = |e: SchemaError| CliError::Database(DbError::Schema(e));
+    schema::refuse_empty(&file).map_err(refused)?;
+    let opened = options.read_only(true).connect().await;
+    let mut conn = opened.map_err(|e| match schema::damage(&file, e) {
+        SchemaError::Sqlx(e) => problem(format!("cannot open the database {url}: {e}")),
+        damaged => refused(damaged),
+    })?;
+    // integrity_check finds all that the quick check at start does, and more.
+    let damage = schema::integrity(&mut conn)
         .await
-        .map_err(|e| problem(format!("cannot open the database {url}: {e}")))?;
-    if let Some(damage) = schema::integrity(&mut conn).await? {
-        return Err(problem(format!(
-            "the database {url} is damaged ({damage}): restore the latest backup \
-             (see README, \"Backup and restore\")"
-        )));
+        .map_err(|e| refused(schema::damage(&file, e)))?;
+    if let Some(detail) = damage {
+        return Err(refused(SchemaError::Damaged { file, detail }));
     }
-    let status = schema::status(&mut conn)
-        .await
-        .map_err(crate::db::DbError::from)?;
+    let status = schema::status(&mut conn).await.map_err(refused)?;
     if !status.pending.is_empty() {
         return Err(problem(format!(
             "the database {url} needs {} migration(s) ({}): run `kanect migrate`, or start \

@@ -213,7 +213,7 @@ fn input(invalid: &crate::validate::Invalid) -> CliError {
 
 async fn open(config: &Config) -> Result<Pools, CliError> {
     config.ensure_data_dir()?;
-    Ok(Pools::open(&config.database_url(), 2).await?)
+    Ok(Pools::open(&config.database_url(), 2, crate::db::Verify::Pages).await?)
 }
 
 /// Migrates, serves until SIGTERM or SIGINT, then closes the database once in-flight

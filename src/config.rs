@@ -176,19 +176,16 @@ impl Config {
         }
         self.ensure_data_dir()?;
         let path = self.secret_path();
-        let io = |what, source| ConfigError::Io {
-            what,
-            path: path.clone(),
-            source,
-        };
-        let key = match std::fs::read_to_string(&path) {
-            Ok(key) => key.trim().to_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = crate::auth::token::new_secret_key();
-                write_private(&path, &key).map_err(|e| io("cannot write the secret key", e))?;
-                key
-            }
-            Err(e) => return Err(io("cannot read the secret key", e)),
+        let key = if path.exists() {
+            read_secret_key_file(&path)?
+        } else {
+            let key = crate::auth::token::new_secret_key();
+            write_private(&path, &key).map_err(|source| ConfigError::Io {
+                what: "cannot write the secret key",
+                path: path.clone(),
+                source,
+            })?;
+            key
         };
         self.secret_key = Some(key);
         Ok(())
@@ -201,15 +198,58 @@ impl Config {
     }
 }
 
+/// The key kept in `path`, or what is wrong with the file and what to do about it (`serve`
+/// and `kanect check` say the same). An empty file is what a first start on a full disk
+/// left before keys were written atomically.
+pub fn read_secret_key_file(path: &Path) -> Result<String, ConfigError> {
+    let damaged = |problem: &str| ConfigError::Io {
+        what: "the secret key file is damaged",
+        path: path.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{problem}; delete it, and the next start generates a new one"),
+        ),
+    };
+    let key = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::InvalidData => damaged("it is not text"),
+        _ => ConfigError::Io {
+            what: "cannot read the secret key",
+            path: path.to_owned(),
+            source,
+        },
+    })?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(damaged("it is empty"));
+    }
+    if crate::check::secret_key_problem(key).is_some() {
+        return Err(damaged("it does not hold a 256-bit key"));
+    }
+    Ok(key.to_owned())
+}
+
+/// Creates `path` (mode 0600) holding `contents`, such that `path` never holds part of
+/// it: the contents go to a temporary file beside it, are flushed to disk, and only then
+/// take the name. Fails if `path` exists. On failure the temporary file is removed.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    // tempfile creates it owner-only (0600) on unix.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temp.as_file_mut().write_all(contents.as_bytes())?;
+    temp.as_file().sync_all()?;
+    temp.persist_noclobber(path).map_err(|e| e.error)?;
+    // The new name is on disk only once the directory is.
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {

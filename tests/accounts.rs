@@ -608,7 +608,9 @@ async fn a_new_session_is_stored_before_the_answer() {
 
     let app = TestApp::new().await;
     let url = format!("sqlite://{}", app.db_path().display());
-    let pools = Pools::open(&url, 4).await.expect("open the database");
+    let pools = Pools::open(&url, 4, kanect::db::Verify::Pages)
+        .await
+        .expect("open the database");
     let mut missing_users = 0;
     let mut missing_sessions = 0;
     const TRIES: usize = 600;

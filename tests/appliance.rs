@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use process::{Browser, Server, PASSWORD};
 
+#[path = "appliance/damaged.rs"]
+mod damaged;
+
 /// Every file the binary should serve under /assets/, as it is in the source tree.
 fn asset_files() -> Vec<(String, Vec<u8>)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {

@@ -60,9 +60,19 @@ struct PoolConfig {
     max_connections: usize,
 }
 
+/// How much of the file `Pools::open` reads before trusting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// `PRAGMA quick_check` of every page (about 0.3 s a million messages): the command
+    /// line, including `serve`'s own pre-flight, does this once per start.
+    Pages,
+    /// Only the schema version: the server's pool, opened right after that pre-flight.
+    Schema,
+}
+
 impl Pools {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
-    pub async fn open(url: &str, readers: u32) -> Result<Pools, DbError> {
+    pub async fn open(url: &str, readers: u32, verify: Verify) -> Result<Pools, DbError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -72,6 +82,8 @@ impl Pools {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .pragma("temp_store", "memory");
+        let file = options.clone().get_filename().into_owned();
+        schema::refuse_empty(&file)?;
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -86,9 +98,16 @@ impl Pools {
                     .clone()
                     .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES),
             )
-            .await?;
-        // Refuse a database from a newer Kanect before touching it (see `schema`).
-        schema::status(&mut *write.acquire().await?).await?;
+            .await
+            .map_err(|e| schema::damage(&file, e))?;
+        // Refuse a damaged database, or one from a newer Kanect, before touching it (see
+        // `schema`).
+        let mut conn = write.acquire().await?;
+        if verify == Verify::Pages {
+            schema::quick_check(&mut conn, &file).await?;
+        }
+        schema::status(&mut conn).await?;
+        drop(conn);
         MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(readers.max(1))
@@ -140,7 +159,8 @@ impl rocket_db_pools::Pool for Pools {
     async fn init(figment: &Figment) -> Result<Self, Self::Error> {
         let config: PoolConfig = figment.extract().map_err(Box::new)?;
         let readers = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
-        Pools::open(&config.url, readers).await
+        // `cli::serve` has verified the pages just before (and tests start on new files).
+        Pools::open(&config.url, readers, Verify::Schema).await
     }
 
     async fn get(&self) -> Result<Self::Connection, Self::Error> {
@@ -160,6 +180,11 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// Copies the live database at `url` to `file` (VACUUM INTO: one consistent snapshot,
 /// taken while writers go on), then checks the copy's integrity. It neither creates nor
 /// migrates the database, so an upgraded binary can back up before it first starts.
+///
+/// `file` is either a whole, checked copy or absent: the copy is written under a temporary
+/// name beside it, checked, flushed to disk, and only then renamed (never over an existing
+/// file). A full disk or a crash leaves nothing under `file`, and a failure removes the
+/// temporary file too.
 pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
     if file.exists() {
         return Err(DbError::Backup(format!(
@@ -167,9 +192,6 @@ pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
             file.display()
         )));
     }
-    let target = file
-        .to_str()
-        .ok_or_else(|| DbError::Backup("the backup path is not valid UTF-8".into()))?;
     let live = SqliteConnectOptions::from_str(url)?
         .read_only(true)
         .busy_timeout(Duration::from_secs(5));
@@ -180,17 +202,82 @@ pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
             source.display()
         )));
     }
-    let mut conn = sqlx::ConnectOptions::connect(&live).await?;
-    sqlx::query("VACUUM INTO ?")
-        .bind(target)
-        .execute(&mut conn)
-        .await?;
-    let copy = SqliteConnectOptions::new().filename(file).read_only(true);
-    let mut conn = sqlx::ConnectOptions::connect(&copy).await?;
-    if let Some(damage) = schema::integrity(&mut conn).await? {
+    schema::refuse_empty(&source)?;
+    let unwritable = |e: &dyn std::fmt::Display| {
+        DbError::Backup(format!(
+            "cannot write the copy to {} ({e}); nothing was left there",
+            file.display()
+        ))
+    };
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    // Empty, which VACUUM INTO accepts; removed when dropped, unless persisted.
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| unwritable(&e))?;
+    vacuum_into(&live, temp.path())
+        .await
+        .map_err(|e| match schema::damage(&source, e) {
+            schema::SchemaError::Sqlx(sqlx::Error::Database(e)) => unwritable(&e.message()),
+            other => other.into(),
+        })?;
+    if let Some(damage) = copy_damage(temp.path()).await? {
         return Err(DbError::Backup(format!(
-            "the copy failed its integrity check: {damage}"
+            "the copy failed its integrity check ({damage}); nothing was left at {}",
+            file.display()
         )));
     }
+    temp.as_file().sync_all().map_err(|e| unwritable(&e))?;
+    temp.persist_noclobber(file)
+        .map_err(|e| match e.error.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                DbError::Backup(format!("{} already exists", file.display()))
+            }
+            _ => unwritable(&e.error),
+        })?;
+    // The new name is on disk only once the directory is.
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| {
+            DbError::Backup(format!(
+                "wrote {} but could not flush its folder to disk ({e})",
+                file.display()
+            ))
+        })?;
     Ok(())
+}
+
+/// `VACUUM INTO` the empty file `copy`, from a connection of its own.
+async fn vacuum_into(
+    live: &SqliteConnectOptions,
+    copy: &std::path::Path,
+) -> Result<(), sqlx::Error> {
+    let target = copy
+        .to_str()
+        .ok_or_else(|| sqlx::Error::Configuration("the backup path is not valid UTF-8".into()))?;
+    let mut conn = sqlx::ConnectOptions::connect(live).await?;
+    let copied = sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(&mut conn)
+        .await;
+    sqlx::Connection::close(conn).await?;
+    copied.map(drop)
+}
+
+/// What `integrity_check` finds wrong with the copy, which nothing else has open.
+async fn copy_damage(copy: &std::path::Path) -> Result<Option<String>, sqlx::Error> {
+    let options = SqliteConnectOptions::new()
+        .filename(copy)
+        .read_only(true)
+        .immutable(true);
+    let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+    let damage = schema::integrity(&mut conn).await;
+    sqlx::Connection::close(conn).await?;
+    damage
 }

@@ -14,9 +14,8 @@ use serde_json::{json, Value};
 
 use crate::process::free_port;
 
-const INSTALL: &str = "the browser tests need Chromium and chromedriver: on Debian or Ubuntu, \
-     `sudo apt-get install chromium chromium-driver` (or point KANECT_CHROMIUM and \
-     KANECT_CHROMEDRIVER at them); set KANECT_SKIP_BROWSER=1 to skip these tests";
+const INSTALL: &str = "on Debian or Ubuntu `sudo apt-get install chromium chromium-driver`, or \
+     point KANECT_CHROMIUM and KANECT_CHROMEDRIVER at them";
 
 /// This machine has no internet: without these Chromium hangs on lookups it will never
 /// get answers to (updates, sync, field trials), and as root it needs no sandbox.
@@ -41,11 +40,11 @@ pub struct Tools {
     pub chromedriver: PathBuf,
 }
 
-/// `None` when KANECT_SKIP_BROWSER=1; panics with how to install them when missing.
-pub fn tools() -> Option<Tools> {
+/// Chromium and chromedriver, or why the browser tests cannot run here: not installed, or
+/// KANECT_SKIP_BROWSER=1 (to skip them where they are).
+pub fn tools() -> Result<Tools, String> {
     if std::env::var("KANECT_SKIP_BROWSER").is_ok_and(|v| v == "1") {
-        eprintln!("browser test skipped: KANECT_SKIP_BROWSER=1");
-        return None;
+        return Err("KANECT_SKIP_BROWSER=1".into());
     }
     let chromium = located(
         "KANECT_CHROMIUM",
@@ -53,18 +52,13 @@ pub fn tools() -> Option<Tools> {
     );
     let chromedriver = located("KANECT_CHROMEDRIVER", &["chromedriver"]);
     match (chromium, chromedriver) {
-        (Some(chromium), Some(chromedriver)) => Some(Tools {
+        (Some(chromium), Some(chromedriver)) => Ok(Tools {
             chromium,
             chromedriver,
         }),
-        (chromium, _) => {
-            let missing = if chromium.is_none() {
-                "Chromium"
-            } else {
-                "chromedriver"
-            };
-            panic!("{missing} not found: {INSTALL}")
-        }
+        (None, None) => Err(format!("Chromium and chromedriver not found: {INSTALL}")),
+        (None, _) => Err(format!("Chromium not found: {INSTALL}")),
+        (_, None) => Err(format!("chromedriver not found: {INSTALL}")),
     }
 }
 

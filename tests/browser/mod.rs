@@ -1,7 +1,7 @@
 //! The browser-test harness: a real `kanect` process on a fresh data dir and a free port
 //! (tests/process), chromedriver, and one Chromium window per person. `Kanect::start`
-//! answers `None` when KANECT_SKIP_BROWSER=1, so a test begins with
-//! `let Some(app) = Kanect::start() else { return };`.
+//! answers `None` where Chromium or chromedriver is missing (see `optional`), so a test
+//! begins with `let Some(app) = Kanect::start() else { return };`.
 #![allow(dead_code)]
 
 pub mod driver;
@@ -40,7 +40,11 @@ pub struct Kanect {
 
 impl Kanect {
     pub fn start() -> Option<Kanect> {
-        let tools = driver::tools()?;
+        let tools = crate::optional::or_skip(
+            driver::tools(),
+            "the browser tests (tests/browser.rs)",
+            "KANECT_REQUIRE_BROWSER",
+        )?;
         let driver = Chromedriver::shared(&tools);
         let dir = tempfile::tempdir().expect("a data folder");
         let server = Server::start(

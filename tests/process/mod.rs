@@ -132,12 +132,19 @@ impl Server {
         self.lines.lock().unwrap().join("\n")
     }
 
+    /// Sends SIGTERM or SIGINT (`name` "TERM" or "INT"), with no `kill` program needed.
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args(["-s", name, &self.pid.to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -s {name}");
+        use rustix::process::{kill_process, Pid, Signal};
+        let signal = match name {
+            "TERM" => Signal::TERM,
+            "INT" => Signal::INT,
+            other => panic!("no signal {other} here"),
+        };
+        let pid = i32::try_from(self.pid)
+            .ok()
+            .and_then(Pid::from_raw)
+            .expect("a process id");
+        kill_process(pid, signal).unwrap_or_else(|e| panic!("kill -s {name}: {e}"));
     }
 
     /// SIGKILL: no shutdown code runs at all.
