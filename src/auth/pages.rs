@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use either::Either::{self, Left, Right};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rocket::form::FromForm;
+use rocket::http::uri::{Origin, Reference};
 use rocket::http::{CookieJar, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
@@ -211,17 +213,41 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// What `next` keeps as typed: RFC 3986's unreserved and reserved characters, and `%` (so
+/// a path that is already percent-encoded stays as it is). Everything else, and every
+/// non-ASCII character, is percent-encoded.
+const NEXT_ENCODE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'[')
+    .add(b']')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// `next` only ever leads to a page of this site: a local path, never `//host` or a URL.
+/// The answer is always a URI a redirect accepts (percent-encoded where the typed path
+/// was not one), or `/`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(next)
-            if next.starts_with('/')
-                && !next.starts_with("//")
-                && !next.starts_with("/\\")
-                && !next.chars().any(|c| c.is_control() || c == '\\') =>
-        {
-            next.to_owned()
-        }
+    let Some(next) = next.filter(|next| {
+        next.starts_with('/')
+            && !next.starts_with("//")
+            && !next.starts_with("/\\")
+            && !next.chars().any(|c| c.is_control() || c == '\\')
+    }) else {
+        return "/".to_owned();
+    };
+    let encoded = utf8_percent_encode(next, NEXT_ENCODE).to_string();
+    // `Redirect::to` parses its target as a URI reference; an origin (a path and query,
+    // nothing else) is the only kind that stays on this site.
+    match Origin::parse(&encoded) {
+        Ok(_) if Reference::parse(&encoded).is_ok() => encoded,
         _ => "/".to_owned(),
     }
 }
@@ -334,5 +360,28 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn next_is_always_a_uri_a_redirect_accepts() {
+        assert_eq!(safe_next(Some("/a b")), "/a%20b");
+        assert_eq!(safe_next(Some("/caf\u{e9}")), "/caf%C3%A9");
+        assert_eq!(safe_next(Some("/caf%C3%A9")), "/caf%C3%A9");
+        assert_eq!(safe_next(Some("/x?q=a b#c")), "/x?q=a%20b%23c");
+        for next in [
+            "/\u{3000}",
+            "/<>\"{}|^`[]",
+            "/%",
+            "/%%%",
+            "/?",
+            "/;",
+            "/@:!$&'()*+,=",
+        ] {
+            let safe = safe_next(Some(next));
+            assert!(
+                rocket::http::uri::Reference::parse(&safe).is_ok(),
+                "{next:?} gave {safe:?}"
+            );
+        }
     }
 }
