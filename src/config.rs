@@ -27,6 +27,20 @@ pub struct Config {
     pub log_level: LogLevel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<rocket::config::TlsConfig>,
+    pub proxy: Proxy,
+}
+
+/// The reverse proxy in front of Kanect, and so the header that names the client. Without
+/// one, only the connection's own address counts: anyone can send these headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Proxy {
+    #[default]
+    None,
+    /// The right-most `X-Forwarded-For` entry: the one the proxy appended.
+    XForwardedFor,
+    /// `X-Real-IP`, which the proxy sets (and overwrites).
+    XRealIp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +89,7 @@ impl Default for Config {
             poll_wait_max_s: 30,
             log_level: LogLevel::Info,
             tls: None,
+            proxy: Proxy::None,
         }
     }
 }
@@ -237,6 +252,7 @@ pub const KEYS: &[&str] = &[
     "poll_wait_max_s",
     "log_level",
     "tls",
+    "proxy",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -334,8 +350,10 @@ pub struct Settings {
     pub signup: Signup,
     pub session_days: u32,
     pub poll_wait_max_s: u64,
-    /// Cookies get the Secure flag when Kanect itself serves TLS.
+    /// Kanect itself serves TLS: every request is secure, and cookies are Secure.
     pub secure_cookies: bool,
+    /// Where a client's address (and whether it used HTTPS) comes from.
+    pub proxy: Proxy,
 }
 
 impl Settings {
@@ -357,6 +375,7 @@ impl From<&Config> for Settings {
             session_days: config.session_days.max(1),
             poll_wait_max_s: config.poll_wait_max_s,
             secure_cookies: config.tls.is_some(),
+            proxy: config.proxy,
         }
     }
 }

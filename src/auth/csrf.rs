@@ -5,15 +5,14 @@
 
 use rocket::data::{self, Data, FromData};
 use rocket::form::{self, DataField, Form, FromForm, ValueField};
-use rocket::http::{Cookie, SameSite, Status};
+use rocket::http::{SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 
-use crate::auth::{token, User};
-use crate::config::Settings;
+use crate::auth::client::Client;
+use crate::auth::{cookies, token, User};
 use crate::error::{fail, Error};
 
-pub const ANON_COOKIE: &str = "kanect_csrf";
 pub const HEADER: &str = "X-CSRF-Token";
 pub const FIELD: &str = "csrf_token";
 
@@ -30,22 +29,18 @@ impl<'r> FromRequest<'r> for CsrfToken {
             Ok(None) => {}
             Err(e) => return fail(req, e),
         }
-        let cookies = req.cookies();
-        if let Some(cookie) = cookies.get_private(ANON_COOKIE) {
+        let client = Client::of(req);
+        let jar = req.cookies();
+        if let Some(cookie) = jar.get_private(cookies::CSRF.on(client)) {
             return Outcome::Success(CsrfToken(cookie.value().to_owned()));
         }
         let token = token::random_base64(32);
-        let secure = req
-            .rocket()
-            .state::<Settings>()
-            .is_some_and(|s| s.secure_cookies);
-        cookies.add_private(
-            Cookie::build((ANON_COOKIE, token.clone()))
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .secure(secure),
-        );
+        jar.add_private(cookies::build(
+            cookies::CSRF,
+            token.clone(),
+            client,
+            SameSite::Strict,
+        ));
         Outcome::Success(CsrfToken(token))
     }
 }
@@ -62,7 +57,7 @@ async fn accepted(req: &Request<'_>, presented: Option<&str>) -> Result<bool, Er
     }
     Ok(req
         .cookies()
-        .get_private(ANON_COOKIE)
+        .get_private(cookies::CSRF.on(Client::of(req)))
         .is_some_and(|cookie| token::same(presented, cookie.value())))
 }
 

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod cache;
+pub mod client;
+pub mod cookies;
 pub mod csrf;
 pub mod pages;
 pub mod password;
@@ -9,5 +11,6 @@ pub mod session;
 pub mod throttle;
 pub mod token;
 
+pub use client::Client;
 pub use csrf::{Csrf, CsrfForm, CsrfToken};
 pub use session::User;

@@ -14,9 +14,9 @@ use rocket_dyn_templates::{context, Template};
 
 use crate::auth::cache::Sessions;
 use crate::auth::csrf::NoFields;
-use crate::auth::session::{self, Client};
+use crate::auth::session;
 use crate::auth::throttle::{Key, Throttle};
-use crate::auth::{password, CsrfForm, CsrfToken, User};
+use crate::auth::{password, Client, CsrfForm, CsrfToken, User};
 use crate::config::{Settings, Signup};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
@@ -341,10 +341,11 @@ async fn logout(
     db: &Db,
     cache: &State<Sessions>,
     cookies: &CookieJar<'_>,
+    client: Client,
 ) -> Result<Redirect> {
     let CsrfForm(NoFields) = form;
     if let Some(user) = user {
-        session::sign_out(db, cache, cookies, &user).await?;
+        session::sign_out(db, cache, cookies, &client, &user).await?;
     }
     Ok(Redirect::to("/login"))
 }
