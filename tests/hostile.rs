@@ -75,6 +75,9 @@ async fn json_routes_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
     let w = world(&app).await;
     let before = fingerprint(&app).await;
     let stale = "A".repeat(w.alice.csrf.len());
+    // Mallory's own anonymous CSRF cookie, planted in alice's browser, and its token.
+    let mallory = app.visitor("/login").await;
+    let planted = mallory.cookie.clone().expect("an anonymous CSRF cookie");
     for (method, path, body) in json_routes(&w) {
         for token in [
             None,
@@ -100,6 +103,21 @@ async fn json_routes_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
         inspect(&what, request.dispatch().await)
             .await
             .error(&what, Status::Forbidden);
+        let what = format!("alice {method} {path} with a planted anonymous token");
+        let request = w
+            .alice
+            .request(request_for(&app.client, method, &path))
+            .cookie(planted.clone())
+            .header(ContentType::JSON)
+            .header(rocket::http::Header::new(
+                "X-CSRF-Token",
+                mallory.csrf.clone(),
+            ))
+            .body(body.to_string());
+        let (code, _) = inspect(&what, request.dispatch().await)
+            .await
+            .error(&what, Status::Forbidden);
+        assert_eq!(code, "csrf", "{what}");
     }
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
 }
@@ -136,6 +154,16 @@ async fn forms_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
             .await
             .expect(&what, Status::Forbidden);
     }
+    // ... also with a visitor's anonymous token, its cookie planted beside the session.
+    let planted = visitor.cookie.clone().expect("an anonymous CSRF cookie");
+    let request = w.alice.request(app.client.post("/logout")).cookie(planted);
+    let what = "alice POST /logout with a planted anonymous token";
+    let response = form_request(request, Some(&visitor.csrf), &[])
+        .dispatch()
+        .await;
+    inspect(what, response)
+        .await
+        .expect(what, Status::Forbidden);
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
     w.alice.page("/", Status::Ok).await;
 }

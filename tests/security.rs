@@ -212,6 +212,63 @@ async fn over_https_cookies_are_secure_and_host_prefixed_also_behind_a_proxy() {
 }
 
 #[rocket::async_test]
+async fn a_planted_anonymous_csrf_cookie_forges_nothing_for_a_signed_in_person() {
+    let app = TestApp::new().await;
+    let root = app.admin("root", "superuser").await;
+    let bob = app.signup("bob").await;
+    // Mallory's own anonymous cookie and its token, planted in root's browser.
+    let mallory = app.visitor("/login").await;
+    let planted = mallory.cookie.clone().expect("an anonymous CSRF cookie");
+    let forge = |request| root.request(request).cookie(planted.clone());
+    let change = [
+        ("username", "bob"),
+        ("email", "bob@example.com"),
+        ("role", "superuser"),
+        ("is_active", "on"),
+        ("_save", "1"),
+    ];
+    let path = format!("/admin/users/{}/change/", bob.id);
+    let response = form_request(
+        forge(app.client.post(path.clone())),
+        Some(&mallory.csrf),
+        &change,
+    )
+    .dispatch()
+    .await;
+    assert_eq!(response.status(), Status::Forbidden, "the forged change");
+    let api = forge(app.client.post("/api/chats"))
+        .header(rocket::http::ContentType::JSON)
+        .header(Header::new("X-CSRF-Token", mallory.csrf.clone()))
+        .body(r#"{"title": "forged", "members": ["bob"]}"#)
+        .dispatch()
+        .await;
+    assert_eq!(api.status(), Status::Forbidden, "the forged API call");
+    let logout = form_request(forge(app.client.post("/logout")), Some(&mallory.csrf), &[])
+        .dispatch()
+        .await;
+    assert_eq!(logout.status(), Status::Forbidden, "the forged sign-out");
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE role = 'superuser'")
+            .await,
+        1,
+        "bob is still a member"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM chats").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM admin_log").await, 0);
+    assert_eq!(root.get("/api/me").await.status(), Status::Ok);
+    // Root's own token, with the planted cookie still there, works as ever.
+    let response = form_request(forge(app.client.post(path)), Some(&root.csrf), &change)
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE role = 'superuser'")
+            .await,
+        2
+    );
+}
+
+#[rocket::async_test]
 async fn sessions_end_when_idle_too_long_or_too_old() {
     let app = TestApp::new().await;
     let bob = app.signup("bob").await;

@@ -12,5 +12,5 @@ pub mod throttle;
 pub mod token;
 
 pub use client::Client;
-pub use csrf::{Csrf, CsrfForm, CsrfToken};
+pub use csrf::{Csrf, CsrfForm, CsrfToken, SignInForm};
 pub use session::User;

@@ -16,7 +16,7 @@ use crate::auth::cache::Sessions;
 use crate::auth::csrf::NoFields;
 use crate::auth::session;
 use crate::auth::throttle::{Key, Throttle};
-use crate::auth::{password, Client, CsrfForm, CsrfToken, User};
+use crate::auth::{password, Client, CsrfForm, CsrfToken, SignInForm, User};
 use crate::config::{Settings, Signup};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
@@ -132,7 +132,7 @@ fn signup_page(user: Option<User>, csrf: CsrfToken, settings: &State<Settings>) 
 
 #[post("/signup", data = "<form>")]
 async fn signup(
-    form: CsrfForm<SignupForm>,
+    form: SignInForm<SignupForm>,
     csrf: CsrfToken,
     db: &Db,
     cookies: &CookieJar<'_>,
@@ -274,7 +274,7 @@ fn login_page(
 
 #[post("/login", data = "<form>")]
 async fn login(
-    form: CsrfForm<LoginForm>,
+    form: SignInForm<LoginForm>,
     csrf: CsrfToken,
     db: &Db,
     cookies: &CookieJar<'_>,
