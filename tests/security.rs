@@ -154,7 +154,7 @@ async fn over_https_cookies_are_secure_and_host_prefixed_also_behind_a_proxy() {
         .await;
         let (response, cookies) = sign_up_through(&app, PROXY.into(), headers, "bob").await;
         assert_eq!(response.status(), Status::SeeOther, "{what}");
-        for name in ["__Host-kanect_session"] {
+        for name in ["__Host-kanect_session", "__Host-kanect_device"] {
             let set = set_cookie(&response, name).unwrap_or_else(|| panic!("{what}: {name}"));
             for attribute in ["Secure", "Path=/", "HttpOnly"] {
                 assert!(set.contains(attribute), "{what}: {attribute} in {set}");

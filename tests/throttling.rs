@@ -1,14 +1,21 @@
-//! Sign-in throttling: per account and per address, and the client address (forged
-//! headers count for nothing).
+//! Sign-in throttling: per account and per address, atomic under concurrency, the client
+//! address (forged headers count for nothing), and device cookies, which let a browser
+//! that signed in to an account before keep its own allowance while strangers are locked
+//! out (OWASP, "Slow Down Online Guessing Attacks with Device Cookies").
 
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
 
 use common::*;
 use kanect::config::Proxy;
-use rocket::http::{Header, Status};
+use rocket::futures::future::join_all;
+use rocket::http::{Cookie, Header, Status};
 use rocket::local::asynchronous::LocalResponse;
+
+/// The sign-in limit per account, per address and per device cookie.
+const LIMIT: usize = kanect::auth::throttle::SIGN_IN_FAILURES;
 
 fn from(last: u8) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::new(203, 0, 113, last)), 40000)
@@ -44,6 +51,75 @@ async fn sign_in_with<'a>(
         .dispatch()
         .await
         .status()
+}
+
+/// A browser at one address: it keeps every cookie it is given except the session's (so
+/// each `sign_in` is a new sign-in, as after signing out), and asks for the sign-in page
+/// before each attempt, as a person would.
+struct Browser<'a> {
+    app: &'a TestApp,
+    address: SocketAddr,
+    jar: Mutex<Vec<Cookie<'static>>>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp, address: SocketAddr) -> Browser<'a> {
+        Browser {
+            app,
+            address,
+            jar: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Another browser at `address` holding copies of this one's cookies: a thief's.
+    fn copied_to(&self, address: SocketAddr) -> Browser<'a> {
+        Browser {
+            app: self.app,
+            address,
+            jar: Mutex::new(self.jar.lock().unwrap().clone()),
+        }
+    }
+
+    fn with_cookies(
+        &self,
+        mut request: rocket::local::asynchronous::LocalRequest<'a>,
+    ) -> rocket::local::asynchronous::LocalRequest<'a> {
+        for cookie in self.jar.lock().unwrap().iter() {
+            request = request.cookie(cookie.clone());
+        }
+        request.remote(self.address)
+    }
+
+    fn keep(&self, response: &LocalResponse<'_>) {
+        let mut jar = self.jar.lock().unwrap();
+        for cookie in response.cookies().iter() {
+            if cookie.name().ends_with("kanect_session") {
+                continue;
+            }
+            jar.retain(|kept| kept.name() != cookie.name());
+            let removed = cookie.max_age().is_some_and(|age| age.is_zero());
+            if !removed {
+                jar.push(cookie.clone().into_owned());
+            }
+        }
+    }
+
+    async fn sign_in(&self, name: &str, password: &str) -> Status {
+        let page = self
+            .with_cookies(self.app.client.get("/login"))
+            .dispatch()
+            .await;
+        self.keep(&page);
+        let html = page.into_string().await.unwrap_or_default();
+        let token = csrf_in(&html).expect("the sign-in page has a CSRF token");
+        let fields = [("username", name), ("password", password)];
+        let request = self.with_cookies(self.app.client.post("/login"));
+        let response = form_request(request, Some(&token), &fields)
+            .dispatch()
+            .await;
+        self.keep(&response);
+        response.status()
+    }
 }
 
 #[rocket::async_test]
@@ -162,27 +238,62 @@ async fn behind_a_proxy_each_client_is_the_address_the_proxy_names() {
 }
 
 #[rocket::async_test]
-async fn a_successful_sign_in_resets_the_count() {
+async fn signing_in_to_ones_own_account_does_not_reset_the_address_count() {
+    let app = TestApp::new().await;
+    app.signup("mallory").await;
+    let visitor = app.visitor("/login").await;
+    let mut guesses = Vec::new();
+    for round in 0..3 {
+        for n in 0..4 {
+            let name = format!("victim{round}{n}");
+            let response = sign_in(&visitor, from(5), &name, "guess").await;
+            guesses.push(response.status().code);
+        }
+        // Her own account, from the same address, between the guesses.
+        sign_in(&visitor, from(5), "mallory", PASSWORD).await;
+    }
+    let mut expected = vec![200; LIMIT];
+    expected.resize(12, 429);
+    assert_eq!(
+        guesses, expected,
+        "only {LIMIT} guesses from one address are ever checked"
+    );
+}
+
+#[rocket::async_test]
+async fn concurrent_wrong_passwords_are_checked_at_most_the_limit() {
     let app = TestApp::new().await;
     app.signup("bob").await;
     let visitor = app.visitor("/login").await;
-    for _ in 0..4 {
-        sign_in(&visitor, from(1), "bob", "typo").await;
-    }
-    assert_eq!(
-        sign_in(&visitor, from(1), "bob", PASSWORD).await.status(),
-        Status::SeeOther
-    );
-    for _ in 0..4 {
-        assert_eq!(
-            sign_in(&visitor, from(1), "bob", "typo").await.status(),
-            Status::Ok
+    const AT_ONCE: u8 = 30;
+    // One account from many addresses, then many accounts from one address.
+    let at_bob = (0..AT_ONCE).map(|n| sign_in(&visitor, from(n), "bob", "wrong-guess"));
+    let statuses: Vec<u16> = join_all(at_bob)
+        .await
+        .iter()
+        .map(|r| r.status().code)
+        .collect();
+    let from_one: Vec<String> = (0..AT_ONCE).map(|n| format!("user{n}")).collect();
+    let at_many = from_one
+        .iter()
+        .map(|name| sign_in(&visitor, from(200), name, "wrong-guess"));
+    let statuses_one: Vec<u16> = join_all(at_many)
+        .await
+        .iter()
+        .map(|r| r.status().code)
+        .collect();
+    for (what, statuses) in [("one account", statuses), ("one address", statuses_one)] {
+        // A checked password answers the form again (200); the rest are throttled.
+        let checked = statuses.iter().filter(|&&s| s == 200).count();
+        assert!(
+            (1..=LIMIT).contains(&checked),
+            "{what}: {checked} of {AT_ONCE} concurrent wrong passwords were checked"
+        );
+        assert!(
+            statuses.iter().all(|&s| s == 200 || s == 429),
+            "{what}: {statuses:?}"
         );
     }
-    assert_eq!(
-        sign_in(&visitor, from(1), "bob", PASSWORD).await.status(),
-        Status::SeeOther
-    );
 }
 
 #[rocket::async_test]
@@ -203,4 +314,70 @@ async fn sign_ups_are_limited_per_address() {
     assert_eq!(&statuses[..10], &[303; 10]);
     assert_eq!(statuses[10], 429);
     assert_eq!(app.count("SELECT count(*) FROM users").await, 10);
+}
+
+#[rocket::async_test]
+async fn strangers_lock_the_account_yet_the_owners_browser_still_signs_in() {
+    let app = TestApp::new().await;
+    app.signup("root").await;
+    app.signup("alice").await;
+    app.sql("UPDATE users SET role = 'superuser' WHERE username = 'root'")
+        .await;
+    let owner = Browser::new(&app, from(1));
+    assert_eq!(owner.sign_in("root", PASSWORD).await, Status::SeeOther);
+    let alices = Browser::new(&app, from(2));
+    assert_eq!(alices.sign_in("alice", PASSWORD).await, Status::SeeOther);
+    // Strangers, each from an address of their own, lock the account.
+    let visitor = app.visitor("/login").await;
+    for n in 0..LIMIT as u8 {
+        let response = sign_in(&visitor, from(100 + n), "root", "wrong-guess").await;
+        assert_eq!(response.status(), Status::Ok);
+    }
+    // Strangers stay locked out, even with the right password, and so does a browser
+    // that only ever signed in to another account.
+    let response = sign_in(&visitor, from(150), "root", PASSWORD).await;
+    assert_eq!(response.status(), Status::TooManyRequests, "a stranger");
+    let fresh = Browser::new(&app, from(151));
+    assert_eq!(
+        fresh.sign_in("root", PASSWORD).await,
+        Status::TooManyRequests
+    );
+    assert_eq!(
+        alices.sign_in("root", PASSWORD).await,
+        Status::TooManyRequests,
+        "alice's browser vouches for alice only"
+    );
+    // The browser that signed in to root before still can, typos and all.
+    for _ in 0..LIMIT - 1 {
+        assert_eq!(owner.sign_in("root", "typo").await, Status::Ok);
+    }
+    assert_eq!(owner.sign_in("root", PASSWORD).await, Status::SeeOther);
+    assert_eq!(owner.sign_in("ROOT", PASSWORD).await, Status::SeeOther);
+}
+
+#[rocket::async_test]
+async fn a_stolen_device_cookie_gets_only_a_few_guesses() {
+    let app = TestApp::new().await;
+    app.signup("bob").await;
+    let owner = Browser::new(&app, from(1));
+    assert_eq!(owner.sign_in("bob", PASSWORD).await, Status::SeeOther);
+    let thief = owner.copied_to(from(66));
+    // The owner signs in again later: their browser gets a fresh device cookie.
+    assert_eq!(owner.sign_in("bob", PASSWORD).await, Status::SeeOther);
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(thief.sign_in("bob", "guess").await.code);
+    }
+    let mut expected = vec![200; LIMIT];
+    expected.resize(12, 429);
+    assert_eq!(statuses, expected, "the stolen cookie's guesses");
+    assert_eq!(
+        thief.sign_in("bob", PASSWORD).await,
+        Status::TooManyRequests,
+        "a locked device cookie is locked, whatever the password"
+    );
+    // Neither the owner's browser nor strangers pay for the thief's guesses.
+    assert_eq!(owner.sign_in("bob", PASSWORD).await, Status::SeeOther);
+    let stranger = Browser::new(&app, from(77));
+    assert_eq!(stranger.sign_in("bob", PASSWORD).await, Status::SeeOther);
 }

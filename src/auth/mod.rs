@@ -5,6 +5,7 @@ pub mod cache;
 pub mod client;
 pub mod cookies;
 pub mod csrf;
+pub mod device;
 pub mod pages;
 pub mod password;
 pub mod session;
