@@ -379,3 +379,38 @@ impl From<&Config> for Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Figment {
+        Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml))
+    }
+
+    #[test]
+    fn proxy_is_read_by_its_names_and_shown_by_kanect_config() {
+        for (name, proxy) in [
+            ("none", Proxy::None),
+            ("x-forwarded-for", Proxy::XForwardedFor),
+            ("x-real-ip", Proxy::XRealIp),
+        ] {
+            let config: Config = with(&format!("proxy = {name:?}")).extract().unwrap();
+            assert_eq!(config.proxy, proxy);
+            assert_eq!(Settings::from(&config).proxy, proxy);
+        }
+        assert!(with("proxy = \"yes\"").extract::<Config>().is_err());
+        let figment = with("");
+        let loaded = Loaded {
+            config: figment.extract().unwrap(),
+            figment,
+        };
+        assert_eq!(loaded.config.proxy, Proxy::None, "none unless configured");
+        let line = loaded.explain().into_iter().find(|e| e.key == "proxy");
+        let line = line.expect("`kanect config` shows proxy");
+        assert_eq!(
+            (line.value.as_str(), line.source.as_str()),
+            ("\"none\"", "default")
+        );
+    }
+}
