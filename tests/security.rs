@@ -161,6 +161,11 @@ async fn over_https_cookies_are_secure_and_host_prefixed_also_behind_a_proxy() {
             }
             assert!(!set.contains("Domain"), "{what}: no Domain in {set}");
         }
+        let device = set_cookie(&response, "__Host-kanect_device").unwrap_or_default();
+        assert!(
+            device.contains("Max-Age=31536000"),
+            "{what}: a year: {device}"
+        );
         assert!(set_cookie(&response, "kanect_session").is_none(), "{what}");
         // The session works on the next HTTPS request, and signs in again.
         let (again, _) = sign_in_through(&app, PROXY.into(), headers, "bob").await;

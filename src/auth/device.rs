@@ -14,7 +14,7 @@
 //! cookie: it stands for the browser, not for the session.
 
 use rocket::http::{CookieJar, SameSite};
-use rocket::time::Duration;
+use rocket::time::{Duration, OffsetDateTime};
 
 use crate::auth::client::Client;
 use crate::auth::{cookies, token};
@@ -59,7 +59,10 @@ pub fn remember(jar: &CookieJar<'_>, client: &Client, user: UserId) {
     );
     devices.truncate(MAX_ACCOUNTS);
     let mut cookie = cookies::build(cookies::DEVICE, format(&devices), client, SameSite::Strict);
-    cookie.set_max_age(Duration::days(i64::from(LIFETIME_DAYS)));
+    let lifetime = Duration::days(i64::from(LIFETIME_DAYS));
+    cookie.set_max_age(lifetime);
+    // Rocket would give a private cookie a week unless told otherwise.
+    cookie.set_expires(OffsetDateTime::now_utc() + lifetime);
     jar.add_private(cookie);
 }
 
