@@ -27,6 +27,20 @@ pub struct Config {
     pub log_level: LogLevel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<rocket::config::TlsConfig>,
+    pub proxy: Proxy,
+}
+
+/// The reverse proxy in front of Kanect, and so the header that names the client. Without
+/// one, only the connection's own address counts: anyone can send these headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Proxy {
+    #[default]
+    None,
+    /// The right-most `X-Forwarded-For` entry: the one the proxy appended.
+    XForwardedFor,
+    /// `X-Real-IP`, which the proxy sets (and overwrites).
+    XRealIp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +89,7 @@ impl Default for Config {
             poll_wait_max_s: 30,
             log_level: LogLevel::Info,
             tls: None,
+            proxy: Proxy::None,
         }
     }
 }
@@ -277,6 +292,7 @@ pub const KEYS: &[&str] = &[
     "poll_wait_max_s",
     "log_level",
     "tls",
+    "proxy",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -374,8 +390,10 @@ pub struct Settings {
     pub signup: Signup,
     pub session_days: u32,
     pub poll_wait_max_s: u64,
-    /// Cookies get the Secure flag when Kanect itself serves TLS.
+    /// Kanect itself serves TLS: every request is secure, and cookies are Secure.
     pub secure_cookies: bool,
+    /// Where a client's address (and whether it used HTTPS) comes from.
+    pub proxy: Proxy,
 }
 
 impl Settings {
@@ -397,6 +415,42 @@ impl From<&Config> for Settings {
             session_days: config.session_days.max(1),
             poll_wait_max_s: config.poll_wait_max_s,
             secure_cookies: config.tls.is_some(),
+            proxy: config.proxy,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Figment {
+        Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml))
+    }
+
+    #[test]
+    fn proxy_is_read_by_its_names_and_shown_by_kanect_config() {
+        for (name, proxy) in [
+            ("none", Proxy::None),
+            ("x-forwarded-for", Proxy::XForwardedFor),
+            ("x-real-ip", Proxy::XRealIp),
+        ] {
+            let config: Config = with(&format!("proxy = {name:?}")).extract().unwrap();
+            assert_eq!(config.proxy, proxy);
+            assert_eq!(Settings::from(&config).proxy, proxy);
+        }
+        assert!(with("proxy = \"yes\"").extract::<Config>().is_err());
+        let figment = with("");
+        let loaded = Loaded {
+            config: figment.extract().unwrap(),
+            figment,
+        };
+        assert_eq!(loaded.config.proxy, Proxy::None, "none unless configured");
+        let line = loaded.explain().into_iter().find(|e| e.key == "proxy");
+        let line = line.expect("`kanect config` shows proxy");
+        assert_eq!(
+            (line.value.as_str(), line.source.as_str()),
+            ("\"none\"", "default")
+        );
     }
 }

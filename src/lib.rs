@@ -90,6 +90,9 @@ fn figment(config: &Config) -> Figment {
         .clone()
         .unwrap_or_else(auth::token::new_secret_key);
     Figment::from(rocket_config)
+        // Rocket would take `X-Real-IP` from anyone; `auth::client` reads the headers of
+        // the configured proxy only.
+        .merge(("ip_header", false))
         .merge(("secret_key", secret))
         // Templates are embedded, but the engine insists on walking a folder that exists,
         // and debug builds reload every template whenever that folder changes: an empty

@@ -660,3 +660,68 @@ async fn a_new_session_is_stored_before_the_answer() {
          the next read (users, sessions)"
     );
 }
+
+/// `next` values that are local paths but not URIs as typed (a space, an ideographic space,
+/// non-ASCII, characters URIs leave out), and where each leads: the same path,
+/// percent-encoded; a `%` stays as typed (a stray one is left to the page it leads to).
+const ODD_NEXTS: &[(&str, &str)] = &[
+    ("/a b", "/a%20b"),
+    ("/chats/3\u{3000}", "/chats/3%E3%80%80"),
+    ("/café", "/caf%C3%A9"),
+    ("/chats/3?q=ünïcode", "/chats/3?q=%C3%BCn%C3%AFcode"),
+    ("/😀", "/%F0%9F%98%80"),
+    ("/<b>\"x\"|{y}^`", "/%3Cb%3E%22x%22%7C%7By%7D%5E%60"),
+    ("/a#b", "/a%23b"),
+    ("/100%", "/100%"),
+    ("/%zz", "/%zz"),
+    ("/%F0%9F%98%80", "/%F0%9F%98%80"),
+];
+
+#[rocket::async_test]
+async fn bob_signs_in_and_is_sent_on_whatever_next_holds() {
+    let app = TestApp::new().await;
+    app.signup("bob").await;
+    for (next, expected) in ODD_NEXTS {
+        let response = try_login(
+            &app,
+            &[("username", "bob"), ("password", PASSWORD), ("next", next)],
+        )
+        .await;
+        assert_eq!(response.status(), Status::SeeOther, "next={next:?}");
+        assert_eq!(location(&response), *expected, "next={next:?}");
+        assert!(
+            response.cookies().get("kanect_session").is_some(),
+            "next={next:?}: signed in"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions").await,
+        1 + ODD_NEXTS.len() as i64,
+        "one session per sign-in, each with its cookie"
+    );
+}
+
+#[rocket::async_test]
+async fn signed_in_alice_is_sent_on_whatever_next_holds() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    for (next, expected) in ODD_NEXTS {
+        let query = rocket::http::RawStr::new(next).percent_encode();
+        let response = alice.get(&format!("/login?next={query}")).await;
+        assert_eq!(response.status(), Status::SeeOther, "next={next:?}");
+        assert_eq!(location(&response), *expected, "next={next:?}");
+    }
+    // The sign-in form keeps the same, encoded path for later.
+    let html = app
+        .client
+        .get("/login?next=%2Fcaf%C3%A9")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap_or_default();
+    assert!(
+        unescape(&html).contains("name=\"next\" value=\"/caf%C3%A9\""),
+        "{html}"
+    );
+}

@@ -75,6 +75,9 @@ async fn json_routes_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
     let w = world(&app).await;
     let before = fingerprint(&app).await;
     let stale = "A".repeat(w.alice.csrf.len());
+    // Mallory's own anonymous CSRF cookie, planted in alice's browser, and its token.
+    let mallory = app.visitor("/login").await;
+    let planted = mallory.cookie.clone().expect("an anonymous CSRF cookie");
     for (method, path, body) in json_routes(&w) {
         for token in [
             None,
@@ -100,6 +103,21 @@ async fn json_routes_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
         inspect(&what, request.dispatch().await)
             .await
             .error(&what, Status::Forbidden);
+        let what = format!("alice {method} {path} with a planted anonymous token");
+        let request = w
+            .alice
+            .request(request_for(&app.client, method, &path))
+            .cookie(planted.clone())
+            .header(ContentType::JSON)
+            .header(rocket::http::Header::new(
+                "X-CSRF-Token",
+                mallory.csrf.clone(),
+            ))
+            .body(body.to_string());
+        let (code, _) = inspect(&what, request.dispatch().await)
+            .await
+            .error(&what, Status::Forbidden);
+        assert_eq!(code, "csrf", "{what}");
     }
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
 }
@@ -136,6 +154,16 @@ async fn forms_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
             .await
             .expect(&what, Status::Forbidden);
     }
+    // ... also with a visitor's anonymous token, its cookie planted beside the session.
+    let planted = visitor.cookie.clone().expect("an anonymous CSRF cookie");
+    let request = w.alice.request(app.client.post("/logout")).cookie(planted);
+    let what = "alice POST /logout with a planted anonymous token";
+    let response = form_request(request, Some(&visitor.csrf), &[])
+        .dispatch()
+        .await;
+    inspect(what, response)
+        .await
+        .expect(what, Status::Forbidden);
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
     w.alice.page("/", Status::Ok).await;
 }
@@ -914,4 +942,93 @@ async fn what_the_database_keeps_would_sign_nobody_in() {
     assert!(seen.status == Status::SeeOther, "{what}: {}", seen.status);
     let fresh = fresh.expect("sign-in sets a session cookie");
     assert_ne!(fresh, cookie, "the session token changes at sign-in");
+}
+
+#[rocket::async_test]
+async fn made_up_device_cookies_and_odd_proxy_headers_buy_nothing_and_break_nothing() {
+    /// Signs `name` up on `app` and returns the device cookie that browser was given.
+    async fn device_cookie(app: &TestApp, name: &str) -> rocket::http::Cookie<'static> {
+        let fields = [
+            ("username", name),
+            ("password1", PASSWORD),
+            ("password2", PASSWORD),
+        ];
+        let response = app
+            .visitor("/signup")
+            .await
+            .post_form("/signup", &fields)
+            .await;
+        let cookie = response
+            .cookies()
+            .get("kanect_device")
+            .expect("a device cookie");
+        cookie.clone().into_owned()
+    }
+    let app = TestApp::with(|c| c.proxy = kanect::config::Proxy::XForwardedFor).await;
+    let owners = device_cookie(&app, "bob").await;
+    // A real device cookie, but from another Kanect (another secret key), for a user with
+    // the same id.
+    let foreign = device_cookie(&TestApp::new().await, "bob").await;
+    let visitor = app.visitor("/login").await;
+    let attempt = |device: Option<rocket::http::Cookie<'static>>, xff: &str, password: &str| {
+        let mut request = app
+            .client
+            .post("/login")
+            .header(rocket::http::Header::new("X-Forwarded-For", xff.to_owned()))
+            .header(rocket::http::Header::new(
+                "X-Forwarded-Proto",
+                xff.to_owned(),
+            ));
+        for cookie in visitor.cookie.iter().cloned().chain(device) {
+            request = request.cookie(cookie);
+        }
+        let fields = [("username", "bob"), ("password", password)];
+        form_request(request, Some(&visitor.csrf), &fields).dispatch()
+    };
+    // Strangers lock bob out.
+    for n in 0..5 {
+        let address = format!("198.51.100.{n}");
+        let what = format!("a wrong password from {address}");
+        let response = attempt(None, &address, "wrong").await;
+        inspect(&what, response).await.expect(&what, Status::Ok);
+    }
+    let now = kanect::model::Timestamp::now().0;
+    let made_up = [
+        foreign.value().to_owned(),
+        format!("1:{now}:nonce"),
+        format!("{}x", owners.value()),
+        "garbage".to_owned(),
+        "%00%ff".to_owned(),
+        "A".repeat(4000),
+    ];
+    for value in made_up {
+        let what = format!("bob's password with the device cookie {value:.40}");
+        let cookie = rocket::http::Cookie::new("kanect_device", value);
+        let response = attempt(Some(cookie), "198.51.100.77", PASSWORD).await;
+        inspect(&what, response)
+            .await
+            .expect(&what, Status::TooManyRequests);
+    }
+    // The real one still works: the refusals above were the cookies', not the test's.
+    let what = "bob's password with his own device cookie";
+    let response = attempt(Some(owners.clone()), "198.51.100.77", PASSWORD).await;
+    inspect(what, response).await.expect(what, Status::SeeOther);
+    // Odd proxy headers: no address but the connection's, never a 5xx (and bob is still
+    // locked for strangers).
+    let long = "1.2.3.4, ".repeat(2000);
+    for value in [
+        ",,,",
+        "999.1.1.1",
+        "unknown, ",
+        "::::::",
+        "[::1]:99999",
+        "ünïcödé",
+        long.as_str(),
+    ] {
+        let what = format!("X-Forwarded-For {value:.40}");
+        let response = attempt(None, value, PASSWORD).await;
+        inspect(&what, response)
+            .await
+            .expect(&what, Status::TooManyRequests);
+    }
 }

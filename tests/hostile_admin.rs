@@ -123,6 +123,9 @@ async fn every_console_post_refuses_missing_and_wrong_csrf_tokens() {
     let (root, bob) = seeded(&app).await;
     let before = fingerprint(&app).await;
     let stale = "A".repeat(root.csrf.len());
+    // An anonymous CSRF cookie planted in root's browser, and its token.
+    let mallory = app.visitor("/login").await;
+    let planted = mallory.cookie.clone().expect("an anonymous CSRF cookie");
     for (path, fields) in posts() {
         for token in [
             None,
@@ -141,6 +144,14 @@ async fn every_console_post_refuses_missing_and_wrong_csrf_tokens() {
         let what = format!("root POST {path} with the token as a header only");
         let response = form_request(root.request(app.client.post(path)), None, &fields)
             .header(rocket::http::Header::new("X-CSRF-Token", root.csrf.clone()))
+            .dispatch()
+            .await;
+        inspect(&what, response)
+            .await
+            .expect(&what, Status::Forbidden);
+        let what = format!("root POST {path} with a planted anonymous token");
+        let request = root.request(app.client.post(path)).cookie(planted.clone());
+        let response = form_request(request, Some(&mallory.csrf), &fields)
             .dispatch()
             .await;
         inspect(&what, response)

@@ -88,4 +88,6 @@ fuzz_target!(|data: &[u8]| {
     assert!(!next.starts_with("//"), "{next:?}");
     assert!(!next.contains('\\'), "{next:?}");
     assert!(!next.chars().any(char::is_control), "{next:?}");
+    // ... and one a redirect accepts: never a 500 after the right password.
+    assert!(rocket::http::uri::Reference::parse(&next).is_ok(), "{next:?}");
 });

@@ -2,18 +2,23 @@
 //! session); before sign-in the token lives in an encrypted cookie, so the sign-in and
 //! sign-up forms are protected too. Pages carry the token in a meta tag and in every
 //! form; unsafe API calls send it in `X-CSRF-Token`.
+//!
+//! A signed-in request acts with the session's authority, so it must carry the session's
+//! token: the anonymous token is not enough, since whoever can plant the anonymous cookie
+//! (a sibling subdomain, a man in the middle of plain HTTP) also knows its token. Only
+//! the sign-in and sign-up forms (`SignInForm`) take the anonymous token from a browser
+//! with a session: they replace the session and never act with it.
 
 use rocket::data::{self, Data, FromData};
 use rocket::form::{self, DataField, Form, FromForm, ValueField};
-use rocket::http::{Cookie, SameSite, Status};
+use rocket::http::{SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 
-use crate::auth::{token, User};
-use crate::config::Settings;
+use crate::auth::client::Client;
+use crate::auth::{cookies, token, User};
 use crate::error::{fail, Error};
 
-pub const ANON_COOKIE: &str = "kanect_csrf";
 pub const HEADER: &str = "X-CSRF-Token";
 pub const FIELD: &str = "csrf_token";
 
@@ -30,28 +35,35 @@ impl<'r> FromRequest<'r> for CsrfToken {
             Ok(None) => {}
             Err(e) => return fail(req, e),
         }
-        let cookies = req.cookies();
-        if let Some(cookie) = cookies.get_private(ANON_COOKIE) {
+        let client = Client::of(req);
+        let jar = req.cookies();
+        if let Some(cookie) = jar.get_private(cookies::CSRF.on(client)) {
             return Outcome::Success(CsrfToken(cookie.value().to_owned()));
         }
         let token = token::random_base64(32);
-        let secure = req
-            .rocket()
-            .state::<Settings>()
-            .is_some_and(|s| s.secure_cookies);
-        cookies.add_private(
-            Cookie::build((ANON_COOKIE, token.clone()))
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .secure(secure),
-        );
+        jar.add_private(cookies::build(
+            cookies::CSRF,
+            token.clone(),
+            client,
+            SameSite::Strict,
+        ));
         Outcome::Success(CsrfToken(token))
     }
 }
 
-/// `true` when `presented` is a token this browser was given.
-async fn accepted(req: &Request<'_>, presented: Option<&str>) -> Result<bool, Error> {
+/// What a request may do with its token, and so which tokens it may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Anything a signed-in person does: the session's token, or the anonymous one when
+    /// there is no session.
+    Session,
+    /// Signing in or up: the anonymous token, or the session's (the form is shown again
+    /// to a browser with a session after a wrong password, carrying the session's token).
+    SignIn,
+}
+
+/// `true` when `presented` is a token this browser was given for `scope`.
+async fn accepted(req: &Request<'_>, presented: Option<&str>, scope: Scope) -> Result<bool, Error> {
     let Some(presented) = presented.filter(|p| !p.is_empty()) else {
         return Ok(false);
     };
@@ -59,10 +71,13 @@ async fn accepted(req: &Request<'_>, presented: Option<&str>) -> Result<bool, Er
         if token::same(presented, &user.csrf_token) {
             return Ok(true);
         }
+        if scope == Scope::Session {
+            return Ok(false);
+        }
     }
     Ok(req
         .cookies()
-        .get_private(ANON_COOKIE)
+        .get_private(cookies::CSRF.on(Client::of(req)))
         .is_some_and(|cookie| token::same(presented, cookie.value())))
 }
 
@@ -74,7 +89,7 @@ impl<'r> FromRequest<'r> for Csrf {
     type Error = Error;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
-        match accepted(req, req.headers().get_one(HEADER)).await {
+        match accepted(req, req.headers().get_one(HEADER), Scope::Session).await {
             Ok(true) => Outcome::Success(Csrf),
             Ok(false) => fail(req, Error::Csrf),
             Err(e) => fail(req, e),
@@ -119,34 +134,55 @@ impl<'r, T: FromForm<'r>> FromForm<'r> for WithToken<T> {
     }
 }
 
+/// A submitted sign-in or sign-up form, its `csrf_token` checked as `Scope::SignIn`.
+pub struct SignInForm<T>(pub T);
+
+/// Reads a form and checks its token for `scope`.
+async fn checked_form<'r, T: FromForm<'r> + Send + 'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    scope: Scope,
+) -> data::Outcome<'r, T, Error> {
+    let parsed = match Form::<WithToken<T>>::from_data(req, data).await {
+        Outcome::Success(form) => form.into_inner(),
+        Outcome::Error((Status::PayloadTooLarge, _)) => return fail(req, Error::TooLarge),
+        Outcome::Error((_, errors)) => {
+            let detail = errors
+                .iter()
+                .next()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            return fail(
+                req,
+                Error::BadRequest(format!("The form could not be read. {detail}")),
+            );
+        }
+        Outcome::Forward(_) => {
+            return fail(req, Error::BadRequest("Expected a form submission.".into()))
+        }
+    };
+    match accepted(req, parsed.token.as_deref(), scope).await {
+        Ok(true) => Outcome::Success(parsed.form),
+        Ok(false) => fail(req, Error::Csrf),
+        Err(e) => fail(req, e),
+    }
+}
+
 #[rocket::async_trait]
 impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for CsrfForm<T> {
     type Error = Error;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, Error> {
-        let parsed = match Form::<WithToken<T>>::from_data(req, data).await {
-            Outcome::Success(form) => form.into_inner(),
-            Outcome::Error((Status::PayloadTooLarge, _)) => return fail(req, Error::TooLarge),
-            Outcome::Error((_, errors)) => {
-                let detail = errors
-                    .iter()
-                    .next()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                return fail(
-                    req,
-                    Error::BadRequest(format!("The form could not be read. {detail}")),
-                );
-            }
-            Outcome::Forward(_) => {
-                return fail(req, Error::BadRequest("Expected a form submission.".into()))
-            }
-        };
-        match accepted(req, parsed.token.as_deref()).await {
-            Ok(true) => Outcome::Success(CsrfForm(parsed.form)),
-            Ok(false) => fail(req, Error::Csrf),
-            Err(e) => fail(req, e),
-        }
+        checked_form(req, data, Scope::Session).await.map(CsrfForm)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for SignInForm<T> {
+    type Error = Error;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, Error> {
+        checked_form(req, data, Scope::SignIn).await.map(SignInForm)
     }
 }
 

@@ -2,12 +2,16 @@
 
 pub mod account;
 pub mod cache;
+pub mod client;
+pub mod cookies;
 pub mod csrf;
+pub mod device;
 pub mod pages;
 pub mod password;
 pub mod session;
 pub mod throttle;
 pub mod token;
 
-pub use csrf::{Csrf, CsrfForm, CsrfToken};
+pub use client::Client;
+pub use csrf::{Csrf, CsrfForm, CsrfToken, SignInForm};
 pub use session::User;

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use either::Either::{self, Left, Right};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rocket::form::FromForm;
+use rocket::http::uri::{Origin, Reference};
 use rocket::http::{CookieJar, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
@@ -12,13 +14,13 @@ use rocket_dyn_templates::{context, Template};
 
 use crate::auth::cache::Sessions;
 use crate::auth::csrf::NoFields;
-use crate::auth::session::{self, Client};
+use crate::auth::session;
 use crate::auth::throttle::{Key, Throttle};
-use crate::auth::{password, CsrfForm, CsrfToken, User};
+use crate::auth::{device, password, Client, CsrfForm, CsrfToken, SignInForm, User};
 use crate::config::{Settings, Signup};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
-use crate::model::Role;
+use crate::model::{Role, UserId};
 use crate::validate::{username_key, Email, Invalid, NewPassword, Username};
 
 pub fn routes() -> Vec<Route> {
@@ -130,7 +132,7 @@ fn signup_page(user: Option<User>, csrf: CsrfToken, settings: &State<Settings>) 
 
 #[post("/signup", data = "<form>")]
 async fn signup(
-    form: CsrfForm<SignupForm>,
+    form: SignInForm<SignupForm>,
     csrf: CsrfToken,
     db: &Db,
     cookies: &CookieJar<'_>,
@@ -146,13 +148,12 @@ async fn signup(
         ("username", raw_username.clone()),
         ("email", raw_email.clone()),
     ]);
-    // Addresses are known for every real connection; only in-process test requests lack one.
+    // Every attempt counts, whatever comes of it.
     let keys: Vec<Key> = client.address.map(Key::SignUp).into_iter().collect();
-    if let Err(wait) = throttle.check(&keys) {
+    if let Err(wait) = throttle.begin(keys) {
         let page = throttled_page("auth/signup.html", &csrf, values, wait, true);
         return Ok(Right(page));
     }
-    throttle.record(&keys);
     let mut errors = Fields::new();
 
     let username = match Username::parse("username", &raw_username) {
@@ -200,6 +201,7 @@ async fn signup(
     };
     users::record_login(&db.write, id).await?;
     session::sign_in(db, cookies, settings, id, &client).await?;
+    device::remember(cookies, &client, id);
     tracing::info!(user_id = %id, "signed up");
     Ok(Left(Redirect::to("/")))
 }
@@ -211,17 +213,41 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// What `next` keeps as typed: RFC 3986's unreserved and reserved characters, and `%` (so
+/// a path that is already percent-encoded stays as it is). Everything else, and every
+/// non-ASCII character, is percent-encoded.
+const NEXT_ENCODE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'[')
+    .add(b']')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// `next` only ever leads to a page of this site: a local path, never `//host` or a URL.
+/// The answer is always a URI a redirect accepts (percent-encoded where the typed path
+/// was not one), or `/`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(next)
-            if next.starts_with('/')
-                && !next.starts_with("//")
-                && !next.starts_with("/\\")
-                && !next.chars().any(|c| c.is_control() || c == '\\') =>
-        {
-            next.to_owned()
-        }
+    let Some(next) = next.filter(|next| {
+        next.starts_with('/')
+            && !next.starts_with("//")
+            && !next.starts_with("/\\")
+            && !next.chars().any(|c| c.is_control() || c == '\\')
+    }) else {
+        return "/".to_owned();
+    };
+    let encoded = utf8_percent_encode(next, NEXT_ENCODE).to_string();
+    // `Redirect::to` parses its target as a URI reference; an origin (a path and query,
+    // nothing else) is the only kind that stays on this site.
+    match Origin::parse(&encoded) {
+        Ok(_) if Reference::parse(&encoded).is_ok() => encoded,
         _ => "/".to_owned(),
     }
 }
@@ -248,7 +274,7 @@ fn login_page(
 
 #[post("/login", data = "<form>")]
 async fn login(
-    form: CsrfForm<LoginForm>,
+    form: SignInForm<LoginForm>,
     csrf: CsrfToken,
     db: &Db,
     cookies: &CookieJar<'_>,
@@ -259,6 +285,7 @@ async fn login(
     let form = form.0;
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
+    // Decided before anything is written: whatever `next` held, the redirect works.
     let next = safe_next(form.next.as_deref());
     let values = Fields::from([("username", username.clone()), ("next", next.clone())]);
     let signup_open = settings.signup == Signup::Open;
@@ -269,43 +296,56 @@ async fn login(
     if password.is_empty() {
         errors.insert("password", "This field is required.".into());
     }
-    let mut keys = vec![Key::Account(username_key(&username))];
-    keys.extend(client.address.map(Key::Address));
-    if errors.is_empty() {
-        if let Err(wait) = throttle.check(&keys) {
+    if !errors.is_empty() {
+        let page = form_page("auth/login.html", &csrf, values, errors, signup_open);
+        return Ok(Right(page));
+    }
+    let key = username_key(&username);
+    let found = users::credentials(&db.read, &key).await?;
+    let keys = throttle_keys(cookies, &client, key, found.as_ref().map(|user| user.id));
+    let attempt = match throttle.begin(keys) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
             tracing::warn!(ip = %client.ip, "sign-in throttled");
             let page = throttled_page("auth/login.html", &csrf, values, wait, signup_open);
             return Ok(Right(page));
         }
-    }
-    let user = if errors.is_empty() {
-        let found = users::credentials(&db.read, &username_key(&username)).await?;
-        let hash = found.as_ref().map(|c| c.password_hash.clone());
-        match (found, password::verify(password, hash).await) {
-            (Some(user), true) if user.is_active => Some(user),
-            _ => {
-                throttle.record(&keys);
-                errors.insert(
-                    "__all__",
-                    "Please enter a correct username and password. Note that both fields may \
-                     be case-sensitive."
-                        .into(),
-                );
-                None
-            }
-        }
-    } else {
-        None
     };
-    let Some(user) = user else {
+    let hash = found.as_ref().map(|user| user.password_hash.clone());
+    let verified = password::verify(password, hash).await;
+    // A failure stays counted; that is what the attempt was counted for.
+    let Some(user) = found.filter(|user| verified && user.is_active) else {
+        errors.insert(
+            "__all__",
+            "Please enter a correct username and password. Note that both fields may be \
+             case-sensitive."
+                .into(),
+        );
         let page = form_page("auth/login.html", &csrf, values, errors, signup_open);
         return Ok(Right(page));
     };
-    throttle.reset(&keys);
+    throttle.refund(attempt);
     users::record_login(&db.write, user.id).await?;
     session::sign_in(db, cookies, settings, user.id, &client).await?;
+    device::remember(cookies, &client, user.id);
     tracing::info!(user = %user.username, "signed in");
     Ok(Left(Redirect::to(next)))
+}
+
+/// What a sign-in attempt counts against: a browser that signed in to this account before
+/// only against its own device cookie; any other against the account and the address.
+fn throttle_keys(
+    cookies: &CookieJar<'_>,
+    client: &Client,
+    account: String,
+    user: Option<UserId>,
+) -> Vec<Key> {
+    if let Some(device) = user.and_then(|user| device::trusted(cookies, client, user)) {
+        return vec![Key::Device(device.nonce)];
+    }
+    let mut keys = vec![Key::Account(account)];
+    keys.extend(client.address.map(Key::Address));
+    keys
 }
 
 #[post("/logout", data = "<form>")]
@@ -315,10 +355,11 @@ async fn logout(
     db: &Db,
     cache: &State<Sessions>,
     cookies: &CookieJar<'_>,
+    client: Client,
 ) -> Result<Redirect> {
     let CsrfForm(NoFields) = form;
     if let Some(user) = user {
-        session::sign_out(db, cache, cookies, &user).await?;
+        session::sign_out(db, cache, cookies, &client, &user).await?;
     }
     Ok(Redirect::to("/login"))
 }
@@ -334,5 +375,28 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn next_is_always_a_uri_a_redirect_accepts() {
+        assert_eq!(safe_next(Some("/a b")), "/a%20b");
+        assert_eq!(safe_next(Some("/caf\u{e9}")), "/caf%C3%A9");
+        assert_eq!(safe_next(Some("/caf%C3%A9")), "/caf%C3%A9");
+        assert_eq!(safe_next(Some("/x?q=a b#c")), "/x?q=a%20b%23c");
+        for next in [
+            "/\u{3000}",
+            "/<>\"{}|^`[]",
+            "/%",
+            "/%%%",
+            "/?",
+            "/;",
+            "/@:!$&'()*+,=",
+        ] {
+            let safe = safe_next(Some(next));
+            assert!(
+                rocket::http::uri::Reference::parse(&safe).is_ok(),
+                "{next:?} gave {safe:?}"
+            );
+        }
     }
 }

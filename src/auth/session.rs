@@ -1,18 +1,17 @@
 //! Server-side sessions and the `User` request guard.
 
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::{CookieJar, SameSite};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::time::Duration;
 use rocket_db_pools::Database;
 
 use crate::auth::cache::{Entry, Sessions};
-use crate::auth::token;
+use crate::auth::client::Client;
+use crate::auth::{cookies, token};
 use crate::config::Settings;
 use crate::db::{sessions, Db};
 use crate::error::{fail, Error};
 use crate::model::{Role, Timestamp, UserId};
-
-pub const COOKIE: &str = "kanect_session";
 
 /// How stale `last_used_at` may get before a request slides the expiry forward: sliding
 /// on every request would make every request a write.
@@ -39,7 +38,7 @@ enum Lookup {
 }
 
 async fn lookup(req: &Request<'_>) -> Lookup {
-    let Some(cookie) = req.cookies().get(COOKIE) else {
+    let Some(cookie) = req.cookies().get(cookies::SESSION.on(Client::of(req))) else {
         return Lookup::Anonymous;
     };
     let rocket = req.rocket();
@@ -146,33 +145,11 @@ impl<'r> FromRequest<'r> for User {
     }
 }
 
-/// Where a sign-in came from, kept with the session so a person can recognise it.
-pub struct Client {
-    pub user_agent: String,
-    pub ip: String,
-    pub address: Option<std::net::IpAddr>,
-}
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Client {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let user_agent = req.headers().get_one("User-Agent").unwrap_or_default();
-        let address = req.client_ip();
-        Outcome::Success(Client {
-            user_agent: user_agent.chars().take(200).collect(),
-            ip: address.map(|ip| ip.to_string()).unwrap_or_default(),
-            address,
-        })
-    }
-}
-
 /// Starts a new session for `user` with a fresh token and CSRF token (no fixation: any
 /// session the browser had is replaced).
 pub async fn sign_in(
     db: &Db,
-    cookies: &CookieJar<'_>,
+    jar: &CookieJar<'_>,
     settings: &Settings,
     user: UserId,
     client: &Client,
@@ -191,26 +168,23 @@ pub async fn sign_in(
         },
     )
     .await?;
-    let cookie = Cookie::build((COOKIE, token))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(settings.secure_cookies)
-        .max_age(Duration::days(i64::from(settings.session_days)));
-    cookies.add(cookie);
-    cookies.remove_private(crate::auth::csrf::ANON_COOKIE);
+    let mut cookie = cookies::build(cookies::SESSION, token, client, SameSite::Lax);
+    cookie.set_max_age(Duration::days(i64::from(settings.session_days)));
+    jar.add(cookie);
+    cookies::remove_private(jar, cookies::CSRF, client);
     Ok(())
 }
 
 pub async fn sign_out(
     db: &Db,
     cache: &Sessions,
-    cookies: &CookieJar<'_>,
+    jar: &CookieJar<'_>,
+    client: &Client,
     user: &User,
 ) -> Result<(), Error> {
     sessions::delete(&db.write, user.session_id).await?;
     cache.forget_session(user.session_id);
-    cookies.remove(Cookie::build(COOKIE).path("/"));
+    cookies::remove(jar, cookies::SESSION, client);
     Ok(())
 }
 

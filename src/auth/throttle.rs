@@ -1,7 +1,13 @@
 //! Sign-in and sign-up throttling, in memory: after 5 failed sign-ins in 15 minutes for an
-//! account, or from an address, further attempts get 429 until the oldest failure ages
-//! out; sign-ups are limited per address. A restart forgets everything, which only gives an
-//! attacker one more window per restart.
+//! account, from an address, or with one device cookie, further attempts get 429 until the
+//! oldest failure ages out; sign-ups are limited per address. A restart forgets
+//! everything, which only gives an attacker one more window per restart.
+//!
+//! An attempt is counted when it begins, before its password is checked, in the same
+//! step as the limit is checked: many attempts at once can never check more passwords
+//! than the limit allows. An attempt that did not fail is refunded afterwards. Nothing
+//! else ever lowers a count: a success only takes back its own attempt, so signing in to
+//! one's own account forgives no guess made at anyone's.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -17,10 +23,12 @@ const PRUNE_ABOVE: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// Failed sign-ins for a username (its lower-case key).
+    /// Failed sign-ins for a username (its lower-case key) by browsers it does not know.
     Account(String),
-    /// Failed sign-ins from an address.
+    /// Failed sign-ins from an address by browsers the account does not know.
     Address(IpAddr),
+    /// Failed sign-ins with one device cookie (its nonce): see `auth::device`.
+    Device(String),
     /// Sign-up attempts from an address.
     SignUp(IpAddr),
 }
@@ -28,10 +36,18 @@ pub enum Key {
 impl Key {
     fn limit(&self) -> usize {
         match self {
-            Key::Account(_) | Key::Address(_) => SIGN_IN_FAILURES,
+            Key::Account(_) | Key::Address(_) | Key::Device(_) => SIGN_IN_FAILURES,
             Key::SignUp(_) => SIGN_UPS,
         }
     }
+}
+
+/// An attempt under way, counted against its keys until refunded.
+#[derive(Debug)]
+#[must_use = "an attempt that did not fail must be refunded"]
+pub struct Attempt {
+    keys: Vec<Key>,
+    at: Instant,
 }
 
 #[derive(Default)]
@@ -40,28 +56,34 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    /// `Err(seconds)` to wait when any of `keys` is at its limit.
-    pub fn check(&self, keys: &[Key]) -> Result<(), u64> {
-        self.check_at(keys, Instant::now())
+    /// Counts an attempt against every key, or `Err(seconds)` to wait when any of them is
+    /// at its limit (then nothing is counted).
+    pub fn begin(&self, keys: Vec<Key>) -> Result<Attempt, u64> {
+        self.begin_at(keys, Instant::now())
     }
 
-    /// Counts one event (a failure, or a sign-up attempt) for each key.
-    pub fn record(&self, keys: &[Key]) {
-        self.record_at(keys, Instant::now());
-    }
-
-    /// Forgets the keys' history (a successful sign-in).
-    pub fn reset(&self, keys: &[Key]) {
+    /// Takes back an attempt that did not fail (a successful sign-in).
+    pub fn refund(&self, attempt: Attempt) {
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        for key in keys {
-            events.remove(key);
+        for key in &attempt.keys {
+            if let Some(times) = events.get_mut(key) {
+                if let Some(i) = times.iter().rposition(|t| *t == attempt.at) {
+                    times.remove(i);
+                }
+            }
         }
     }
 
-    fn check_at(&self, keys: &[Key], now: Instant) -> Result<(), u64> {
+    fn begin_at(&self, keys: Vec<Key>, now: Instant) -> Result<Attempt, u64> {
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        if events.len() > PRUNE_ABOVE {
+            events.retain(|_, times| {
+                expire(times, now);
+                !times.is_empty()
+            });
+        }
         let mut wait = Duration::ZERO;
-        for key in keys {
+        for key in &keys {
             let Some(times) = events.get_mut(key) else {
                 continue;
             };
@@ -72,31 +94,14 @@ impl Throttle {
                 }
             }
         }
-        if wait.is_zero() {
-            Ok(())
-        } else {
+        if !wait.is_zero() {
             // Round up: "try again in 0 seconds" would be a lie.
-            Err(wait.as_secs() + 1)
+            return Err(wait.as_secs() + 1);
         }
-    }
-
-    fn record_at(&self, keys: &[Key], now: Instant) {
-        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        if events.len() > PRUNE_ABOVE {
-            events.retain(|_, times| {
-                expire(times, now);
-                !times.is_empty()
-            });
+        for key in &keys {
+            events.entry(key.clone()).or_default().push_back(now);
         }
-        for key in keys {
-            let times = events.entry(key.clone()).or_default();
-            expire(times, now);
-            times.push_back(now);
-            // More than the limit is never needed to know when the block ends.
-            while times.len() > key.limit() {
-                times.pop_front();
-            }
-        }
+        Ok(Attempt { keys, at: now })
     }
 }
 
@@ -122,25 +127,55 @@ mod tests {
         let throttle = Throttle::default();
         let start = Instant::now();
         for i in 0..5 {
-            assert_eq!(throttle.check_at(&account(), start), Ok(()), "attempt {i}");
-            throttle.record_at(&account(), start + Duration::from_secs(i * 60));
+            let at = start + Duration::from_secs(i * 60);
+            assert!(throttle.begin_at(account(), at).is_ok(), "attempt {i}");
         }
         let later = start + Duration::from_secs(5 * 60);
-        assert_eq!(throttle.check_at(&account(), later), Err(10 * 60 + 1));
-        assert_eq!(throttle.check_at(&account(), start + WINDOW), Ok(()));
+        assert_eq!(
+            throttle.begin_at(account(), later).map(|_| ()),
+            Err(10 * 60 + 1)
+        );
+        assert!(throttle.begin_at(account(), start + WINDOW).is_ok());
     }
 
     #[test]
-    fn success_resets_and_keys_are_separate() {
+    fn a_refused_attempt_counts_nothing_and_keys_are_separate() {
         let throttle = Throttle::default();
         let now = Instant::now();
+        let address = Key::Address([192, 0, 2, 1].into());
         for _ in 0..5 {
-            throttle.record_at(&account(), now);
+            assert!(throttle.begin_at(account(), now).is_ok());
         }
-        let other = [Key::Account("alice".into())];
-        assert_eq!(throttle.check_at(&other, now), Ok(()));
-        assert!(throttle.check_at(&account(), now).is_err());
-        throttle.reset(&account());
-        assert_eq!(throttle.check_at(&account(), now), Ok(()));
+        // Refused because of bob: the address is not charged for it.
+        let both = vec![address.clone(), Key::Account("bob".into())];
+        for _ in 0..10 {
+            assert!(throttle.begin_at(both.clone(), now).is_err());
+        }
+        for _ in 0..5 {
+            assert!(throttle.begin_at(vec![address.clone()], now).is_ok());
+        }
+        assert!(throttle.begin_at(vec![address], now).is_err());
+        assert!(throttle
+            .begin_at(vec![Key::Account("alice".into())], now)
+            .is_ok());
+    }
+
+    #[test]
+    fn a_refund_takes_back_its_own_attempt_only() {
+        let throttle = Throttle::default();
+        let start = Instant::now();
+        for i in 0..4 {
+            let _failed = throttle.begin_at(account(), start + Duration::from_secs(i));
+        }
+        let success = throttle
+            .begin_at(account(), start + Duration::from_secs(10))
+            .expect("the fifth attempt begins");
+        throttle.refund(success);
+        let fifth = start + Duration::from_secs(11);
+        assert!(
+            throttle.begin_at(account(), fifth).is_ok(),
+            "the four failures still count, the success does not"
+        );
+        assert!(throttle.begin_at(account(), fifth).is_err());
     }
 }
