@@ -227,6 +227,65 @@ async fn adding_a_user_validates_each_field_and_keeps_what_was_typed() {
     assert_eq!(app.count("SELECT count(*) FROM users").await, 2);
 }
 
+/// Names that pass for "root" or "bob" (issue 11, finding 7), each with what the form says.
+const LOOK_ALIKES: &[(&str, &str)] = &[
+    ("r\u{43e}ot", "Use the letters of one alphabet only"), // Cyrillic о
+    ("ｒｏｏｔ", "A user with that username already exists."), // fullwidth
+    ("𝐫𝐨𝐨𝐭", "U+1D42B, is not allowed"),                    // mathematical bold
+    ("\u{280}oot", "U+0280, is a technical or historic character"), // small capital R
+    ("b\u{3bf}b", "Use the letters of one alphabet only"),  // Greek omicron
+    ("bob\u{3164}", "U+3164, is not allowed"),              // Hangul filler: blank
+    (
+        "\u{441}\u{43e}\u{440}",
+        "looks like one that is already taken",
+    ), // all Cyrillic
+];
+
+#[rocket::async_test]
+async fn the_console_refuses_names_that_pass_for_someone_else() {
+    let app = TestApp::new().await;
+    let (root, _) = seeded(&app).await;
+    app.signup("cop").await;
+    for (fake, message) in LOOK_ALIKES {
+        let response = root
+            .post_form(
+                "/admin/users/add/",
+                &[
+                    ("username", fake),
+                    ("role", "member"),
+                    ("password1", PASSWORD),
+                    ("password2", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), Status::Ok, "{fake}: the form again");
+        let html = unescape(&response.into_string().await.unwrap_or_default());
+        assert!(html.contains(message), "{fake}: {message:?} in\n{html}");
+    }
+    // Renaming someone into a look-alike is refused too; keeping one's own name is not.
+    let bob = app
+        .count("SELECT id FROM users WHERE username = 'bob'")
+        .await;
+    let change = format!("/admin/users/{bob}/change/");
+    let fields = |name| [("username", name), ("role", "member"), ("is_active", "on")];
+    let response = root.post_form(&change, &fields("r\u{1d0f}\u{1d0f}t")).await;
+    let html = unescape(&response.into_string().await.unwrap_or_default());
+    assert!(html.contains("technical or historic"), "{html}");
+    let response = root.post_form(&change, &fields("cop")).await;
+    let html = unescape(&response.into_string().await.unwrap_or_default());
+    assert!(
+        html.contains("A user with that username already exists."),
+        "{html}"
+    );
+    let response = root.post_form(&change, &fields("Bob")).await;
+    assert_eq!(
+        response.status(),
+        Status::SeeOther,
+        "bob may change his case"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 3);
+}
+
 #[rocket::async_test]
 async fn the_three_save_buttons_go_where_django_goes() {
     let app = TestApp::new().await;

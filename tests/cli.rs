@@ -169,6 +169,29 @@ async fn a_taken_username_is_one_clear_error() {
 }
 
 #[rocket::async_test]
+async fn a_name_that_passes_for_another_is_one_clear_error() {
+    let cli = Cli::new();
+    assert_ok(&cli.createsuperuser("root", GOOD), "first createsuperuser");
+    assert_ok(&cli.createsuperuser("cop", GOOD), "second createsuperuser");
+    for (fake, words) in [
+        ("r\u{43e}ot", "one alphabet"),             // Cyrillic о
+        ("ｒｏｏｔ", "taken"),                      // fullwidth
+        ("𝐫𝐨𝐨𝐭", "U+1D42B"),                        // mathematical bold
+        ("\u{280}oot", "U+0280"),                   // small capital R
+        ("root\u{3164}", "U+3164"),                 // Hangul filler: blank
+        ("\u{433}\u{43e}\u{43e}t", "one alphabet"), // Cyrillic г and о
+        ("\u{441}\u{43e}\u{440}", "looks like"),    // all Cyrillic "сор"
+    ] {
+        let line = assert_one_line_error(&cli.createsuperuser(fake, GOOD), fake);
+        assert!(line.contains(words), "{fake}: {line}");
+    }
+    assert_eq!(
+        usernames_in(&cli.data_dir.join("kanect.db")).await,
+        ["root", "cop"]
+    );
+}
+
+#[rocket::async_test]
 async fn a_weak_password_is_refused() {
     let cli = Cli::new();
     assert_ok(&cli.run(&["migrate"], &[], None), "migrate");

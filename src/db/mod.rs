@@ -87,6 +87,7 @@ impl Pools {
         // Refuse a database from a newer Kanect before touching it (see `schema`).
         schema::status(&mut *write.acquire().await?).await?;
         MIGRATOR.run(&write).await?;
+        users::settle_names(&mut *write.acquire().await?).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(readers.max(1))
             .acquire_timeout(Duration::from_secs(30))
