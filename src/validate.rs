@@ -291,6 +291,9 @@ impl MessageBody {
                 "The message contains control characters.",
             ));
         }
+        if body.chars().all(is_invisible) {
+            return Err(Invalid::new("body", "Write a message first."));
+        }
         Ok(MessageBody(body.to_owned()))
     }
 
@@ -467,6 +470,34 @@ mod tests {
         assert!(MessageBody::parse(&"x".repeat(4001)).is_err());
         assert!(MessageBody::parse(&"é".repeat(4000)).is_ok());
         assert!(MessageBody::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn a_body_of_only_invisible_characters_is_empty() {
+        for body in [
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{200D}\u{200E}\u{200F}",
+            "\u{2060}\u{FEFF}",
+            "\u{3164}\u{3164}",
+            "\u{202E}\u{202C}\u{2067}\u{2069}",
+            "\u{FE0F}\u{FE0E}",
+            " \u{200B} \n\u{2800}",
+        ] {
+            assert_eq!(
+                MessageBody::parse(body).map_err(|e| e.message),
+                Err("Write a message first.".to_owned()),
+                "{body:?}"
+            );
+        }
+        for body in [
+            "👩\u{200D}💻",
+            "❤\u{FE0F}",
+            "\u{202E}olleh",
+            "hi\u{200B}",
+            "e\u{301}",
+        ] {
+            assert!(MessageBody::parse(body).is_ok(), "{body:?}");
+        }
     }
 
     #[test]
