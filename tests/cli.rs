@@ -192,6 +192,26 @@ async fn a_name_that_passes_for_another_is_one_clear_error() {
 }
 
 #[rocket::async_test]
+async fn a_poll_wait_max_s_out_of_range_is_one_clear_error() {
+    let cli = Cli::new();
+    for value in ["0", "301", "100000000000", "18446744073709551615"] {
+        let env = [("KANECT_POLL_WAIT_MAX_S", value)];
+        for command in ["check", "migrate", "config"] {
+            let what = format!("{command} with poll_wait_max_s = {value}");
+            let line = assert_one_line_error(&cli.run(&[command], &env, None), &what);
+            assert!(
+                line.contains("poll_wait_max_s")
+                    && line.contains("1 to 300")
+                    && line.contains("KANECT_POLL_WAIT_MAX_S"),
+                "{what}: {line}"
+            );
+        }
+    }
+    let output = cli.run(&["config"], &[("KANECT_POLL_WAIT_MAX_S", "300")], None);
+    assert_ok(&output, "config with poll_wait_max_s = 300");
+}
+
+#[rocket::async_test]
 async fn a_weak_password_is_refused() {
     let cli = Cli::new();
     assert_ok(&cli.run(&["migrate"], &[], None), "migrate");
