@@ -7,3 +7,8 @@
 ALTER TABLE users ADD COLUMN username_skeleton TEXT;
 CREATE UNIQUE INDEX users_by_skeleton ON users (username_skeleton);
 
+
+-- The staff member who added a message in the admin console under another person's
+-- name: their username at that time (kept when that account is renamed or deleted, as
+-- the marker must outlive it). NULL for every message its sender sent.
+ALTER TABLE messages ADD COLUMN added_by TEXT;

@@ -863,6 +863,25 @@ fn no_script_puts_text_into_html() {
     }
 }
 
+/// The chat shows the console's marker (`added_by`) beside a message, as text, with the
+/// staff member's name isolated (no browser here to look: a check of the script).
+#[test]
+fn the_chat_marks_a_message_a_staff_member_added_in_someone_elses_name() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/js/messages.js");
+    let source = std::fs::read_to_string(path).expect("messages.js");
+    let marker = source
+        .find("m.added_by\n")
+        .or_else(|| source.find("m.added_by ?"))
+        .expect("messages.js looks at added_by");
+    let rest = &source[marker..];
+    assert!(rest.contains("\" · added by \""), "the marker's words");
+    assert!(
+        rest.contains("el(\"span\", { dir: \"auto\", text: m.added_by })"),
+        "the name as isolated text"
+    );
+    assert!(rest.contains("\" in the admin console\""));
+}
+
 #[rocket::async_test]
 async fn what_the_database_keeps_would_sign_nobody_in() {
     let app = TestApp::new().await;

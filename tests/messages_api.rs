@@ -65,13 +65,22 @@ async fn alice_sends_bob_a_message_and_gets_it_back_as_stored() {
     let keys = common::keys(&sent);
     assert_eq!(
         keys,
-        ["body", "chat_id", "created_at", "edited_at", "id", "sender"]
+        [
+            "added_by",
+            "body",
+            "chat_id",
+            "created_at",
+            "edited_at",
+            "id",
+            "sender"
+        ]
     );
     assert!(sent["id"].as_i64().unwrap() > 0);
     assert_eq!(sent["chat_id"], chat);
     assert_eq!(sent["sender"], "alice");
     assert_eq!(sent["body"], "hello bob");
     assert!(sent["edited_at"].is_null());
+    assert!(sent["added_by"].is_null(), "alice sent it herself");
     let created = OffsetDateTime::parse(sent["created_at"].as_str().unwrap(), &Rfc3339)
         .expect("created_at is RFC 3339");
     let after = OffsetDateTime::now_utc();

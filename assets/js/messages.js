@@ -125,6 +125,16 @@ export class MessageList {
           { class: "mt-0.5 px-1 text-[11px] text-gray-400" },
           el("time", { datetime: m.created_at, title: fullDateTime(m.created_at), text: clock(m.created_at) }),
           m.edited_at ? el("span", { text: " · edited", title: fullDateTime(m.edited_at) }) : null,
+          // Not written by the sender: a staff member added it in their name.
+          m.added_by
+            ? el(
+                "span",
+                { class: "font-medium text-amber-700", "data-added-by": true },
+                " · added by ",
+                el("span", { dir: "auto", text: m.added_by }),
+                " in the admin console",
+              )
+            : null,
         ),
       ),
     );

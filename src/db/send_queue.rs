@@ -205,6 +205,7 @@ async fn commit(
                         body,
                         created_at: now,
                         edited_at: None,
+                        added_by: None,
                     },
                     members: members
                         .iter()
