@@ -150,8 +150,9 @@ pub fn username_key(typed: &str) -> String {
     }
 }
 
-/// The UTS #39 confusable skeleton of a username key, folded to lower case (a skeleton may
-/// map a small capital to a capital: "ᴀlice" to "Alice"): names that look alike share it.
+/// The UTS #39 confusable skeleton of a username key, folded to lower case and taken
+/// again, as keys are lower case and a skeleton may use a capital as the prototype of a
+/// small letter (Greek θ becomes O̵): names that look alike share it.
 pub fn look_alike_key(key: &str) -> String {
     let skeleton: String = unicode_security::skeleton(key).collect();
     unicode_security::skeleton(&skeleton.to_lowercase()).collect()
