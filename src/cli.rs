@@ -176,6 +176,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                         "username {} is already taken",
                         username.as_str()
                     ))),
+                    Err(users::CreateError::LooksLike) => Err(CliError::Input(format!(
+                        "username {} looks like one that is already taken (the same letters \
+                         from another alphabet, say): choose another",
+                        username.as_str()
+                    ))),
                     Err(users::CreateError::Db(e)) => Err(e.into()),
                 }
             })

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 /// Name of the file in `data_dir` that keeps the generated secret key.
 const SECRET_FILE: &str = "secret_key";
 
+/// What `poll_wait_max_s` may be: a long poll is held for seconds, and a reverse proxy's
+/// read timeout must stay above it (values past `Duration`'s range made polls panic).
+pub const POLL_WAIT_MAX_S: std::ops::RangeInclusive<u64> = 1..=300;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub address: IpAddr,
@@ -111,6 +115,8 @@ pub struct Overrides {
 pub enum ConfigError {
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    OutOfRange(String),
     #[error("{what}: {path}: {source}")]
     Io {
         what: &'static str,
@@ -156,7 +162,26 @@ impl Config {
             .merge(Serialized::globals(overrides))
             .select(Profile::from_env_or("KANECT_PROFILE", default_profile));
         let config: Config = figment.extract().map_err(Box::new)?;
+        config.check_ranges(&figment)?;
         Ok(Loaded { config, figment })
+    }
+
+    /// The limits serde cannot express, each error naming the key and where it was set.
+    fn check_ranges(&self, figment: &Figment) -> Result<(), ConfigError> {
+        let key = "poll_wait_max_s";
+        if POLL_WAIT_MAX_S.contains(&self.poll_wait_max_s) {
+            return Ok(());
+        }
+        let source = figment
+            .find_metadata(key)
+            .map(|md| format!(" (from {})", describe_source(md, key)))
+            .unwrap_or_default();
+        Err(ConfigError::OutOfRange(format!(
+            "{key} = {}{source} is out of range: use {} to {} seconds",
+            self.poll_wait_max_s,
+            POLL_WAIT_MAX_S.start(),
+            POLL_WAIT_MAX_S.end()
+        )))
     }
 
     pub fn database_url(&self) -> String {
@@ -413,7 +438,10 @@ impl From<&Config> for Settings {
         Settings {
             signup: config.signup,
             session_days: config.session_days.max(1),
-            poll_wait_max_s: config.poll_wait_max_s,
+            // `load` refuses other values; this covers a `Config` built in code (tests).
+            poll_wait_max_s: config
+                .poll_wait_max_s
+                .clamp(*POLL_WAIT_MAX_S.start(), *POLL_WAIT_MAX_S.end()),
             secure_cookies: config.tls.is_some(),
             proxy: config.proxy,
         }

@@ -50,14 +50,10 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
                 Err(e) => fail(req, Error::BadRequest(format!("Malformed JSON: {e}"))),
             },
             Err(e) => {
-                let path = e.path().to_string();
+                let path = e.path().clone();
                 let inner = e.into_inner();
                 if inner.classify() == serde_json::error::Category::Data {
-                    let message = inner.to_string();
-                    let field = known_field(&path)
-                        .or_else(|| message.split('`').nth(1).and_then(known_field))
-                        .unwrap_or("__all__");
-                    fail(req, Error::Invalid(Invalid::new(field, message)))
+                    fail(req, Error::Invalid(rejection(&text, &path, &inner)))
                 } else {
                     fail(req, Error::BadRequest(format!("Malformed JSON: {inner}")))
                 }
@@ -66,9 +62,171 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
     }
 }
 
+/// What is wrong with a body of the wrong shape, told by its shape alone: the field, what
+/// it must be and what kind of value (and how long) it was, never the value itself. The
+/// message is the 422's, and the only account of the body that reaches a log (Rocket logs
+/// a failed data guard's error at warn level).
+fn rejection(text: &str, path: &serde_path_to_error::Path, error: &serde_json::Error) -> Invalid {
+    let serde_says = error.to_string();
+    if let Some(missing) = serde_says.strip_prefix("missing field `") {
+        let name = missing.split('`').next().and_then(known_field);
+        return match name {
+            Some(name) => Invalid::new(name, format!("`{name}` is required.")),
+            None => Invalid::new("__all__", "A field is missing."),
+        };
+    }
+    let mut shown = Vec::new();
+    let mut value = serde_json::from_str::<serde_json::Value>(text).ok();
+    for segment in path.iter() {
+        use serde_path_to_error::Segment;
+        let (part, next) = match (segment, &value) {
+            (Segment::Seq { index }, Some(serde_json::Value::Array(items))) => {
+                (format!("[{index}]"), items.get(*index).cloned())
+            }
+            (Segment::Map { key }, Some(serde_json::Value::Object(fields))) => {
+                let name = known_field(key).map_or_else(|| ".…".to_owned(), |n| format!(".{n}"));
+                (name, fields.get(key).cloned())
+            }
+            _ => (".…".to_owned(), None),
+        };
+        shown.push(part);
+        value = next;
+    }
+    let field = path
+        .iter()
+        .next()
+        .and_then(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => known_field(key),
+            _ => None,
+        })
+        .unwrap_or("__all__");
+    let place = match shown.concat().trim_start_matches('.') {
+        "" => "The request body".to_owned(),
+        place => format!("`{place}`"),
+    };
+    let expected = expected_kind(&serde_says);
+    let found = value.as_ref().map_or("something else".to_owned(), kind_of);
+    Invalid::new(field, format!("{place} must be {expected}, not {found}."))
+}
+
+/// The kind serde expected, in the API's words (serde's own text is not repeated: some of
+/// its messages quote the value).
+fn expected_kind(serde_says: &str) -> &'static str {
+    let expected = serde_says.rsplit(", expected ").next().unwrap_or_default();
+    if expected.contains("bool") {
+        "true or false"
+    } else if ["i64", "u64", "i32", "u32", "integer"]
+        .iter()
+        .any(|t| expected.contains(t))
+    {
+        "a whole number"
+    } else if expected.contains("string") {
+        "a string"
+    } else if expected.contains("sequence") {
+        "a list"
+    } else if expected.contains("struct") || expected.contains("map") {
+        "an object"
+    } else {
+        "of another kind"
+    }
+}
+
+/// A JSON value's kind and size, never its content.
+fn kind_of(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(_) => "true or false".to_owned(),
+        Value::Number(_) => "a number".to_owned(),
+        Value::String(s) => format!("a string of {} characters", s.chars().count()),
+        Value::Array(items) => format!("a list of {} items", items.len()),
+        Value::Object(fields) => format!("an object with {} fields", fields.len()),
+    }
+}
+
 /// The field names the API accepts, so an error can name one without echoing input.
 fn known_field(path: &str) -> Option<&'static str> {
     const FIELDS: &[&str] = &["body", "with", "title", "members", "archived", "up_to"];
     let top = path.split(['.', '[']).next().unwrap_or_default();
     FIELDS.iter().find(|f| **f == top).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Shape {
+        body: String,
+        archived: Option<bool>,
+        up_to: Option<i64>,
+        members: Option<Vec<String>>,
+    }
+
+    /// The message for `text` when parsed as `Shape`.
+    fn rejected(text: &str) -> Invalid {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize::<_, Shape>(de) {
+            Ok(shape) => panic!("{text} was accepted as {shape:?}"),
+            Err(e) => rejection(text, e.path(), e.inner()),
+        }
+    }
+
+    #[test]
+    fn a_rejected_body_is_described_by_its_shape_never_its_values() {
+        let secret = "the-launch-code-is-swordfish";
+        for (text, field, message) in [
+            (
+                format!(r#"{{"body": "x", "archived": "{secret}"}}"#),
+                "archived",
+                "`archived` must be true or false, not a string of 28 characters.",
+            ),
+            (
+                r#"{"body": 31415926535}"#.to_owned(),
+                "body",
+                "`body` must be a string, not a number.",
+            ),
+            (
+                format!(r#"{{"body": "x", "up_to": "{secret}"}}"#),
+                "up_to",
+                "`up_to` must be a whole number, not a string of 28 characters.",
+            ),
+            (
+                r#"{"body": "x", "up_to": 99999999999999999999}"#.to_owned(),
+                "up_to",
+                "`up_to` must be a whole number, not a number.",
+            ),
+            (
+                format!(r#"{{"body": "x", "members": ["bob", 27182818, "{secret}"]}}"#),
+                "members",
+                "`members[1]` must be a string, not a number.",
+            ),
+            (
+                format!(r#"{{"body": ["{secret}"]}}"#),
+                "body",
+                "`body` must be a string, not a list of 1 items.",
+            ),
+            (
+                format!(r#"["{secret}"]"#),
+                "__all__",
+                "The request body must be an object, not a list of 1 items.",
+            ),
+            (
+                r#"{"archived": true}"#.to_owned(),
+                "body",
+                "`body` is required.",
+            ),
+        ] {
+            let invalid = rejected(&text);
+            assert_eq!(
+                (invalid.field, invalid.message.as_str()),
+                (field, message),
+                "{text}"
+            );
+            for value in [secret, "swordfish", "31415926535", "27182818", "9999999999"] {
+                assert!(!invalid.message.contains(value), "{text}: {invalid:?}");
+            }
+        }
+    }
 }

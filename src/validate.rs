@@ -4,7 +4,11 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use precis_profiles::precis_core;
+use precis_profiles::precis_core::profile::PrecisFastInvocation;
+use precis_profiles::{UsernameCaseMapped, UsernameCasePreserved};
 use unicode_normalization::UnicodeNormalization;
+use unicode_security::{GeneralSecurityProfile, MixedScript};
 
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 32;
@@ -35,48 +39,133 @@ fn has_control(text: &str, allowed: &[char]) -> bool {
         .any(|c| c.is_control() && !allowed.contains(&c))
 }
 
-/// A username: 3-32 letters, digits, `_`, `.` or `-`, NFC-normalised.
+/// A username: RFC 8265 (PRECIS UsernameCasePreserved: width-mapped, NFC, no symbols,
+/// spaces or invisible characters), then the contract's 3-32 letters, digits, `_`, `.` or
+/// `-`, in one script (UTS #39), so that no name can pass for another.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Username(String);
+pub struct Username {
+    name: String,
+    key: String,
+}
 
 impl Username {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, Invalid> {
-        let name: String = raw.trim().nfc().collect();
-        let len = name.chars().count();
-        if len == 0 {
+        let typed = raw.trim();
+        if typed.is_empty() {
             return Err(Invalid::new(field, "Enter a username."));
         }
+        let name = UsernameCasePreserved::enforce(typed)
+            .map_err(|e| Invalid::new(field, precis_problem(&e)))?
+            .into_owned();
         if !name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
         {
+            return Err(Invalid::new(field, USERNAME_CHARACTERS));
+        }
+        // UTS #39's General Security Profile: small capitals, letterlike technical symbols
+        // and historic scripts pass for everyday letters ("ᴀlice").
+        if let Some(c) = name.chars().find(|c| !c.identifier_allowed()) {
             return Err(Invalid::new(
                 field,
-                "Use only letters, digits and the characters _ . -",
+                format!(
+                    "Use the everyday letters of an alphabet (“{c}”, U+{:04X}, is a technical \
+                     or historic character).",
+                    c as u32
+                ),
             ));
         }
+        let len = name.chars().count();
         if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
             return Err(Invalid::new(
                 field,
                 format!("Use {USERNAME_MIN} to {USERNAME_MAX} characters."),
             ));
         }
-        Ok(Username(name))
+        if !name.as_str().is_single_script() {
+            return Err(Invalid::new(
+                field,
+                "Use the letters of one alphabet only: a name that mixes scripts (Latin and \
+                 Cyrillic, say) can pass for someone else's.",
+            ));
+        }
+        let key = UsernameCaseMapped::enforce(name.as_str())
+            .map_err(|e| Invalid::new(field, precis_problem(&e)))?
+            .into_owned();
+        Ok(Username { name, key })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
     }
 
-    /// The form that decides uniqueness: "Alice" and "alice" are the same person.
-    pub fn key(&self) -> String {
-        username_key(&self.0)
+    /// The form that finds the person: "Alice", "ALICE" and fullwidth "ａｌｉｃｅ" are one.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The form that decides uniqueness: names that look alike share it.
+    pub fn look_alike(&self) -> String {
+        look_alike_key(&self.key)
     }
 }
 
-/// The uniqueness key of any username-like text (also used for look-ups).
-pub fn username_key(name: &str) -> String {
-    name.trim().nfc().collect::<String>().to_lowercase()
+/// Why a valid name still cannot be had: its skeleton is another person's.
+pub const USERNAME_LOOKS_LIKE: &str = "This username looks like one that is already taken \
+     (the same letters from another alphabet, say): choose another.";
+
+const USERNAME_CHARACTERS: &str = "Use only letters, digits and the characters _ . -";
+
+/// What to tell a person whose name PRECIS refused: the character at fault, shown only
+/// when it is visible (an invisible or direction-changing one would garble the message).
+fn precis_problem(error: &precis_core::Error) -> String {
+    match error {
+        precis_core::Error::BadCodepoint(info) => {
+            let shown = char::from_u32(info.cp)
+                .filter(|c| !is_invisible(*c))
+                .map(|c| format!("“{c}”, "))
+                .unwrap_or_default();
+            format!(
+                "{USERNAME_CHARACTERS} ({shown}U+{:04X}, is not allowed).",
+                info.cp
+            )
+        }
+        // The bidi rule: a right-to-left name that would display in a misleading order.
+        precis_core::Error::Invalid => {
+            "Start a right-to-left name with a letter and keep it in one direction.".to_owned()
+        }
+        precis_core::Error::Unexpected(_) => USERNAME_CHARACTERS.to_owned(),
+    }
+}
+
+/// The key of what a person typed as a username, for look-ups (sign-in, `/u/<name>`,
+/// chat members) and for uniqueness: RFC 8265 UsernameCaseMapped, so case and width do
+/// not matter. Text PRECIS refuses gets the key of the rule before it (NFC, lower case),
+/// which only names from before that rule can have.
+pub fn username_key(typed: &str) -> String {
+    let typed = typed.trim();
+    match UsernameCaseMapped::enforce(typed) {
+        Ok(key) => key.into_owned(),
+        Err(_) => typed.nfc().collect::<String>().to_lowercase(),
+    }
+}
+
+/// The UTS #39 confusable skeleton of a username key, folded to lower case and taken
+/// again, as keys are lower case and a skeleton may use a capital as the prototype of a
+/// small letter (Greek θ becomes O̵): names that look alike share it.
+pub fn look_alike_key(key: &str) -> String {
+    let skeleton: String = unicode_security::skeleton(key).collect();
+    unicode_security::skeleton(&skeleton.to_lowercase()).collect()
+}
+
+/// Characters that show nothing by themselves: white space and control characters, the
+/// default-ignorable ones (zero-width and bidi controls, joiners, variation selectors,
+/// the Hangul fillers such as U+3164), and the blank Braille pattern, which Unicode gives
+/// no property for.
+pub fn is_invisible(c: char) -> bool {
+    const IGNORABLE: icu_properties::CodePointSetDataBorrowed<'static> =
+        icu_properties::CodePointSetData::new::<icu_properties::props::DefaultIgnorableCodePoint>();
+    c.is_whitespace() || c.is_control() || IGNORABLE.contains(c) || c == '\u{2800}'
 }
 
 /// An email address or nothing: the contract makes it optional.
@@ -203,6 +292,9 @@ impl MessageBody {
                 "The message contains control characters.",
             ));
         }
+        if body.chars().all(is_invisible) {
+            return Err(Invalid::new("body", "Write a message first."));
+        }
         Ok(MessageBody(body.to_owned()))
     }
 
@@ -256,10 +348,105 @@ mod tests {
         assert!(Username::parse("u", "al ice").is_err());
         assert!(Username::parse("u", "al\u{0}ice").is_err());
         assert!(Username::parse("u", "<script>").is_err());
+        assert!(Username::parse("u", "al@ce").is_err());
         assert_eq!(
-            Username::parse("u", "Zoe\u{0308}").map(|u| u.key()),
-            Username::parse("u", "ZOË").map(|u| u.key())
+            Username::parse("u", "Zoe\u{0308}").map(|u| u.key().to_owned()),
+            Username::parse("u", "ZOË").map(|u| u.key().to_owned())
         );
+    }
+
+    #[test]
+    fn people_from_everywhere_keep_their_names() {
+        for name in [
+            "zoë",
+            "Łukasz",
+            "田中太郎",
+            "Ελένη",
+            "Мария",
+            "שלום",
+            "محمد",
+            "José-Luis",
+        ] {
+            let parsed = Username::parse("u", name);
+            assert!(parsed.is_ok(), "{name}: {parsed:?}");
+        }
+    }
+
+    /// Each of these was accepted beside "alice" or "bob" (issue 11, finding 7).
+    const LOOK_ALIKES: &[(&str, &str)] = &[
+        ("\u{430}lice", "alice"),   // Cyrillic а
+        ("al\u{456}ce", "alice"),   // Cyrillic і
+        ("ａｌｉｃｅ", "alice"),    // fullwidth
+        ("𝐚𝐥𝐢𝐜𝐞", "alice"),         // mathematical bold
+        ("\u{1d00}lice", "alice"),  // small capital A
+        ("al\u{131}ce", "alice"),   // dotless i
+        ("b\u{3bf}b", "bob"),       // Greek omicron
+        ("alice\u{3164}", "alice"), // Hangul filler: blank
+        ("ALICE", "alice"),
+        ("Bob", "bob"),
+    ];
+
+    #[test]
+    fn a_look_alike_is_refused_or_collides_with_the_name_it_imitates() {
+        for (fake, real) in LOOK_ALIKES {
+            let real = Username::parse("u", real).unwrap();
+            if let Ok(fake) = Username::parse("u", fake) {
+                assert!(
+                    fake.key() == real.key() || fake.look_alike() == real.look_alike(),
+                    "{fake:?} passes for {real:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_name_in_two_scripts_is_refused_with_a_reason() {
+        let refused = Username::parse("u", "\u{430}lice").unwrap_err();
+        assert!(refused.message.contains("one alphabet"), "{refused:?}");
+        let refused = Username::parse("u", "alice\u{3164}").unwrap_err();
+        assert!(refused.message.contains("U+3164"), "{refused:?}");
+        assert!(!refused.message.contains('\u{3164}'), "{refused:?}");
+    }
+
+    #[test]
+    fn the_key_of_what_was_typed_finds_the_person() {
+        let alice = Username::parse("u", "Alice").unwrap();
+        for typed in ["alice", " ALICE ", "ａｌｉｃｅ", "ＡＬＩＣＥ"] {
+            assert_eq!(username_key(typed), alice.key(), "{typed}");
+        }
+        assert_ne!(username_key("\u{430}lice"), alice.key());
+        // Refused by PRECIS: the old rule's key, so old accounts can still sign in.
+        assert_eq!(username_key("𝐚𝐥𝐢𝐜𝐞"), "𝐚𝐥𝐢𝐜𝐞");
+    }
+
+    #[test]
+    fn invisible_characters() {
+        for c in [
+            ' ',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{3164}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{FE0F}',
+            '\u{E0100}',
+            '\u{115F}',
+            '\u{FFA0}',
+            '\u{2800}',
+            '\u{00AD}',
+            '\u{034F}',
+            '\u{3000}',
+        ] {
+            assert!(is_invisible(c), "U+{:04X}", c as u32);
+        }
+        for c in ['a', 'é', '田', '❤', '\u{1F600}', '.', '\u{0301}'] {
+            assert!(!is_invisible(c), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
@@ -284,6 +471,34 @@ mod tests {
         assert!(MessageBody::parse(&"x".repeat(4001)).is_err());
         assert!(MessageBody::parse(&"é".repeat(4000)).is_ok());
         assert!(MessageBody::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn a_body_of_only_invisible_characters_is_empty() {
+        for body in [
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{200D}\u{200E}\u{200F}",
+            "\u{2060}\u{FEFF}",
+            "\u{3164}\u{3164}",
+            "\u{202E}\u{202C}\u{2067}\u{2069}",
+            "\u{FE0F}\u{FE0E}",
+            " \u{200B} \n\u{2800}",
+        ] {
+            assert_eq!(
+                MessageBody::parse(body).map_err(|e| e.message),
+                Err("Write a message first.".to_owned()),
+                "{body:?}"
+            );
+        }
+        for body in [
+            "👩\u{200D}💻",
+            "❤\u{FE0F}",
+            "\u{202E}olleh",
+            "hi\u{200B}",
+            "e\u{301}",
+        ] {
+            assert!(MessageBody::parse(body).is_ok(), "{body:?}");
+        }
     }
 
     #[test]

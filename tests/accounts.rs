@@ -725,3 +725,143 @@ async fn signed_in_alice_is_sent_on_whatever_next_holds() {
         "{html}"
     );
 }
+
+/// Names that were accepted beside "alice" and "bob" although they pass for them (issue
+/// 11, finding 7), each with what the form says about it.
+const LOOK_ALIKES: &[(&str, &str)] = &[
+    ("\u{430}lice", "Use the letters of one alphabet only"), // Cyrillic а
+    ("al\u{456}ce", "Use the letters of one alphabet only"), // Cyrillic і
+    ("ａｌｉｃｅ", "A user with that username already exists."), // fullwidth
+    ("𝐚𝐥𝐢𝐜𝐞", "U+1D41A, is not allowed"),                    // mathematical bold
+    (
+        "\u{1d00}lice",
+        "U+1D00, is a technical or historic character",
+    ), // small capital A
+    ("al\u{131}ce", "looks like one that is already taken"), // dotless i
+    ("b\u{3bf}b", "Use the letters of one alphabet only"),   // Greek omicron
+    ("alice\u{3164}", "U+3164, is not allowed"),             // Hangul filler: blank
+];
+
+#[rocket::async_test]
+async fn signup_refuses_every_name_that_passes_for_alice_or_bob() {
+    let app = TestApp::new().await;
+    app.signup("alice").await;
+    app.signup("bob").await;
+    for (fake, message) in LOOK_ALIKES {
+        let answer = try_signup(&app, fake, "", PASSWORD, PASSWORD).await;
+        assert_rejected(&answer, message, fake, "", PASSWORD);
+    }
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 2);
+}
+
+#[rocket::async_test]
+async fn signup_refuses_a_name_in_another_script_that_reads_the_same() {
+    let app = TestApp::new().await;
+    app.signup("ape").await;
+    // All Cyrillic, so of one script, and still "ape" to the eye.
+    let answer = try_signup(&app, "\u{430}\u{440}\u{435}", "", PASSWORD, PASSWORD).await;
+    assert_rejected(
+        &answer,
+        "looks like one that is already taken",
+        "\u{430}\u{440}\u{435}",
+        "",
+        PASSWORD,
+    );
+}
+
+#[rocket::async_test]
+async fn names_from_every_alphabet_are_still_welcome() {
+    let app = TestApp::new().await;
+    for name in ["zoë", "Łukasz", "田中太郎", "Мария", "Ελένη"] {
+        let person = app.signup(name).await;
+        let me = person.get_json("/api/me", Status::Ok).await;
+        assert_eq!(me["username"], *name);
+    }
+}
+
+#[rocket::async_test]
+async fn alice_signs_in_however_her_keyboard_writes_her_name() {
+    let app = TestApp::new().await;
+    app.signup("alice").await;
+    for typed in ["ALICE", "ａｌｉｃｅ", "ＡＬＩＣＥ"] {
+        let person = app.login(typed, PASSWORD).await;
+        let me = person.get_json("/api/me", Status::Ok).await;
+        assert_eq!(me["username"], "alice", "signed in as {typed}");
+    }
+    let response = try_login(&app, &[("username", "\u{430}lice"), ("password", PASSWORD)]).await;
+    assert_eq!(response.status(), Status::Ok, "a look-alike is not alice");
+}
+
+/// A database from before the rule may hold names that now look alike. Both accounts keep
+/// working, the older one keeps the name's look, and nobody new can take it.
+#[rocket::async_test]
+async fn an_old_database_with_look_alike_names_still_starts_and_keeps_both() {
+    use std::borrow::Cow;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kanect.db");
+    {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&db)
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        let first = sqlx::migrate::Migrator {
+            migrations: Cow::Owned(
+                kanect::db::MIGRATOR
+                    .iter()
+                    .filter(|m| m.version == 1)
+                    .cloned()
+                    .collect(),
+            ),
+            ignore_missing: false,
+            locking: true,
+        };
+        first.run(&mut conn).await.unwrap();
+        let hash = kanect::auth::password::hash_blocking(PASSWORD).unwrap();
+        // Keys as the old rule made them: NFC, lower case.
+        for (name, key) in [
+            ("alice", "alice"),
+            ("\u{430}lice", "\u{430}lice"),
+            ("Zoë", "zoë"),
+        ] {
+            sqlx::query(
+                "INSERT INTO users (username, username_key, password_hash, created_at)
+                 VALUES (?, ?, ?, 0)",
+            )
+            .bind(name)
+            .bind(key)
+            .bind(&hash)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+
+    let app = TestApp::over(dir.path()).await;
+    for name in ["alice", "\u{430}lice", "ZOË"] {
+        app.login(name, PASSWORD).await;
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE username_skeleton IS NULL")
+            .await,
+        1,
+        "only the newer look-alike lacks its skeleton"
+    );
+    assert_eq!(
+        app.count("SELECT id FROM users WHERE username_skeleton IS NULL")
+            .await,
+        2
+    );
+    let answer = try_signup(&app, "al\u{131}ce", "", PASSWORD, PASSWORD).await;
+    assert_rejected(
+        &answer,
+        "looks like one that is already taken",
+        "al\u{131}ce",
+        "",
+        PASSWORD,
+    );
+}

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use rocket::http::Status;
+use serde_json::{json, Value};
 
 /// Every GET page of the console, for one user (id 1), chat 1 and message 1.
 const PAGES: &[&str] = &[
@@ -225,6 +226,65 @@ async fn adding_a_user_validates_each_field_and_keeps_what_was_typed() {
     let html = unescape(&response.into_string().await.unwrap_or_default());
     assert!(html.contains("A user with that username already exists."));
     assert_eq!(app.count("SELECT count(*) FROM users").await, 2);
+}
+
+/// Names that pass for "root" or "bob" (issue 11, finding 7), each with what the form says.
+const LOOK_ALIKES: &[(&str, &str)] = &[
+    ("r\u{43e}ot", "Use the letters of one alphabet only"), // Cyrillic о
+    ("ｒｏｏｔ", "A user with that username already exists."), // fullwidth
+    ("𝐫𝐨𝐨𝐭", "U+1D42B, is not allowed"),                    // mathematical bold
+    ("\u{280}oot", "U+0280, is a technical or historic character"), // small capital R
+    ("b\u{3bf}b", "Use the letters of one alphabet only"),  // Greek omicron
+    ("bob\u{3164}", "U+3164, is not allowed"),              // Hangul filler: blank
+    (
+        "\u{441}\u{43e}\u{440}",
+        "looks like one that is already taken",
+    ), // all Cyrillic
+];
+
+#[rocket::async_test]
+async fn the_console_refuses_names_that_pass_for_someone_else() {
+    let app = TestApp::new().await;
+    let (root, _) = seeded(&app).await;
+    app.signup("cop").await;
+    for (fake, message) in LOOK_ALIKES {
+        let response = root
+            .post_form(
+                "/admin/users/add/",
+                &[
+                    ("username", fake),
+                    ("role", "member"),
+                    ("password1", PASSWORD),
+                    ("password2", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), Status::Ok, "{fake}: the form again");
+        let html = unescape(&response.into_string().await.unwrap_or_default());
+        assert!(html.contains(message), "{fake}: {message:?} in\n{html}");
+    }
+    // Renaming someone into a look-alike is refused too; keeping one's own name is not.
+    let bob = app
+        .count("SELECT id FROM users WHERE username = 'bob'")
+        .await;
+    let change = format!("/admin/users/{bob}/change/");
+    let fields = |name| [("username", name), ("role", "member"), ("is_active", "on")];
+    let response = root.post_form(&change, &fields("r\u{1d0f}\u{1d0f}t")).await;
+    let html = unescape(&response.into_string().await.unwrap_or_default());
+    assert!(html.contains("technical or historic"), "{html}");
+    let response = root.post_form(&change, &fields("cop")).await;
+    let html = unescape(&response.into_string().await.unwrap_or_default());
+    assert!(
+        html.contains("A user with that username already exists."),
+        "{html}"
+    );
+    let response = root.post_form(&change, &fields("Bob")).await;
+    assert_eq!(
+        response.status(),
+        Status::SeeOther,
+        "bob may change his case"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 3);
 }
 
 #[rocket::async_test]
@@ -766,6 +826,78 @@ async fn chats_are_added_and_changed_with_their_members_inline() {
     let html = unescape(&response.into_string().await.unwrap_or_default());
     assert!(html.contains("A direct chat between these two people already exists."));
     assert_eq!(app.count("SELECT count(*) FROM chats").await, 2);
+}
+
+/// A message a staff member adds in someone else's name says so to every reader, and the
+/// log records who (issue 11, finding 12e).
+#[rocket::async_test]
+async fn a_message_added_in_the_console_in_bobs_name_is_marked_for_everyone() {
+    let app = TestApp::new().await;
+    let (root, bob) = seeded(&app).await;
+    let stella = app.admin("stella", "staff").await; // id 3
+    let team = root.group("Team", &["bob", "stella"]).await;
+    root.say(team, "hello bob").await;
+    let chat = team.to_string();
+    let response = stella
+        .post_form(
+            "/admin/messages/add/",
+            &[("chat_id", &chat), ("sender_id", "2"), ("body", "I resign")],
+        )
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let response = stella
+        .post_form(
+            "/admin/messages/add/",
+            &[
+                ("chat_id", &chat),
+                ("sender_id", "3"),
+                ("body", "stella here"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let normal = bob.say(team, "hello").await;
+    assert!(normal["added_by"].is_null(), "{normal}");
+
+    for reader in [&root, &bob] {
+        let history = reader.history(team, "").await;
+        let by: Vec<(&str, &Value)> = history["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["body"].as_str().unwrap(), &m["added_by"]))
+            .collect();
+        assert_eq!(
+            by,
+            [
+                ("hello bob", &Value::Null),
+                ("I resign", &json!("stella")),
+                ("stella here", &Value::Null), // her own name: nothing to mark
+                ("hello", &Value::Null),
+            ],
+            "{} reads who wrote what",
+            reader.name
+        );
+        let updates = reader.poll(2, 0).await;
+        assert_eq!(updates["messages"][0]["added_by"], "stella");
+    }
+    // Also where a chat shows its last message, before the next one arrives.
+    stella
+        .post_form(
+            "/admin/messages/add/",
+            &[("chat_id", &chat), ("sender_id", "2"), ("body", "me again")],
+        )
+        .await;
+    assert_eq!(bob.chat(team).await["last_message"]["added_by"], "stella");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM admin_log l JOIN users u ON u.id = l.user_id
+             WHERE u.username = 'stella' AND l.object_type = 'messages' AND l.action_flag = 1
+               AND l.change_message = 'Added. Sent in the name of “bob”.'"
+        )
+        .await,
+        2
+    );
 }
 
 #[rocket::async_test]

@@ -330,6 +330,36 @@ fn logs_have_a_line_per_request_and_no_secrets() {
     let mut alice = Browser::signup(&server, "alice");
     Browser::signup(&server, "bob");
     let chat = alice.chat_with("bob");
+    // Rejected values: a 422 each, and no log line repeats them.
+    let rejected = [
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            serde_json::json!({ "archived": "kiwi-rejected-77" }),
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/read"),
+            serde_json::json!({ "up_to": "mango-rejected-78" }),
+        ),
+        (
+            "POST",
+            format!("/api/chats/{chat}/messages"),
+            serde_json::json!({ "body": 31415926535u64 }),
+        ),
+        (
+            "POST",
+            "/api/chats".to_owned(),
+            serde_json::json!({ "title": "t", "members": ["bob", 27182818] }),
+        ),
+    ];
+    for (method, path, value) in &rejected {
+        assert_eq!(
+            alice.json(method, path, value).status,
+            422,
+            "{method} {path}"
+        );
+    }
     let body = "the-launch-code-is-swordfish";
     let sent = alice.json(
         "POST",
@@ -375,6 +405,10 @@ fn logs_have_a_line_per_request_and_no_secrets() {
         session.as_str(),
         &session[..16],
         csrf.as_str(),
+        "kiwi-rejected-77",
+        "mango-rejected-78",
+        "31415926535",
+        "27182818",
     ] {
         assert!(!log.contains(secret), "{secret:?} is in the log:\n{log}");
     }

@@ -169,6 +169,49 @@ async fn a_taken_username_is_one_clear_error() {
 }
 
 #[rocket::async_test]
+async fn a_name_that_passes_for_another_is_one_clear_error() {
+    let cli = Cli::new();
+    assert_ok(&cli.createsuperuser("root", GOOD), "first createsuperuser");
+    assert_ok(&cli.createsuperuser("cop", GOOD), "second createsuperuser");
+    for (fake, words) in [
+        ("r\u{43e}ot", "one alphabet"),             // Cyrillic о
+        ("ｒｏｏｔ", "taken"),                      // fullwidth
+        ("𝐫𝐨𝐨𝐭", "U+1D42B"),                        // mathematical bold
+        ("\u{280}oot", "U+0280"),                   // small capital R
+        ("root\u{3164}", "U+3164"),                 // Hangul filler: blank
+        ("\u{433}\u{43e}\u{43e}t", "one alphabet"), // Cyrillic г and о
+        ("\u{441}\u{43e}\u{440}", "looks like"),    // all Cyrillic "сор"
+    ] {
+        let line = assert_one_line_error(&cli.createsuperuser(fake, GOOD), fake);
+        assert!(line.contains(words), "{fake}: {line}");
+    }
+    assert_eq!(
+        usernames_in(&cli.data_dir.join("kanect.db")).await,
+        ["root", "cop"]
+    );
+}
+
+#[rocket::async_test]
+async fn a_poll_wait_max_s_out_of_range_is_one_clear_error() {
+    let cli = Cli::new();
+    for value in ["0", "301", "100000000000", "18446744073709551615"] {
+        let env = [("KANECT_POLL_WAIT_MAX_S", value)];
+        for command in ["check", "migrate", "config"] {
+            let what = format!("{command} with poll_wait_max_s = {value}");
+            let line = assert_one_line_error(&cli.run(&[command], &env, None), &what);
+            assert!(
+                line.contains("poll_wait_max_s")
+                    && line.contains("1 to 300")
+                    && line.contains("KANECT_POLL_WAIT_MAX_S"),
+                "{what}: {line}"
+            );
+        }
+    }
+    let output = cli.run(&["config"], &[("KANECT_POLL_WAIT_MAX_S", "300")], None);
+    assert_ok(&output, "config with poll_wait_max_s = 300");
+}
+
+#[rocket::async_test]
 async fn a_weak_password_is_refused() {
     let cli = Cli::new();
     assert_ok(&cli.run(&["migrate"], &[], None), "migrate");

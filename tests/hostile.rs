@@ -891,6 +891,213 @@ fn no_script_puts_text_into_html() {
     }
 }
 
+/// What a person wrote or chose (a message, a name, a chat title, a search, a user agent)
+/// is its own bidi isolate wherever a page or script shows it, so a right-to-left
+/// override (U+202E) in it cannot reorder the text around it. Checked in the sources
+/// (there is no browser here): in the scripts, every `el()` that is given non-literal
+/// `text` carries `dir: "auto"`, and so does every page element a script fills with
+/// `setText`; in the templates, every element showing a user-data value carries
+/// `dir="auto"`.
+#[test]
+fn text_people_wrote_is_isolated_so_bidi_controls_cannot_reorder_the_page() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut problems = Vec::new();
+    let mut filled_by_scripts = Vec::new();
+    for entry in std::fs::read_dir(root.join("assets/js")).expect("assets/js") {
+        let path = entry.expect("entry").path();
+        let source = std::fs::read_to_string(&path).expect("script");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (at, _) in source.match_indices("text: ") {
+            let value = js_value(&source[at + 6..]);
+            let literal = (value.starts_with('"') && value.ends_with('"'))
+                || STATIC_TEXT.iter().any(|s| value.starts_with(s));
+            let props = enclosing_object(&source, at);
+            if !literal && !props.contains("dir: \"auto\"") {
+                problems.push(format!(
+                    "{name}: text: {value} without dir: \"auto\" in {props}"
+                ));
+            }
+        }
+        for (at, _) in source.match_indices("setText(byId(\"") {
+            let id = &source[at + 15..];
+            filled_by_scripts.push(id[..id.find('"').unwrap()].to_owned());
+        }
+    }
+    let templates = root.join("templates");
+    let mut files = vec![templates.join("base.html.tera")];
+    for dir in ["admin", "auth", "chat"] {
+        for entry in std::fs::read_dir(templates.join(dir)).expect("templates") {
+            files.push(entry.expect("entry").path());
+        }
+    }
+    for path in &files {
+        let source = std::fs::read_to_string(path).expect("template");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for id in &filled_by_scripts {
+            if let Some(at) = source.find(&format!("id=\"{id}\"")) {
+                let tag = opening_tag(&source, at);
+                if !tag.contains("dir=\"auto\"") {
+                    problems.push(format!("{name}: #{id}, filled by a script: {tag}"));
+                }
+            }
+        }
+        for value in USER_VALUES {
+            for (at, _) in source.match_indices(&format!("{{{{ {value}")) {
+                let after = &source[at + 3 + value.len()..];
+                if !(after.starts_with(' ') || after.starts_with('|')) {
+                    continue; // another name that begins the same way
+                }
+                let tag = opening_tag(&source, at);
+                let hidden = tag.contains("type=\"hidden\"") || tag.starts_with("<title");
+                // A tooltip or a data attribute is no text on the page (the templates
+                // wrap names in tooltips in U+2068 FIRST STRONG ISOLATE ... U+2069).
+                let attribute = attribute_at(&source[..at]);
+                let not_shown = attribute == "title" || attribute.starts_with("data-");
+                let isolated = tag.contains("dir=\"auto\"") || tag.starts_with("<bdi>");
+                if !hidden && !not_shown && !isolated {
+                    problems.push(format!("{name}: {{{{ {value} }}}} in {tag}"));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "not isolated:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// `text:` values that are the app's own words, never a person's.
+const STATIC_TEXT: &[&str] = &[
+    "clock(",
+    "listTime(",
+    "dayLabel(",
+    "status",
+    "\" · edited\"",
+];
+
+/// Template values that hold what people wrote or chose.
+const USER_VALUES: &[&str] = &[
+    "me.username",
+    "admin.username",
+    "object.repr",
+    "obj_repr",
+    "c.text",
+    "row_label",
+    "crumb.label",
+    "f.display",
+    "f.value",
+    "option.label",
+    "choice.label",
+    "r.user",
+    "r.object_repr",
+    "e.user",
+    "e.message",
+    "o.repr",
+    "ex",
+    "msg.text",
+    "s.user_agent",
+    "values.username",
+    "cl.q",
+];
+
+/// The JavaScript expression at the start of `code`, up to a `,` or `}` outside brackets
+/// and strings.
+fn js_value(code: &str) -> &str {
+    let mut depth = 0;
+    let mut quote = None;
+    for (i, c) in code.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']') => depth -= 1,
+            (None, '}') if depth == 0 => return code[..i].trim(),
+            (None, '}') => depth -= 1,
+            (None, ',' | '\n') if depth == 0 => return code[..i].trim(),
+            _ => {}
+        }
+    }
+    code.trim()
+}
+
+/// The `{ ... }` object literal around byte `at` of `source`.
+fn enclosing_object(source: &str, at: usize) -> &str {
+    let mut depth = 0;
+    let start = source[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| {
+            match c {
+                '}' => depth += 1,
+                '{' if depth == 0 => return true,
+                '{' => depth -= 1,
+                _ => {}
+            }
+            false
+        })
+        .map_or(0, |(i, _)| i);
+    let end = source[at..]
+        .find("\n    ),")
+        .map_or(source.len(), |i| at + i);
+    let body = &source[start..end.min(source.len())];
+    &body[..body.find('}').map_or(body.len(), |i| i + 1).max(at - start)]
+}
+
+/// The attribute whose quoted value `before` ends inside of, or "" in text.
+fn attribute_at(before: &str) -> &str {
+    let tag = &before[before.rfind('<').unwrap_or(0)..];
+    if tag.contains('>') {
+        return "";
+    }
+    let Some(open) = tag.rfind("=\"") else {
+        return "";
+    };
+    if tag[open + 2..].contains('"') {
+        return "";
+    }
+    let name = &tag[..open];
+    &name[name.rfind(|c: char| c.is_whitespace()).map_or(0, |i| i + 1)..]
+}
+
+/// The opening tag that byte `at` of a template is inside of, or follows most closely.
+fn opening_tag(source: &str, at: usize) -> &str {
+    let before = &source[..at];
+    let start = before
+        .match_indices('<')
+        .rev()
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let next = source[i + 1..].chars().next().unwrap_or(' ');
+            next.is_ascii_alphabetic()
+        })
+        .unwrap_or(0);
+    let end = source[start..]
+        .find('>')
+        .map_or(source.len(), |i| start + i + 1);
+    &source[start..end.max(at)]
+}
+
+/// The chat shows the console's marker (`added_by`) beside a message, as text, with the
+/// staff member's name isolated (no browser here to look: a check of the script).
+#[test]
+fn the_chat_marks_a_message_a_staff_member_added_in_someone_elses_name() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/js/messages.js");
+    let source = std::fs::read_to_string(path).expect("messages.js");
+    let marker = source
+        .find("m.added_by\n")
+        .or_else(|| source.find("m.added_by ?"))
+        .expect("messages.js looks at added_by");
+    let rest = &source[marker..];
+    assert!(rest.contains("\" · added by \""), "the marker's words");
+    assert!(
+        rest.contains("el(\"span\", { dir: \"auto\", text: m.added_by })"),
+        "the name as isolated text"
+    );
+    assert!(rest.contains("\" in the admin console\""));
+}
+
 #[rocket::async_test]
 async fn what_the_database_keeps_would_sign_nobody_in() {
     let app = TestApp::new().await;

@@ -65,13 +65,22 @@ async fn alice_sends_bob_a_message_and_gets_it_back_as_stored() {
     let keys = common::keys(&sent);
     assert_eq!(
         keys,
-        ["body", "chat_id", "created_at", "edited_at", "id", "sender"]
+        [
+            "added_by",
+            "body",
+            "chat_id",
+            "created_at",
+            "edited_at",
+            "id",
+            "sender"
+        ]
     );
     assert!(sent["id"].as_i64().unwrap() > 0);
     assert_eq!(sent["chat_id"], chat);
     assert_eq!(sent["sender"], "alice");
     assert_eq!(sent["body"], "hello bob");
     assert!(sent["edited_at"].is_null());
+    assert!(sent["added_by"].is_null(), "alice sent it herself");
     let created = OffsetDateTime::parse(sent["created_at"].as_str().unwrap(), &Rfc3339)
         .expect("created_at is RFC 3339");
     let after = OffsetDateTime::now_utc();
@@ -128,6 +137,35 @@ async fn an_empty_or_blank_message_is_refused() {
     }
     assert!(ids(&alice.history(chat, "").await).is_empty());
     assert!(alice.chat(chat).await["last_message"].is_null());
+}
+
+#[rocket::async_test]
+async fn a_message_of_only_invisible_characters_is_refused_as_empty() {
+    let app = TestApp::new().await;
+    let (alice, _bob, chat) = alice_and_bob(&app).await;
+    for body in [
+        "\u{200B}",                                 // zero-width space
+        "\u{200B}\u{200C}\u{200D}\u{200E}\u{200F}", // zero-width and direction marks
+        "\u{2060}\u{FEFF}",                         // word joiner, byte order mark
+        "\u{3164}\u{3164}",                         // Hangul filler
+        "\u{202E}\u{2066}\u{2069}",                 // bidi controls
+        "\u{FE0F}",                                 // a variation selector alone
+        " \u{200B}\n\u{2800} ",                     // blank Braille among spaces
+    ] {
+        let response = alice
+            .post(&messages_path(chat), json!({ "body": body }))
+            .await;
+        let error = expect_invalid(response, "body").await;
+        assert_eq!(
+            error["error"]["message"], "Write a message first.",
+            "{body:?}"
+        );
+    }
+    assert!(ids(&alice.history(chat, "").await).is_empty());
+    // Joiners and selectors inside something visible are part of it.
+    for body in ["👩\u{200D}💻", "❤\u{FE0F}", "ok\u{200B}", "\u{202E}olleh"] {
+        assert_eq!(alice.say(chat, body).await["body"], body);
+    }
 }
 
 #[rocket::async_test]

@@ -163,6 +163,20 @@ async fn a_long_wait_is_capped_by_the_server() {
     assert!(bodies(&update).is_empty());
 }
 
+/// A `poll_wait_max_s` past `Duration`'s range made every long poll panic (a 500).
+#[rocket::async_test]
+async fn a_huge_poll_wait_max_s_cannot_break_the_long_poll() {
+    let app = TestApp::with(|c| c.poll_wait_max_s = u64::MAX).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    alice.say(chat, "still there?").await;
+    let update = bob
+        .get_json("/api/updates?after=0&wait=1e30", Status::Ok)
+        .await;
+    assert_eq!(bodies(&update), ["still there?"]);
+}
+
 #[rocket::async_test]
 async fn alice_never_sees_messages_of_chats_she_is_not_in() {
     let app = TestApp::new().await;

@@ -2,7 +2,7 @@
 // on demand), read receipts, sending, and archiving.
 
 import { get, post, patch } from "./api.js";
-import { byId, show, setText } from "./dom.js";
+import { byId, show, setText, isolate } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { setupComposer } from "./composer.js";
 import { lastSeen } from "./time.js";
@@ -69,7 +69,7 @@ function renderHeader() {
   let subtitle;
   if (chat.kind === "group") {
     const others = otherMembers(chat).sort((a, b) => a.localeCompare(b));
-    subtitle = `${chat.members.length} members · ${[...others, "you"].join(", ")}`;
+    subtitle = `${chat.members.length} members · ${[...others.map(isolate), "you"].join(", ")}`;
   } else {
     const user = userByName(otherMembers(chat)[0] || "");
     subtitle = user ? (user.online ? "Online" : lastSeen(user.last_seen)) : "Direct message";

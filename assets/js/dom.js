@@ -56,6 +56,16 @@ export function setText(node, text) {
   if (node) node.textContent = text;
 }
 
+/**
+ * Text for a string that mixes in what people wrote (a tooltip, a list of names): each
+ * piece between U+2068 FIRST STRONG ISOLATE and U+2069 POP DIRECTIONAL ISOLATE, so a
+ * right-to-left name or an override inside it cannot reorder the rest. Elements get
+ * `dir: "auto"` instead.
+ */
+export function isolate(text) {
+  return `\u2068${text}\u2069`;
+}
+
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 const TRAILING_PUNCT = /[.,;:!?)\]}'"]+$/;
 
@@ -69,7 +79,7 @@ export function linkified(text, linkClass) {
     if (trail) url = url.slice(0, -trail[0].length);
     if (!url) continue;
     if (match.index > last) parts.push(text.slice(last, match.index));
-    parts.push(el("a", { href: url, class: linkClass, target: "_blank", rel: "noopener noreferrer nofollow", text: url }));
+    parts.push(el("a", { href: url, class: linkClass, target: "_blank", rel: "noopener noreferrer nofollow", dir: "auto", text: url }));
     last = match.index + url.length;
   }
   if (last < text.length) parts.push(text.slice(last));

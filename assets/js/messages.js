@@ -113,18 +113,28 @@ export class MessageList {
       el(
         "div",
         { class: `flex min-w-0 max-w-[85%] flex-col sm:max-w-[70%] ${mine ? "items-end" : "items-start"}` },
-        showSender ? el("span", { class: "mb-0.5 px-1 text-xs font-semibold text-gray-600", text: m.sender }) : null,
+        showSender ? el("span", { class: "mb-0.5 px-1 text-xs font-semibold text-gray-600", dir: "auto", text: m.sender }) : null,
         el(
           "div",
           { class: `${bubble} max-w-full whitespace-pre-wrap break-words px-3.5 py-2 shadow-sm [overflow-wrap:anywhere]` },
-          mine ? null : el("span", { class: "sr-only", text: `${m.sender}: ` }),
-          el("span", { "data-message-body": true }, ...linkified(m.body, linkClass)),
+          mine ? null : el("span", { class: "sr-only", dir: "auto", text: `${m.sender}: ` }),
+          el("span", { class: "block", dir: "auto", "data-message-body": true }, ...linkified(m.body, linkClass)),
         ),
         el(
           "span",
           { class: "mt-0.5 px-1 text-[11px] text-gray-400" },
           el("time", { datetime: m.created_at, title: fullDateTime(m.created_at), text: clock(m.created_at) }),
           m.edited_at ? el("span", { text: " · edited", title: fullDateTime(m.edited_at) }) : null,
+          // Not written by the sender: a staff member added it in their name.
+          m.added_by
+            ? el(
+                "span",
+                { class: "font-medium text-amber-700", "data-added-by": true },
+                " · added by ",
+                el("span", { dir: "auto", text: m.added_by }),
+                " in the admin console",
+              )
+            : null,
         ),
       ),
     );

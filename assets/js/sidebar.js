@@ -1,7 +1,7 @@
 // The left panel: People (online dot, unread badge, last seen) and Chats / Archived.
 // Rebuilt from state on every change; focus is kept on the same item across rebuilds.
 
-import { el, byId, show, avatarColour, initial } from "./dom.js";
+import { el, byId, show, avatarColour, initial, isolate } from "./dom.js";
 import { listTime, lastSeen, fullDateTime } from "./time.js";
 import { state, subscribe, chatTitle, directChatWith, otherMembers, isMe } from "./store.js";
 
@@ -35,6 +35,7 @@ function avatar(name, { square = false, online = null } = {}) {
     { class: "relative shrink-0", "aria-hidden": "true" },
     el("span", {
       class: `flex h-9 w-9 items-center justify-center ${shape} text-sm font-semibold ${avatarColour(name)}`,
+      dir: "auto",
       text: initial(name),
     }),
     online === null
@@ -63,14 +64,14 @@ function personItem(user) {
         class: `${ITEM} ${current ? ITEM_CURRENT : ITEM_IDLE}`,
         dataset: { key: `person:${user.id}` },
         "aria-current": current ? "page" : null,
-        title: `Message ${user.username}`,
+        title: `Message ${isolate(user.username)}`,
         on: { click: () => handlers.onPerson(user.username) },
       },
       avatar(user.username, { online: Boolean(user.online) }),
       el(
         "span",
         { class: "min-w-0 flex-1" },
-        el("span", { class: `block truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, text: user.username }),
+        el("span", { class: `block truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: user.username }),
         el("span", { class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-500"}`, text: status }),
       ),
       badge(unread, `${unread} unread`),
@@ -78,12 +79,13 @@ function personItem(user) {
   );
 }
 
+/** The chat's last message in one line: the sender's name and the text, each isolated. */
 function preview(chat) {
   const m = chat.last_message;
-  if (!m) return chat.kind === "group" ? `${chat.members.length} members` : "No messages yet";
-  const who = isMe(m.sender) ? "You" : m.sender;
-  const text = m.body.replace(/\s+/g, " ").trim();
-  return chat.kind === "direct" && !isMe(m.sender) ? text : `${who}: ${text}`;
+  if (!m) return [chat.kind === "group" ? `${chat.members.length} members` : "No messages yet"];
+  const text = el("span", { dir: "auto", text: m.body.replace(/\s+/g, " ").trim() });
+  if (chat.kind === "direct" && !isMe(m.sender)) return [text];
+  return [isMe(m.sender) ? "You" : el("span", { dir: "auto", text: m.sender }), ": ", text];
 }
 
 function chatItem(chat) {
@@ -112,7 +114,7 @@ function chatItem(chat) {
         el(
           "span",
           { class: "flex items-baseline gap-2" },
-          el("span", { class: `truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, text: title }),
+          el("span", { class: `truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: title }),
           chat.status === "closed"
             ? el("span", { class: "shrink-0 rounded bg-gray-200 px-1.5 text-[11px] font-medium text-gray-600", text: "Closed" })
             : null,
@@ -123,7 +125,7 @@ function chatItem(chat) {
         el(
           "span",
           { class: "mt-0.5 flex items-center gap-2" },
-          el("span", { class: `min-w-0 flex-1 truncate text-sm ${unread ? "font-medium text-gray-900" : "text-gray-500"}`, text: preview(chat) }),
+          el("span", { class: `min-w-0 flex-1 truncate text-sm ${unread ? "font-medium text-gray-900" : "text-gray-500"}` }, ...preview(chat)),
           badge(unread, `${unread} unread`),
         ),
       ),

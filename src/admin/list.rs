@@ -11,6 +11,11 @@ use crate::admin::value::{self, args, Value};
 
 pub const DEFAULT_PER_PAGE: i64 = 100;
 pub const MAX_PER_PAGE: i64 = 500;
+/// A search uses its first this many distinct words: each adds a clause, and SQLite
+/// refuses an expression tree deeper than 1,000 ("Expression tree is too large").
+pub const MAX_SEARCH_WORDS: usize = 20;
+/// And this many characters in all (SQLite refuses a LIKE pattern over 50,000 bytes).
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 pub struct List {
     pub model: &'static Model,
@@ -30,7 +35,7 @@ pub struct Condition {
 
 impl List {
     pub fn new(model: &'static Model, params: &Params) -> List {
-        let q = params.get("q").unwrap_or_default().trim().to_owned();
+        let q = search_words(params.get("q").unwrap_or_default());
         let order = parse_order(model, params.get("o").unwrap_or_default());
         let order = if order.is_empty() {
             parse_order(model, model.ordering)
@@ -184,22 +189,39 @@ impl List {
     }
 }
 
-/// `o`: column names, `-` for descending, comma-separated; unknown names are dropped.
+/// `q` as the search uses it: its first `MAX_SEARCH_WORDS` distinct words, one space
+/// apart, cut at `MAX_SEARCH_CHARS`.
+fn search_words(raw: &str) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    for word in raw.split_whitespace() {
+        if words.len() == MAX_SEARCH_WORDS {
+            break;
+        }
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    let cut: String = words.join(" ").chars().take(MAX_SEARCH_CHARS).collect();
+    cut.trim_end().to_owned()
+}
+
+/// `o`: column names, `-` for descending, comma-separated; unknown names are dropped, and
+/// so is a column named again (only its first mention counts), so no request can make an
+/// ORDER BY longer than the model's columns.
 fn parse_order(model: &'static Model, raw: &str) -> Vec<(&'static Column, bool)> {
-    raw.split(',')
-        .filter_map(|part| {
-            let part = part.trim();
-            let (name, desc) = match part.strip_prefix('-') {
-                Some(name) => (name, true),
-                None => (part, false),
-            };
-            model
-                .columns
-                .iter()
-                .find(|c| c.name == name)
-                .map(|c| (c, desc))
-        })
-        .collect()
+    let mut order: Vec<(&'static Column, bool)> = Vec::new();
+    for part in raw.split(',') {
+        let part = part.trim();
+        let (name, desc) = match part.strip_prefix('-') {
+            Some(name) => (name, true),
+            None => (part, false),
+        };
+        let column = model.columns.iter().find(|c| c.name == name);
+        if let Some(column) = column.filter(|c| !order.iter().any(|(o, _)| o.name == c.name)) {
+            order.push((column, desc));
+        }
+    }
+    order
 }
 
 fn escape_like(word: &str) -> String {
@@ -275,6 +297,21 @@ mod tests {
     #[test]
     fn like_patterns_match_wildcards_literally() {
         assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+
+    #[test]
+    fn a_search_keeps_its_first_distinct_words_within_bounds() {
+        assert_eq!(search_words("  bob   hello bob "), "bob hello");
+        let many: Vec<String> = (0..3000).map(|n| format!("w{n}")).collect();
+        assert_eq!(
+            search_words(&many.join(" ")).split(' ').count(),
+            MAX_SEARCH_WORDS
+        );
+        let long = "é".repeat(60_000);
+        assert_eq!(
+            search_words(&format!("hi {long}")).chars().count(),
+            MAX_SEARCH_CHARS
+        );
     }
 
     #[test]

@@ -117,16 +117,31 @@ impl Rules for MessageRules {
         }
     }
 
-    /// A new message moves its chat up, as one sent from the chat would.
+    /// A new message moves its chat up, as one sent from the chat would. One added in
+    /// someone else's name says so, to its readers (`added_by`) and in the log.
     async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
-        if write.old.is_none() {
-            sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
-                .bind(write.new.get("created_at").and_then(Value::int))
-                .bind(write.new.get("chat_id").and_then(Value::int))
-                .execute(&mut *tx)
-                .await?;
+        if write.old.is_some() {
+            return Ok(Vec::new());
         }
-        Ok(Vec::new())
+        sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
+            .bind(write.new.get("created_at").and_then(Value::int))
+            .bind(write.new.get("chat_id").and_then(Value::int))
+            .execute(&mut *tx)
+            .await?;
+        let sender: Option<String> = sqlx::query_scalar(
+            "UPDATE messages SET added_by = ?1
+             WHERE id = ?2 AND sender_id <> ?3
+             RETURNING (SELECT username FROM users WHERE id = messages.sender_id)",
+        )
+        .bind(&write.actor.username)
+        .bind(write.id)
+        .bind(write.actor.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        Ok(sender
+            .map(|sender| format!("Sent in the name of “{sender}”."))
+            .into_iter()
+            .collect())
     }
 
     /// Members' open tabs get the new message at once.

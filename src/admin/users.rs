@@ -7,10 +7,13 @@ use crate::admin::params::Params;
 use crate::admin::rules::{Rules, Write};
 use crate::admin::value::{Value, Values};
 use crate::auth::{password, User};
+use crate::db::users;
 use crate::db::Db;
 use crate::error::Error;
 use crate::model::{Role, Timestamp};
-use crate::validate::{username_key, Invalid, NewPassword};
+use crate::validate::{
+    look_alike_key, username_key, Invalid, NewPassword, Username, USERNAME_LOOKS_LIKE,
+};
 
 const ROLES: &[&str] = &["member", "staff", "superuser"];
 
@@ -61,6 +64,30 @@ pub static USERS: Model = Model {
 };
 
 struct UserRules;
+
+/// Why `name` cannot be had by the user whose stored values are `old` (`None` when adding).
+/// A user keeping their own name, or only changing its case, clashes with nobody.
+async fn clash(db: &Db, old: Option<&Values>, name: &Username) -> Option<Invalid> {
+    let own = old
+        .and_then(|old| old.get("username"))
+        .map(|v| look_alike_key(&username_key(v.text())));
+    if own == Some(name.look_alike()) {
+        return None;
+    }
+    let problem = |message| Some(Invalid::new("username", message));
+    match users::clash(&db.read, name).await {
+        Ok(None) => None,
+        Ok(Some(users::CreateError::LooksLike)) => problem(USERNAME_LOOKS_LIKE),
+        Ok(Some(_)) => problem("A user with that username already exists."),
+        Err(e) => {
+            tracing::error!(error = %e, "checking a username in the console");
+            Some(Invalid::new(
+                "__all__",
+                "The name could not be checked; try again.",
+            ))
+        }
+    }
+}
 
 fn is_superuser(user: &User) -> bool {
     user.role == Role::Superuser
@@ -127,7 +154,7 @@ impl Rules for UserRules {
 
     async fn prepare(
         &self,
-        _db: &Db,
+        db: &Db,
         form: &Params,
         old: Option<&Values>,
         new: &mut Values,
@@ -137,7 +164,14 @@ impl Rules for UserRules {
             .map(Value::text)
             .unwrap_or_default()
             .to_owned();
-        new.insert("username_key", Value::Text(username_key(&name)));
+        // The field itself already says what is wrong with a name that does not parse.
+        if let Ok(username) = Username::parse("username", &name) {
+            new.insert("username_key", Value::Text(username.key().to_owned()));
+            new.insert("username_skeleton", Value::Text(username.look_alike()));
+            if let Some(invalid) = clash(db, old, &username).await {
+                return vec![invalid];
+            }
+        }
         if old.is_some() {
             return Vec::new();
         }
@@ -162,6 +196,7 @@ impl Rules for UserRules {
     }
 
     fn unique_violation(&self) -> Invalid {
+        // A race that `clash` could not see: someone took the name meanwhile.
         Invalid::new("username", "A user with that username already exists.")
     }
 

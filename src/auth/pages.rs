@@ -21,7 +21,7 @@ use crate::config::{Settings, Signup};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
 use crate::model::{Role, UserId};
-use crate::validate::{username_key, Email, Invalid, NewPassword, Username};
+use crate::validate::{username_key, Email, Invalid, NewPassword, Username, USERNAME_LOOKS_LIKE};
 
 pub fn routes() -> Vec<Route> {
     routes![signup_page, signup, login_page, login, logout]
@@ -100,6 +100,15 @@ fn taken() -> Invalid {
     Invalid::new("username", "A user with that username already exists.")
 }
 
+/// The form's answer to a name that cannot be had.
+fn unavailable(clash: users::CreateError) -> Result<Invalid> {
+    match clash {
+        users::CreateError::Taken => Ok(taken()),
+        users::CreateError::LooksLike => Ok(Invalid::new("username", USERNAME_LOOKS_LIKE)),
+        users::CreateError::Db(e) => Err(e.into()),
+    }
+}
+
 fn require_open(settings: &Settings) -> Result<()> {
     match settings.signup {
         Signup::Open => Ok(()),
@@ -158,8 +167,11 @@ async fn signup(
 
     let username = match Username::parse("username", &raw_username) {
         // Checked here too, so every problem shows at once; the insert still decides races.
-        Ok(name) if users::by_username(&db.read, &name.key()).await?.is_some() => Err(taken()),
-        other => other,
+        Ok(name) => match users::clash(&db.read, &name).await? {
+            Some(clash) => Err(unavailable(clash)?),
+            None => Ok(name),
+        },
+        Err(invalid) => Err(invalid),
     };
     let email = Email::parse("email", &raw_email);
     let password = NewPassword::parse(
@@ -178,11 +190,10 @@ async fn signup(
             };
             match users::create(&db.write, user).await {
                 Ok(id) => Some(id),
-                Err(users::CreateError::Taken) => {
-                    add(&mut errors, taken());
+                Err(clash) => {
+                    add(&mut errors, unavailable(clash)?);
                     None
                 }
-                Err(users::CreateError::Db(e)) => return Err(e.into()),
             }
         }
         (username, email, password) => {

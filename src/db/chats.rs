@@ -37,6 +37,7 @@ struct ChatRow {
     last_body: Option<String>,
     last_created_at: Option<Timestamp>,
     last_edited_at: Option<Timestamp>,
+    last_added_by: Option<String>,
 }
 
 impl From<ChatRow> for Chat {
@@ -54,6 +55,7 @@ impl From<ChatRow> for Chat {
                 body,
                 created_at,
                 edited_at: row.last_edited_at,
+                added_by: row.last_added_by,
             }),
             _ => None,
         };
@@ -81,7 +83,8 @@ const CHATS: &str = "
          WHERE um.chat_id = c.id AND um.id > cm.last_read_message_id
            AND um.sender_id <> ?1 AND um.deleted_at IS NULL) AS unread,
         lm.id AS last_id, lu.username AS last_sender, lm.body AS last_body,
-        lm.created_at AS last_created_at, lm.edited_at AS last_edited_at
+        lm.created_at AS last_created_at, lm.edited_at AS last_edited_at,
+        lm.added_by AS last_added_by
     FROM chat_members cm
     JOIN chats c ON c.id = cm.chat_id
     LEFT JOIN messages lm ON lm.id =

@@ -15,10 +15,14 @@ pub struct Message {
     pub body: String,
     pub created_at: Timestamp,
     pub edited_at: Option<Timestamp>,
+    /// The staff member who added it in the admin console in the sender's name; `None`
+    /// when the sender sent it.
+    pub added_by: Option<String>,
 }
 
 const SELECT: &str =
-    "SELECT m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at
+    "SELECT m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at,
+        m.added_by
      FROM messages m JOIN users u ON u.id = m.sender_id";
 
 /// Which slice of a chat's history to read. Results are always oldest first.

@@ -109,6 +109,7 @@ impl Pools {
         schema::status(&mut conn).await?;
         drop(conn);
         MIGRATOR.run(&write).await?;
+        users::settle_names(&mut *write.acquire().await?).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(readers.max(1))
             .acquire_timeout(Duration::from_secs(30))

@@ -206,6 +206,7 @@ async fn commit(
                         body,
                         created_at: now,
                         edited_at: None,
+                        added_by: None,
                     },
                     members: members
                         .iter()

@@ -1,11 +1,11 @@
 //! Users: accounts, sign-in data and presence timestamps.
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::Writer;
 
 use crate::model::{Role, Timestamp, UserId};
-use crate::validate::{Email, Username};
+use crate::validate::{look_alike_key, username_key, Email, Username};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -47,6 +47,8 @@ pub struct NewUser<'a> {
 pub enum CreateError {
     #[error("that username is already taken")]
     Taken,
+    #[error("that username looks like one already taken")]
+    LooksLike,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -57,25 +59,113 @@ pub async fn create(db: &Writer, user: NewUser<'_>) -> Result<UserId, CreateErro
     let done = db
         .execute(
             sqlx::query(
-                "INSERT INTO users (username, username_key, email, password_hash, role, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO users
+                     (username, username_key, username_skeleton, email, password_hash, role,
+                      created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(user.username.as_str())
             .bind(user.username.key())
+            .bind(user.username.look_alike())
             .bind(user.email.as_str())
             .bind(user.password_hash)
             .bind(user.role)
             .bind(Timestamp::now()),
         )
         .await
-        .map_err(|e| {
-            if super::is_unique_violation(&e) {
-                CreateError::Taken
-            } else {
-                CreateError::Db(e)
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                if d.message().contains("username_skeleton") {
+                    CreateError::LooksLike
+                } else {
+                    CreateError::Taken
+                }
             }
+            e => CreateError::Db(e),
         })?;
     Ok(UserId(done.last_insert_rowid()))
+}
+
+/// Why `name` cannot be had, if it cannot: someone has it (in any case or width), or a
+/// name that looks like it. The insert still decides races; this names the problem early.
+pub async fn clash(db: &SqlitePool, name: &Username) -> sqlx::Result<Option<CreateError>> {
+    let same: Option<bool> = sqlx::query_scalar(
+        "SELECT username_key = ?1 FROM users WHERE username_key = ?1 OR username_skeleton = ?2
+         ORDER BY 1 DESC LIMIT 1",
+    )
+    .bind(name.key())
+    .bind(name.look_alike())
+    .fetch_optional(db)
+    .await?;
+    Ok(same.map(|same| {
+        if same {
+            CreateError::Taken
+        } else {
+            CreateError::LooksLike
+        }
+    }))
+}
+
+/// Brings names stored under older rules up to the current ones, at every opening of the
+/// database: computes the look-alike skeleton (and the RFC 8265 key) that SQL cannot. The
+/// older account keeps a contested key or skeleton; the newer one keeps working under its
+/// old key, without a skeleton, and is reported at every start until someone renames it.
+pub async fn settle_names(conn: &mut SqliteConnection) -> sqlx::Result<()> {
+    let unsettled: Vec<(UserId, String)> = sqlx::query_as(
+        "SELECT id, username FROM users WHERE username_skeleton IS NULL ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if unsettled.is_empty() {
+        return Ok(());
+    }
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    for (id, name) in unsettled {
+        let key = username_key(&name);
+        let skeleton = look_alike_key(&key);
+        let settled = settle_one(&mut tx, id, Some(&key), &skeleton).await?
+            || settle_one(&mut tx, id, None, &skeleton).await?;
+        if !settled {
+            let older: Option<(UserId, String)> = sqlx::query_as(
+                "SELECT id, username FROM users
+                 WHERE (username_skeleton = ? OR username_key = ?) AND id <> ? ORDER BY id",
+            )
+            .bind(&skeleton)
+            .bind(&key)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (older_id, older_name) = older.unwrap_or((UserId(0), "?".to_owned()));
+            tracing::warn!(
+                "the usernames {name:?} (user {id}) and {older_name:?} (user {older_id}) look \
+                 alike: both can still sign in, but rename one of them in the admin console"
+            );
+        }
+    }
+    tx.commit().await
+}
+
+/// Sets a user's skeleton (and key, when given); `false` when another user holds either.
+async fn settle_one(
+    tx: &mut SqliteConnection,
+    id: UserId,
+    key: Option<&str>,
+    skeleton: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET username_key = COALESCE(?, username_key), username_skeleton = ?
+         WHERE id = ?",
+    )
+    .bind(key)
+    .bind(skeleton)
+    .bind(id)
+    .execute(&mut *tx)
+    .await;
+    match done {
+        Ok(_) => Ok(true),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 const USER_COLUMNS: &str =
