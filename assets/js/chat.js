@@ -192,7 +192,11 @@ async function boot() {
   window.history.replaceState({ chatId: initial || null }, "", window.location.pathname);
   if (initial) navigate(initial, { push: false });
 
-  startPolling({ cursor: maxMessageId(), wait: pollWait, onUpdate, onStatus: setOnline });
+  const poller = startPolling({ cursor: maxMessageId(), wait: pollWait, onUpdate, onStatus: setOnline });
+  // Signing out ends this session's polls on the server (401): stop ours first.
+  for (const form of document.querySelectorAll('form[action="/logout"]')) {
+    form.addEventListener("submit", () => poller.stop());
+  }
   setInterval(() => {
     refreshUsers();
     refreshChats();

@@ -62,7 +62,7 @@ function personItem(user) {
       {
         type: "button",
         class: `${ITEM} ${current ? ITEM_CURRENT : ITEM_IDLE}`,
-        dataset: { key: `person:${user.id}` },
+        dataset: { key: `person:${user.id}`, username: user.username },
         "aria-current": current ? "page" : null,
         title: `Message ${isolate(user.username)}`,
         on: { click: () => handlers.onPerson(user.username) },

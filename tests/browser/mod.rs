@@ -175,12 +175,18 @@ impl Window {
             .unwrap_or_else(|e| panic!("finding `{css}`: {e}"))
     }
 
+    /// Clicks what `css` matches, finding it again if the page re-rendered it in between.
     pub async fn click(&self, css: &str) {
-        self.wait_visible(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking `{css}`: {e}"));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.wait_visible(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                    tokio::time::sleep(POLL).await;
+                }
+                Err(e) => panic!("clicking `{css}`: {e}"),
+            }
+        }
     }
 
     /// Clears a field, then types `text` into it as key presses.
@@ -320,7 +326,7 @@ impl Window {
 
     /// The sidebar button of a person.
     pub fn person(name: &str) -> String {
-        format!("#people-list button[title='Message {name}']")
+        format!("#people-list button[data-username='{name}']")
     }
 
     /// Opens the direct chat with `name` from the People list.
