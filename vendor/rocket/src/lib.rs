@@ -171,6 +171,7 @@ pub mod mtls;
 mod trip_wire;
 mod shutdown;
 mod server;
+mod per_ip;
 mod ext;
 mod state;
 mod cookies;

@@ -13,8 +13,9 @@ use futures::future::{FutureExt, Future, BoxFuture};
 use http_body_util::{Either, Empty, StreamBody};
 use hyper_util::rt::TokioIo;
 
+use hyper_util::rt::TokioTimer;
 #[cfg(feature = "http2")]
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::TokioExecutor;
 #[cfg(feature = "http2")]
 use hyper_util::server::conn::auto::Builder;
 #[cfg(not(feature = "http2"))]
@@ -635,10 +636,18 @@ impl Rocket<Orbit> {
         #[cfg(not(feature = "http2"))]
         let http1 = &mut builder;
 
+        // Kanect patch: hyper closes an HTTP/1 connection that has not sent a
+        // whole request head within `keep_alive` seconds of opening or of its
+        // last response. Once a head is in, the request may take as long as
+        // its handler does (a long poll).
         let keep_alive = self.config.keep_alive;
         http1.keep_alive(keep_alive != 0)
             .preserve_header_case(true)
-            .header_read_timeout(None);
+            .timer(TokioTimer::new())
+            .header_read_timeout(match keep_alive {
+                0 => None,
+                n => Some(Duration::from_secs(n as u64)),
+            });
 
         #[cfg(feature = "http2")]
         builder.http2()
@@ -655,10 +664,17 @@ impl Rocket<Orbit> {
         let incoming = Incoming::new(listener).nodelay(true).take_until(self.shutdown());
         let mut incoming = pin!(incoming);
 
+        // Kanect patch: at most `connections_per_ip` open connections per client.
+        let per_ip = crate::per_ip::PerIp::new(self.config.connections_per_ip);
         while let Some(conn) = incoming.next().await.transpose()? {
+            let Some(slot) = per_ip.admit(conn.peer_address()) else {
+                // Dropped unserved: the client sees the connection close at once.
+                continue;
+            };
             let (rocket, server) = (self.clone(), server.clone());
             let shutdown = rocket.shutdown();
             tokio::spawn(async move {
+                let _slot = slot;
                 let connection = ConnectionMeta {
                     remote: conn.peer_address(),
                     client_certificates: conn.peer_certificates(),

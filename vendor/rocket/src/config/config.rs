@@ -104,7 +104,15 @@ pub struct Config {
     #[serde(serialize_with = "RelativePathBuf::serialize_relative")]
     pub temp_dir: RelativePathBuf,
     /// Keep-alive timeout in seconds; disabled when `0`. **(default: `5`)**
+    ///
+    /// _(Kanect patch)_ Over HTTP/1 this is also how long a connection may go
+    /// without sending a whole request head: after it opens, after its last
+    /// response, or while a head trickles in. Past it, the connection closes.
     pub keep_alive: u32,
+    /// _(Kanect patch)_ Most connections open at once from one client address
+    /// (an IPv6 /64 counts as one address); a connection past it is closed as
+    /// soon as it is accepted. `0`: no limit. **(default: `0`)**
+    pub connections_per_ip: usize,
     /// The TLS configuration, if any. **(default: `None`)**
     #[cfg(feature = "tls")]
     #[cfg_attr(nightly, doc(cfg(feature = "tls")))]
@@ -197,6 +205,7 @@ impl Config {
             limits: Limits::default(),
             temp_dir: std::env::temp_dir().into(),
             keep_alive: 5,
+            connections_per_ip: 0,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "secrets")]
@@ -423,6 +432,11 @@ impl Config {
             ka => launch_meta_!("keep-alive: {}{}", ka.paint(VAL), "s".paint(VAL)),
         }
 
+        match self.connections_per_ip {
+            0 => launch_meta_!("connections per ip: {}", "unlimited".paint(VAL)),
+            n => launch_meta_!("connections per ip: {}", n.paint(VAL)),
+        }
+
         match (self.tls_enabled(), self.mtls_enabled()) {
             (true, true) => launch_meta_!("tls: {}", "enabled w/mtls".paint(VAL)),
             (true, false) => launch_meta_!("tls: {} w/o mtls", "enabled".paint(VAL)),
@@ -512,6 +526,10 @@ impl Config {
     /// The stringy parameter name for setting/extracting [`Config::keep_alive`].
     pub const KEEP_ALIVE: &'static str = "keep_alive";
 
+    /// The stringy parameter name for setting/extracting
+    /// [`Config::connections_per_ip`].
+    pub const CONNECTIONS_PER_IP: &'static str = "connections_per_ip";
+
     /// The stringy parameter name for setting/extracting [`Config::ident`].
     pub const IDENT: &'static str = "ident";
 
@@ -542,7 +560,7 @@ impl Config {
     /// An array of all of the stringy parameter names.
     pub const PARAMETERS: &'static [&'static str] = &[
         Self::ADDRESS, Self::PORT, Self::WORKERS, Self::MAX_BLOCKING,
-        Self::KEEP_ALIVE, Self::IDENT, Self::IP_HEADER, Self::LIMITS, Self::TLS,
+        Self::KEEP_ALIVE, Self::CONNECTIONS_PER_IP, Self::IDENT, Self::IP_HEADER, Self::LIMITS, Self::TLS,
         Self::SECRET_KEY, Self::TEMP_DIR, Self::LOG_LEVEL, Self::SHUTDOWN,
         Self::CLI_COLORS,
     ];
