@@ -281,7 +281,7 @@ async fn login(
     let user = if errors.is_empty() {
         let found = users::credentials(&db.read, &username_key(&username)).await?;
         let hash = found.as_ref().map(|c| c.password_hash.clone());
-        match (found, password::verify(password, hash).await) {
+        match (found, password::verify(password, hash).await?) {
             (Some(user), true) if user.is_active => Some(user),
             _ => {
                 throttle.record(&keys);
