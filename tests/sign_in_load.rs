@@ -1,0 +1,87 @@
+//! A wave of sign-ins against the real binary: password checks are bounded (the rest are
+//! told, kindly, to come back) and the server's memory returns near its idle figure.
+
+mod process;
+
+use std::time::{Duration, Instant};
+
+use process::{Browser, Reply, Server, PASSWORD};
+
+/// Sign-ins sent at once: far more than the cores and queue of any machine this runs on.
+const WAVE: usize = 100;
+/// What a wave may leave behind, over the idle figure, once it is over. Each argon2 check
+/// takes 19 MiB: before the bound and the allocator, 100 sign-ins left 1.9 GiB.
+const LEFT_BEHIND_MIB: f64 = 64.0;
+/// How long the allocator may take to give freed memory back.
+const SETTLE: Duration = Duration::from_secs(30);
+
+/// The server's resident memory, from /proc.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("VmRSS in /proc status");
+    kib / 1024.0
+}
+
+fn sign_in(server: &Server) -> Reply {
+    let mut browser = Browser::new(server);
+    let page = browser.get("/login");
+    browser.csrf = process::csrf_in(&page.text()).expect("the sign-in form has a token");
+    browser.post_form("/login", &[("username", "alice"), ("password", PASSWORD)])
+}
+
+#[test]
+fn a_wave_of_sign_ins_is_bounded_told_to_retry_and_leaves_memory_near_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &process::binary(),
+        dir.path(),
+        &[("KANECT_DATA_DIR", "data"), ("KANECT_LOG_LEVEL", "warn")],
+    );
+    Browser::signup(&server, "alice");
+    let idle = rss_mib(server.pid);
+
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
+        let wave: Vec<_> = (0..WAVE)
+            .map(|_| scope.spawn(|| sign_in(&server)))
+            .collect();
+        wave.into_iter()
+            .map(|sign_in| sign_in.join().expect("a sign-in"))
+            .collect()
+    });
+
+    let signed_in = replies.iter().filter(|r| r.status == 303).count();
+    let busy: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    assert_eq!(
+        signed_in + busy.len(),
+        WAVE,
+        "every sign-in is either done or told to retry: {:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(signed_in > 0, "some sign in");
+    assert!(!busy.is_empty(), "not all {WAVE} checks run at once");
+    for reply in busy {
+        assert_eq!(reply.header("retry-after"), Some("1"));
+        assert!(
+            reply
+                .text()
+                .contains("Kanect is busy checking other passwords"),
+            "{}",
+            reply.text()
+        );
+    }
+    let deadline = Instant::now() + SETTLE;
+    let mut now = rss_mib(server.pid);
+    while now > idle + LEFT_BEHIND_MIB && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        now = rss_mib(server.pid);
+    }
+    assert!(
+        now <= idle + LEFT_BEHIND_MIB,
+        "{now:.1} MiB after the wave, {idle:.1} MiB idle"
+    );
+}
