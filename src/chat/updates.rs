@@ -16,8 +16,8 @@ use crate::auth::cache::Sessions;
 use crate::auth::session::still_signed_in;
 use crate::auth::User;
 use crate::config::Settings;
-use crate::db::events::{self, Event};
-use crate::db::Db;
+use crate::db::events::{self, Event, What};
+use crate::db::{presence, Db};
 use crate::error::{Error, Result};
 use crate::live::{self, ChatReceipt, Cursor, Fleeting, Live, Presence, Typing, Watch};
 
@@ -89,10 +89,13 @@ async fn updates(
     let _polling = live.polling(user.id, &user.username);
     let mut watch = live.subscribe(user.id, &user.username);
 
-    // A page that has just loaded starts from now: the current cursor, nothing else.
+    // A page that has just loaded starts from now: the current cursor, nothing else. It
+    // has just read its chats, and so should presence (whose chats may have changed while
+    // no tab of this person was open to see it).
     let Some(after) = after else {
+        watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
         let fleeting = watch.fleeting(reader);
-        live.presence_for(reader);
+        live.presence_for(&watch, reader);
         return Ok(Json(Updates {
             events: Vec::new(),
             presence: Vec::new(),
@@ -127,9 +130,12 @@ async fn updates(
             watch.latest().unwrap_or_default()
         }
     };
+    if !watch.knows_contacts() {
+        watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
+    }
     let news = Waited {
         latest,
-        presence: live.presence_for(reader),
+        presence: live.presence_for(&watch, reader),
         fleeting: watch.fleeting(reader),
     };
     let deadline = Instant::now() + wait;
@@ -143,7 +149,7 @@ async fn updates(
         // Shutting down: answer with whatever has come, so the client reconnects at once.
         None => Waited {
             latest: watch.latest().unwrap_or(latest),
-            presence: live.presence_for(reader),
+            presence: live.presence_for(&watch, reader),
             fleeting: watch.fleeting(reader),
         },
     };
@@ -154,6 +160,13 @@ async fn updates(
         (Vec::new(), Vec::new())
     };
     live.delivered(user.id, &user.username, &delivered);
+    // Who this person shares chats with may have changed: presence follows.
+    if events
+        .iter()
+        .any(|e| matches!(e.what, What::Chat { .. } | What::ChatRemoved))
+    {
+        watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
+    }
     // A full batch continues from its last event; otherwise everything up to `latest` has
     // been seen (some events belong to other chats, or were pruned or skipped).
     let cursor = match events.last() {
@@ -200,23 +213,14 @@ async fn wait_for_news(
     let sleep = tokio::time::sleep_until(deadline);
     tokio::pin!(sleep);
     loop {
+        // Presence comes in batches (see `live`): it rings the inbox too, once a batch.
         tokio::select! {
             _ = watch.latest.changed() => {}
             _ = watch.inbox.changed() => {}
-            _ = watch.presence.changed() => {
-                // Gather a moment: a wave of people coming online is one answer, not many.
-                let gather = tokio::time::sleep(live::PRESENCE_GATHER);
-                tokio::select! {
-                    _ = watch.latest.changed() => {}
-                    _ = watch.inbox.changed() => {}
-                    _ = gather => {}
-                    _ = &mut sleep => {}
-                }
-            }
             _ = &mut sleep => {}
         }
         news.latest = watch.latest().unwrap_or(news.latest);
-        news.presence.extend(live.presence_for(reader));
+        news.presence.extend(live.presence_for(watch, reader));
         let fleeting = watch.fleeting(reader);
         news.fleeting.typing = fleeting.typing;
         news.fleeting.typing_changed |= fleeting.typing_changed;
