@@ -118,6 +118,7 @@ async fn updates(
     }
 
     let mut ended = sessions.ended();
+    let ended_at = *ended.borrow();
     // A session ended between the guard's look-up and the line above rang no bell.
     if !still_signed_in(db, settings, sessions, &user).await? {
         return Err(Error::NotSignedIn);
@@ -153,6 +154,11 @@ async fn updates(
             fleeting: watch.fleeting(reader),
         },
     };
+    // Sessions ended while the news came in, and the news won the race: this one may be
+    // among them, and must not be handed anything more.
+    if *ended.borrow() != ended_at && !still_signed_in(db, settings, sessions, &user).await? {
+        return Err(Error::NotSignedIn);
+    }
 
     let (events, delivered) = if news.latest > after {
         events::since(&db.read, user.id, after, BATCH).await?
