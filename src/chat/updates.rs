@@ -70,6 +70,10 @@ fn tab(raw: Option<&str>) -> Result<u32> {
     }
 }
 
+// Each database read below is boxed: an async fn's future is as large as the largest
+// future it awaits, and this one is held for the whole wait of every idle poll (5,000
+// open tabs hold 5,000 of them), while the reads happen only around the wait.
+
 #[get("/updates?<after>&<wait>&<tab>")]
 #[allow(clippy::too_many_arguments)]
 async fn updates(
@@ -88,51 +92,29 @@ async fn updates(
     let reader = (user.session_id, self::tab(tab)?);
     let _polling = live.polling(user.id, &user.username);
     let mut watch = live.subscribe(user.id, &user.username);
-
-    // A page that has just loaded starts from now: the current cursor, nothing else. It
-    // has just read its chats, and so should presence (whose chats may have changed while
-    // no tab of this person was open to see it).
     let Some(after) = after else {
-        watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
-        let fleeting = watch.fleeting(reader);
-        live.presence_for(&watch, reader);
-        return Ok(Json(Updates {
-            events: Vec::new(),
-            presence: Vec::new(),
-            typing: fleeting.typing,
-            receipts: Vec::new(),
-            cursor: live.newest(),
-        }));
+        return Box::pin(page_load(&mut watch, reader, &user, db, live)).await;
     };
-    match live.cursor(after) {
-        Cursor::Good => {}
-        Cursor::Expired => return Err(Error::CursorExpired),
-        Cursor::Ahead => {
-            // Memory may lag a commit by a moment; the table settles it.
-            let bounds = events::bounds(&db.read).await?;
-            live.set_bounds(bounds.floor, bounds.newest);
-            if live.cursor(after) != Cursor::Good {
-                return Err(Error::CursorExpired);
-            }
-        }
+    if live.cursor(after) != Cursor::Good {
+        Box::pin(settle_cursor(after, db, live)).await?;
     }
 
     let mut ended = sessions.ended();
     let ended_at = *ended.borrow();
     // A session ended between the guard's look-up and the line above rang no bell.
-    if !still_signed_in(db, settings, sessions, &user).await? {
+    if !Box::pin(still_signed_in(db, settings, sessions, &user)).await? {
         return Err(Error::NotSignedIn);
     }
     let latest = match watch.latest() {
         Some(latest) => latest,
         None => {
             // First poll for this user since start: learn their newest event once.
-            watch.learn(events::latest_for(&db.read, user.id).await?);
+            watch.learn(Box::pin(events::latest_for(&db.read, user.id)).await?);
             watch.latest().unwrap_or_default()
         }
     };
     if !watch.knows_contacts() {
-        watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
+        Box::pin(read_contacts(&watch, &user, db)).await?;
     }
     let news = Waited {
         latest,
@@ -156,10 +138,65 @@ async fn updates(
     };
     // Sessions ended while the news came in, and the news won the race: this one may be
     // among them, and must not be handed anything more.
-    if *ended.borrow() != ended_at && !still_signed_in(db, settings, sessions, &user).await? {
+    if *ended.borrow() != ended_at
+        && !Box::pin(still_signed_in(db, settings, sessions, &user)).await?
+    {
         return Err(Error::NotSignedIn);
     }
+    Box::pin(answer(news, after, &watch, &user, db, live)).await
+}
 
+/// A page that has just loaded starts from now: the current cursor, nothing else. It has
+/// just read its chats, and so does presence (whose chats may have changed while no tab
+/// of this person was open to see it).
+async fn page_load(
+    watch: &mut Watch,
+    reader: live::Reader,
+    user: &User,
+    db: &Db,
+    live: &Live,
+) -> Result<Json<Updates>> {
+    read_contacts(watch, user, db).await?;
+    let fleeting = watch.fleeting(reader);
+    live.presence_for(watch, reader);
+    Ok(Json(Updates {
+        events: Vec::new(),
+        presence: Vec::new(),
+        typing: fleeting.typing,
+        receipts: Vec::new(),
+        cursor: live.newest(),
+    }))
+}
+
+/// A cursor memory does not place: memory may lag a commit by a moment, and the table
+/// settles it (else it has expired).
+async fn settle_cursor(after: i64, db: &Db, live: &Live) -> Result<()> {
+    if live.cursor(after) == Cursor::Ahead {
+        let bounds = events::bounds(&db.read).await?;
+        live.set_bounds(bounds.floor, bounds.newest);
+    }
+    match live.cursor(after) {
+        Cursor::Good => Ok(()),
+        Cursor::Expired | Cursor::Ahead => Err(Error::CursorExpired),
+    }
+}
+
+/// Whose presence this person sees, as the database has it now.
+async fn read_contacts(watch: &Watch, user: &User, db: &Db) -> Result<()> {
+    watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
+    Ok(())
+}
+
+/// The answer to a poll that has news (or whose wait is over): the events it may see
+/// after `after`, one query when memory says there are any.
+async fn answer(
+    news: Waited,
+    after: i64,
+    watch: &Watch,
+    user: &User,
+    db: &Db,
+    live: &Live,
+) -> Result<Json<Updates>> {
     let (events, delivered) = if news.latest > after {
         events::since(&db.read, user.id, after, BATCH).await?
     } else {
@@ -171,7 +208,7 @@ async fn updates(
         .iter()
         .any(|e| matches!(e.what, What::Chat { .. } | What::ChatRemoved))
     {
-        watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
+        read_contacts(watch, user, db).await?;
     }
     // A full batch continues from its last event; otherwise everything up to `latest` has
     // been seen (some events belong to other chats, or were pruned or skipped).
@@ -251,7 +288,7 @@ async fn session_ends(
             // The cache is gone: the server is stopping, and shutdown answers the poll.
             std::future::pending::<()>().await;
         }
-        match still_signed_in(db, settings, sessions, user).await {
+        match Box::pin(still_signed_in(db, settings, sessions, user)).await {
             Ok(true) => {}
             Ok(false) => return Error::NotSignedIn,
             Err(e) => return e,
