@@ -1,6 +1,8 @@
 //! The chat on a phone-sized screen: the list and the open chat take turns, nothing
 //! scrolls sideways, and the composer stays on screen.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::web::{say, Kanect, PHONE};
@@ -59,6 +61,28 @@ async fn the_chat_is_usable_on_a_phone() {
     phone.click("#composer-input").await;
     phone.send("Great, see you at 10:10.").await;
     phone.wait_message("Great, see you at 10:10.").await;
+
+    // No hover on a phone: a long press shows a message's actions, a tap reacts.
+    let coffee = phone.message_item("Coffee is on the second floor.").await;
+    phone
+        .long_press(&format!("{coffee} [data-message-body]"), Duration::from_millis(800))
+        .await;
+    phone
+        .wait_visible(&format!("{coffee}[data-actions=open] [role=toolbar]"))
+        .await;
+    assert_eq!(
+        phone.js(fits, vec![]).await,
+        json!(true),
+        "the actions fit on the screen"
+    );
+    phone
+        .click(&format!("{coffee} [role=toolbar] [data-quick='👍']"))
+        .await;
+    phone
+        .wait_visible(&format!("{coffee} [data-reactions] [data-emoji='👍'][aria-pressed=true]"))
+        .await;
+    phone.click("#composer-input").await;
+    phone.wait_hidden(&format!("{coffee}[data-actions=open]")).await;
     phone.screenshot("chat-phone").await;
 
     phone.click("#back-button").await;
