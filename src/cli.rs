@@ -225,10 +225,16 @@ async fn open(config: &Config) -> Result<Pools, CliError> {
 /// requests have finished (Rocket answers waiting long polls and gives the rest its grace
 /// period first).
 async fn serve(config: Config) -> Result<(), CliError> {
-    match crate::limits::raise_open_files() {
-        Ok(files) => tracing::info!("open files limit: {files}"),
-        Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
-    }
+    let open_files = match crate::limits::raise_open_files() {
+        Ok(files) => {
+            tracing::info!("open files limit: {files}");
+            files
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not raise the open files limit");
+            crate::limits::open_files()
+        }
+    };
     if let Some(problem) = config
         .secret_key
         .as_deref()
@@ -241,7 +247,13 @@ async fn serve(config: Config) -> Result<(), CliError> {
     open(&config).await?.close().await;
     let tls = config.tls.is_some();
     let data_dir = config.data_dir.clone();
-    let rocket = crate::app(&config)
+    let app = crate::app(&config);
+    let facing_clients = app
+        .figment()
+        .clone()
+        .merge(crate::connections::settings(open_files));
+    let rocket = app
+        .configure(facing_clients)
         .attach(rocket::fairing::AdHoc::on_liftoff(
             "announce",
             move |rocket| {

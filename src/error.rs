@@ -30,6 +30,9 @@ pub enum Error {
     Invalid(Invalid),
     #[error("too many attempts")]
     Throttled { retry_after_s: u64 },
+    /// Too much work of one kind under way for the whole server (password checks).
+    #[error("busy")]
+    Busy { retry_after_s: u64 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// The storage cannot take writes now (disk full, I/O error); nothing was stored.
@@ -111,6 +114,14 @@ impl Error {
             Error::Throttled { retry_after_s } => Problem {
                 retry_after_s: Some(*retry_after_s),
                 ..Problem::from_status(Status::TooManyRequests)
+            },
+            Error::Busy { retry_after_s } => Problem {
+                retry_after_s: Some(*retry_after_s),
+                ..Problem::new(
+                    Status::ServiceUnavailable,
+                    "busy",
+                    "Kanect is busy checking other passwords. Please try again in a few seconds.",
+                )
             },
             Error::NotSignedIn => Problem::from_status(Status::Unauthorized),
             Error::NotFound => Problem::from_status(Status::NotFound),
@@ -208,7 +219,7 @@ impl<'r> Responder<'r, 'static> for Problem {
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let problem = self.problem();
-        if problem.status.code >= 500 {
+        if matches!(self, Error::Database(_) | Error::Internal(_)) {
             tracing::error!(
                 request_id = %crate::request_log::request_id(req),
                 error = %self,

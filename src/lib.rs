@@ -7,6 +7,7 @@ pub mod chat;
 pub mod check;
 pub mod cli;
 pub mod config;
+mod connections;
 pub mod db;
 pub mod embed;
 pub mod error;

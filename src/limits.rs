@@ -15,11 +15,23 @@ pub fn raise_open_files() -> std::io::Result<u64> {
             },
         )?;
     }
-    // `None` is "unlimited".
-    Ok(getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX))
+    Ok(open_files())
 }
 
 #[cfg(not(unix))]
 pub fn raise_open_files() -> std::io::Result<u64> {
     Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// The limit on open files in force now (`u64::MAX`: none).
+#[cfg(unix)]
+pub fn open_files() -> u64 {
+    use rustix::process::{getrlimit, Resource};
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
+/// Without rlimits, the figure a Unix server usually gets.
+#[cfg(not(unix))]
+pub fn open_files() -> u64 {
+    1024
 }

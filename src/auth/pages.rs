@@ -323,7 +323,7 @@ async fn login(
         }
     };
     let hash = found.as_ref().map(|user| user.password_hash.clone());
-    let verified = password::verify(password, hash).await;
+    let verified = password::verify(password, hash).await?;
     // A failure stays counted; that is what the attempt was counted for.
     let Some(user) = found.filter(|user| verified && user.is_active) else {
         errors.insert(

@@ -77,14 +77,35 @@ impl Server {
     /// Starts `kanect serve` in `cwd` with only `env` and a free port, and waits until
     /// it is healthy.
     pub fn start(bin: &Path, cwd: &Path, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(bin);
+        command.arg("serve");
+        Server::start_command(command, cwd, env)
+    }
+
+    /// `start` with the process's limit on open files (soft and hard) set to `limit`.
+    pub fn start_with_open_files(
+        bin: &Path,
+        cwd: &Path,
+        env: &[(&str, &str)],
+        limit: u64,
+    ) -> Server {
+        let mut command = Command::new("/bin/sh");
+        // `exec`: the shell becomes kanect, so `pid` is the server's own.
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" serve"))
+            .arg(bin);
+        Server::start_command(command, cwd, env)
+    }
+
+    fn start_command(mut command: Command, cwd: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let spawned = Instant::now();
-        let mut child = Command::new(bin)
+        let mut child = command
             .current_dir(cwd)
             .env_clear()
             .env("KANECT_PORT", port.to_string())
             .envs(env.iter().copied())
-            .arg("serve")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -274,6 +295,8 @@ pub struct Browser {
     pub agent: ureq::Agent,
     pub cookies: BTreeMap<String, String>,
     pub csrf: String,
+    /// Sent with every request (a proxy's `X-Forwarded-For`, say).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Browser {
@@ -283,11 +306,15 @@ impl Browser {
             agent: agent(),
             cookies: BTreeMap::new(),
             csrf: String::new(),
+            headers: Vec::new(),
         }
     }
 
     fn request(&self, method: &str, path: &str) -> ureq::Request {
         let mut request = self.agent.request(method, &format!("{}{path}", self.base));
+        for (name, value) in &self.headers {
+            request = request.set(name, value);
+        }
         if !self.cookies.is_empty() {
             let cookie = self
                 .cookies

@@ -1,0 +1,303 @@
+//! The event stream: one row per change that members see, appended in the transaction of
+//! the change, and read back in order by each member's long poll.
+//!
+//! A row names its object; a reader gets the object's current state (a message as it is
+//! now, a chat as that reader sees it), so replaying an event is harmless. Sequence
+//! numbers commit in order because there is one writer, so a reader that has seen `seq`
+//! has seen everything before it.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use sqlx::types::Json;
+use sqlx::SqlitePool;
+
+use super::chats::{self, Chat};
+use super::messages::{Message, Reaction};
+use super::{WriteTx, Writer};
+use crate::model::{ChatId, MessageId, Timestamp, UserId};
+
+/// What happened, as the `type` of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum Kind {
+    Message,
+    MessageEdited,
+    MessageDeleted,
+    Reaction,
+    Chat,
+    ChatRemoved,
+}
+
+/// Whoever must hear of a committed event: told by the writer once the transaction that
+/// recorded it has committed (see `Writer::listen`), so no write path can forget to wake
+/// the long polls, and none wakes them before the change is readable.
+pub trait Listener: Send + Sync {
+    fn committed(&self, audience: &[UserId], seq: i64);
+}
+
+/// Appends an event about `chat` (and `message`) for its current members.
+pub async fn record(
+    tx: &mut WriteTx,
+    chat: ChatId,
+    kind: Kind,
+    message: Option<MessageId>,
+) -> sqlx::Result<i64> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (chat_id, kind, message_id, created_at) VALUES (?, ?, ?, ?)
+         RETURNING seq",
+    )
+    .bind(chat)
+    .bind(kind)
+    .bind(message)
+    .bind(Timestamp::now())
+    .fetch_one(&mut *tx)
+    .await?;
+    let audience: Vec<UserId> =
+        sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = ?")
+            .bind(chat)
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.tell(audience, seq);
+    Ok(seq)
+}
+
+/// Tells `user` they are no longer in `chat` (they left or were removed).
+pub async fn removed(tx: &mut WriteTx, chat: ChatId, user: UserId) -> sqlx::Result<i64> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (chat_id, kind, user_id, created_at) VALUES (?, 'chat_removed', ?, ?)
+         RETURNING seq",
+    )
+    .bind(chat)
+    .bind(user)
+    .bind(Timestamp::now())
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.tell(vec![user], seq);
+    Ok(seq)
+}
+
+/// An event as a poll answers it: `{"seq", "type", "chat_id", ...}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub chat_id: ChatId,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum What {
+    Message { message: Message },
+    MessageEdited { message: Message },
+    MessageDeleted { message_id: MessageId },
+    Reaction { message: Message },
+    Chat { chat: Chat },
+    ChatRemoved,
+}
+
+/// A new message delivered to the reader, and who else should hear that it was: what
+/// the poll needs for delivery receipts (`delivered_up_to`).
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub chat: ChatId,
+    pub message: MessageId,
+    /// The reader's own read mark in that chat.
+    pub read_up_to: MessageId,
+    /// The chat's members, the reader included.
+    pub members: Vec<UserId>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    seq: i64,
+    kind: Kind,
+    chat_id: ChatId,
+    message_id: Option<MessageId>,
+    m_id: Option<MessageId>,
+    m_sender: Option<String>,
+    m_sender_id: Option<UserId>,
+    m_body: Option<String>,
+    m_created_at: Option<Timestamp>,
+    m_edited_at: Option<Timestamp>,
+    m_added_by: Option<String>,
+    m_reactions: Option<Json<Vec<Reaction>>>,
+    m_mentions: Option<Json<Vec<String>>>,
+    read_up_to: Option<MessageId>,
+    members: Option<Json<Vec<UserId>>>,
+}
+
+impl Row {
+    fn message(&mut self) -> Option<Message> {
+        Some(Message {
+            id: self.m_id?,
+            chat_id: self.chat_id,
+            sender: self.m_sender.take()?,
+            body: self.m_body.take()?,
+            created_at: self.m_created_at?,
+            edited_at: self.m_edited_at,
+            added_by: self.m_added_by.take(),
+            reactions: self.m_reactions.take().map(|j| j.0).unwrap_or_default(),
+            mentions: self.m_mentions.take().map(|j| j.0).unwrap_or_default(),
+            attachments: Vec::new(),
+        })
+    }
+}
+
+/// The events `viewer` may see after `after`, oldest first, at most `limit`: those of the
+/// chats they are in (since they joined), and those addressed to them alone. One query,
+/// and one more only when chat objects are among them.
+pub async fn since(
+    db: &SqlitePool,
+    viewer: UserId,
+    after: i64,
+    limit: u32,
+) -> sqlx::Result<(Vec<Event>, Vec<Delivered>)> {
+    let mut rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT e.seq, e.kind, e.chat_id, e.message_id,
+            m.id AS m_id, u.username AS m_sender, m.sender_id AS m_sender_id, m.body AS m_body,
+            m.created_at AS m_created_at, m.edited_at AS m_edited_at,
+            m.added_by AS m_added_by,
+            CASE WHEN m.id IS NOT NULL THEN {reactions} END AS m_reactions,
+            CASE WHEN m.id IS NOT NULL THEN {mentions} END AS m_mentions,
+            CASE WHEN e.kind = 'message' AND m.sender_id <> ?1 THEN
+                (SELECT last_read_message_id FROM chat_members
+                 WHERE chat_id = e.chat_id AND user_id = ?1) END AS read_up_to,
+            CASE WHEN e.kind = 'message' AND m.sender_id <> ?1 THEN
+                (SELECT json_group_array(user_id) FROM chat_members
+                 WHERE chat_id = e.chat_id) END AS members
+         FROM events e
+         LEFT JOIN messages m ON m.id = e.message_id AND m.deleted_at IS NULL
+         LEFT JOIN users u ON u.id = m.sender_id
+         WHERE e.seq > ?2 AND (e.user_id = ?1 OR (e.user_id IS NULL AND EXISTS (
+             SELECT 1 FROM chat_members cm
+             WHERE cm.chat_id = e.chat_id AND cm.user_id = ?1 AND cm.joined_at <= e.created_at)))
+         ORDER BY e.seq LIMIT ?3",
+        reactions = super::messages::REACTIONS,
+        mentions = super::messages::MENTIONS,
+    ))
+    .bind(viewer)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+
+    let wanted: HashSet<ChatId> = rows
+        .iter()
+        .filter(|row| row.kind == Kind::Chat)
+        .map(|row| row.chat_id)
+        .collect();
+    let mut chats: HashMap<ChatId, Chat> = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        let wanted: Vec<ChatId> = wanted.into_iter().collect();
+        chats::for_member_among(db, viewer, &wanted)
+            .await?
+            .into_iter()
+            .map(|chat| (chat.id, chat))
+            .collect()
+    };
+
+    let mut events = Vec::with_capacity(rows.len());
+    let mut delivered = Vec::new();
+    for row in &mut rows {
+        let what = match (row.kind, row.message()) {
+            (Kind::Message, Some(message)) => {
+                if let (Some(read_up_to), Some(members)) = (row.read_up_to, row.members.take()) {
+                    delivered.push(Delivered {
+                        chat: row.chat_id,
+                        message: message.id,
+                        read_up_to,
+                        members: members.0,
+                    });
+                }
+                What::Message { message }
+            }
+            (Kind::MessageEdited, Some(message)) => What::MessageEdited { message },
+            (Kind::Reaction, Some(message)) => What::Reaction { message },
+            // Its message is gone since (deleted, or removed in the console): it is now
+            // what a deletion says.
+            (Kind::Message | Kind::MessageEdited | Kind::Reaction | Kind::MessageDeleted, _) => {
+                match row.message_id {
+                    Some(message_id) => What::MessageDeleted { message_id },
+                    None => continue,
+                }
+            }
+            (Kind::Chat, _) => match chats.remove(&row.chat_id) {
+                // One chat object per chat in an answer is enough: it is the current one.
+                Some(chat) => What::Chat { chat },
+                None => continue,
+            },
+            (Kind::ChatRemoved, _) => What::ChatRemoved,
+        };
+        events.push(Event {
+            seq: row.seq,
+            chat_id: row.chat_id,
+            what,
+        });
+    }
+    Ok((events, delivered))
+}
+
+/// The newest event `user` may see (0 when none): what their first poll since the start
+/// of this process learns, before memory knows.
+pub async fn latest_for(db: &SqlitePool, user: UserId) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT MAX(COALESCE((SELECT MAX(seq) FROM events WHERE user_id = ?1), 0),
+                    COALESCE((SELECT MAX((SELECT MAX(seq) FROM events e WHERE e.chat_id = cm.chat_id))
+                              FROM chat_members cm WHERE cm.user_id = ?1), 0))",
+    )
+    .bind(user)
+    .fetch_one(db)
+    .await
+}
+
+/// Where the stream stands: everything up to `floor` has been pruned, `newest` is the
+/// last sequence number handed out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bounds {
+    pub floor: i64,
+    pub newest: i64,
+}
+
+pub async fn bounds(db: &SqlitePool) -> sqlx::Result<Bounds> {
+    let (oldest, newest): (Option<i64>, i64) = sqlx::query_as(
+        "SELECT (SELECT MIN(seq) FROM events),
+                COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Bounds {
+        // With nothing left, everything handed out so far has been pruned.
+        floor: oldest.map_or(newest, |oldest| oldest - 1),
+        newest,
+    })
+}
+
+/// Deletes events older than `before`, a few thousand at a time so that sends never wait
+/// long behind it; returns the new floor when anything went.
+pub async fn prune(db: &Writer, before: Timestamp) -> sqlx::Result<Option<i64>> {
+    let mut floor = None;
+    loop {
+        let mut tx = db.begin().await?;
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(seq) FROM (SELECT seq FROM events WHERE created_at < ?
+                                   ORDER BY seq LIMIT 5000)",
+        )
+        .bind(before)
+        .fetch_one(&mut tx)
+        .await?;
+        let Some(last) = last else {
+            tx.rollback().await;
+            return Ok(floor);
+        };
+        sqlx::query("DELETE FROM events WHERE seq <= ?")
+            .bind(last)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        floor = Some(last);
+    }
+}
