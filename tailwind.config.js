@@ -1,9 +1,6 @@
 /** Tailwind v3 config for Kanect. Build with `npm run build:css`; the output
  * (assets/css/app.css) is committed because the Rust build never runs Node. */
 export default {
-  // hover: styles only where there is a pointer that hovers: on a phone, a tap must not
-  // leave a message's action buttons showing (a long press shows them there).
-  future: { hoverOnlyWhenSupported: true },
   content: ["./templates/**/*.tera", "./assets/js/**/*.js"],
   theme: {
     extend: {

@@ -125,7 +125,13 @@ export function setupMentions({ input, list, members, group, replace }) {
     return false;
   }
 
-  input.addEventListener("blur", close);
+  // Closed by a click elsewhere, or focus moving on; not by the window losing focus.
+  document.addEventListener("pointerdown", (e) => {
+    if (!list.hidden && e.target !== input && !list.contains(e.target)) close();
+  });
+  input.addEventListener("focusout", (e) => {
+    if (e.relatedTarget && !list.contains(e.relatedTarget)) close();
+  });
   input.addEventListener("click", update);
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", list.id);

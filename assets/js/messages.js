@@ -134,10 +134,8 @@ export class MessageList {
         fresh.push(m);
         continue;
       }
-      const i = this.messages.findIndex((x) => x.id === m.id);
-      this.messages[i] = m;
-      const node = this.nodeOf(m.id);
-      if (node) node.replaceWith(this.messageItem(m, this.continues(this.messages[i - 1] || null, m)));
+      this.messages[this.messages.findIndex((x) => x.id === m.id)] = m;
+      this.replaceItem(m);
     }
     if (fresh.length) this.append(fresh);
     this.refreshReceipts();
@@ -162,14 +160,24 @@ export class MessageList {
     return this.list.querySelector(`li[data-id="${id}"]`);
   }
 
+  /** Rebuilds one message's item in place; a button that had focus keeps it. */
+  replaceItem(m) {
+    const node = this.nodeOf(m.id);
+    if (!node) return;
+    const focused = node.contains(document.activeElement) ? sameControl(document.activeElement) : null;
+    const fresh = this.messageItem(m, this.continues(this.previous(m.id), m));
+    node.replaceWith(fresh);
+    const again = focused && fresh.querySelector(focused);
+    if (again) again.focus({ preventScroll: true });
+  }
+
   /** Shows `form` in place of message `id`'s bubble until stopEditing(). */
   startEditing(id, form) {
     this.stopEditing();
     const m = this.get(id);
     if (!m) return;
     this.editing = { id, form };
-    const node = this.nodeOf(id);
-    if (node) node.replaceWith(this.messageItem(m, this.continues(this.previous(id), m)));
+    this.replaceItem(m);
     form.focusEditor();
   }
 
@@ -178,8 +186,7 @@ export class MessageList {
     const { id } = this.editing;
     this.editing = null;
     const m = this.get(id);
-    const node = this.nodeOf(id);
-    if (m && node) node.replaceWith(this.messageItem(m, this.continues(this.previous(id), m)));
+    if (m) this.replaceItem(m);
     this.refreshReceipts();
   }
 
@@ -269,7 +276,7 @@ export class MessageList {
     return el(
       "li",
       {
-        class: `group relative flex ${mine ? "justify-end" : "justify-start"} ${continues ? "mt-0.5" : "mt-3"}`,
+        class: `group/message relative flex ${mine ? "justify-end" : "justify-start"} ${continues ? "mt-0.5" : "mt-3"}`,
         dataset: { id: m.id, sender: m.sender, ...(mentionsMe ? { mentionsMe: "" } : {}), ...(editing ? { editing: "" } : {}) },
       },
       el(
@@ -351,13 +358,22 @@ export class MessageList {
   }
 }
 
+/** A selector for the same control in a rebuilt item (a toolbar button, a reaction chip). */
+function sameControl(node) {
+  for (const key of ["quick", "action", "emoji", "receipt"]) {
+    const value = node.dataset ? node.dataset[key] : undefined;
+    if (value !== undefined) return `[data-${key}="${CSS.escape(value)}"]`;
+  }
+  return null;
+}
+
 /** Who reacted with what, in words: shown under the message after a long press. */
 function reactionNames(m) {
   const reactions = (m.reactions || []).filter((r) => r.users && r.users.length);
   if (!reactions.length) return null;
   return el(
     "p",
-    { class: "hidden px-1 pt-0.5 text-[11px] text-gray-600 group-data-[actions=open]:block", "data-reaction-names": true },
+    { class: "hidden px-1 pt-0.5 text-[11px] text-gray-600 group-data-[actions=open]/message:block", "data-reaction-names": true },
     ...reactions.flatMap((r, i) => [i ? " · " : "", `${r.emoji} `, el("span", { dir: "auto", text: whoReacted(r.users) })]),
   );
 }

@@ -7,9 +7,13 @@ import { get } from "./api.js";
 const MAX_BACKOFF_MS = 30_000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Tabs of one browser share a session; this names ours, so each tab gets every change of
+// the fleeting parts (receipts, typing) and not only the one that asked first.
+const TAB = Math.floor(Math.random() * 2 ** 31);
+
 /** The stream's cursor now (`/api/updates` without `after` answers at once). */
 export async function currentCursor() {
-  const data = await get("/api/updates");
+  const data = await get(`/api/updates?tab=${TAB}`);
   return data && typeof data.cursor === "number" ? data.cursor : 0;
 }
 
@@ -36,7 +40,7 @@ export function startPolling({ cursor, wait, onUpdate, onStatus, onReconnect, on
     const timer = setTimeout(() => controller.abort(), (wait + 20) * 1000);
     const started = Date.now();
     try {
-      return await get(`/api/updates?after=${encodeURIComponent(after)}&wait=${encodeURIComponent(wait)}`, {
+      return await get(`/api/updates?after=${encodeURIComponent(after)}&wait=${encodeURIComponent(wait)}&tab=${TAB}`, {
         signal: controller.signal,
       });
     } finally {

@@ -9,12 +9,12 @@ const BUTTON =
   "flex h-8 w-8 items-center justify-center rounded-md text-gray-600 hover:bg-gray-100 hover:text-gray-900 " +
   "focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
 
-// Hidden until the message is hovered, holds focus, or was long-pressed (data-actions).
+// Hidden until the message (its `group/message` item) is hovered, holds focus, or was long-pressed (data-actions).
 // Invisible buttons take no taps: pointer events only while shown.
 const SHOWN =
-  "pointer-events-none opacity-0 transition-opacity group-hover:pointer-events-auto group-hover:opacity-100 " +
+  "pointer-events-none opacity-0 transition-opacity group-hover/message:pointer-events-auto group-hover/message:opacity-100 " +
   "focus-within:pointer-events-auto focus-within:opacity-100 " +
-  "group-data-[actions=open]:pointer-events-auto group-data-[actions=open]:opacity-100";
+  "group-data-[actions=open]/message:pointer-events-auto group-data-[actions=open]/message:opacity-100";
 
 /**
  * The toolbar for message `m`. `can` says which actions the reader has ({react, edit,
@@ -73,7 +73,7 @@ export function messageToolbar(m, mine, can, on) {
     {
       role: "toolbar",
       "aria-label": "Message actions",
-      class: `absolute -top-5 ${side} z-10 flex items-center gap-0.5 rounded-lg border border-gray-200 bg-white p-0.5 shadow-md ${SHOWN}`,
+      class: `absolute -top-8 ${side} z-10 flex items-center gap-0.5 rounded-lg border border-gray-200 bg-white p-0.5 shadow-md ${SHOWN}`,
       on: { keydown: (e) => rove(e, buttons, on.leave) },
     },
     ...buttons,
