@@ -10,11 +10,13 @@ CREATE TABLE events (
     kind       TEXT    NOT NULL CHECK (kind IN ('message', 'message_edited',
                    'message_deleted', 'reaction', 'chat', 'chat_removed')),
     message_id INTEGER,
-    -- The one person a `chat_removed` is for: no longer a member, so membership cannot
-    -- say who should see it. NULL for every other event.
+    -- The one person an event is for, when it is not for every member: a `chat_removed`
+    -- (no longer a member, so membership cannot say who should see it), or a `chat`
+    -- whose change is that person's own view (archived, read up to). NULL otherwise.
     user_id    INTEGER,
     created_at INTEGER NOT NULL,
-    CHECK ((kind = 'chat_removed') = (user_id IS NOT NULL))
+    CHECK (kind <> 'chat_removed' OR user_id IS NOT NULL),
+    CHECK (user_id IS NULL OR kind IN ('chat', 'chat_removed'))
 );
 CREATE INDEX events_by_chat ON events (chat_id, seq);
 CREATE INDEX events_by_user ON events (user_id, seq) WHERE user_id IS NOT NULL;

@@ -32,6 +32,8 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<rocket::config::TlsConfig>,
     pub proxy: Proxy,
+    /// How long the event stream keeps its events: a tab away for longer reloads.
+    pub events_keep_days: u32,
 }
 
 /// The reverse proxy in front of Kanect, and so the header that names the client. Without
@@ -94,6 +96,7 @@ impl Default for Config {
             log_level: LogLevel::Info,
             tls: None,
             proxy: Proxy::None,
+            events_keep_days: 30,
         }
     }
 }
@@ -318,6 +321,7 @@ pub const KEYS: &[&str] = &[
     "log_level",
     "tls",
     "proxy",
+    "events_keep_days",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -419,6 +423,7 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Where a client's address (and whether it used HTTPS) comes from.
     pub proxy: Proxy,
+    pub events_keep_days: u32,
 }
 
 impl Settings {
@@ -444,6 +449,8 @@ impl From<&Config> for Settings {
                 .clamp(*POLL_WAIT_MAX_S.start(), *POLL_WAIT_MAX_S.end()),
             secure_cookies: config.tls.is_some(),
             proxy: config.proxy,
+            // Keeping nothing would expire every cursor at once.
+            events_keep_days: config.events_keep_days.max(1),
         }
     }
 }

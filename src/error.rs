@@ -24,6 +24,9 @@ pub enum Error {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// A stream cursor from before what the server keeps, or from another database.
+    #[error("the cursor has expired")]
+    CursorExpired,
     #[error("request body too large")]
     TooLarge,
     #[error("invalid {}: {}", .0.field, .0.message)]
@@ -125,6 +128,11 @@ impl Error {
             },
             Error::NotSignedIn => Problem::from_status(Status::Unauthorized),
             Error::NotFound => Problem::from_status(Status::NotFound),
+            Error::CursorExpired => Problem::new(
+                Status::Gone,
+                "cursor_expired",
+                "This page has been away too long to catch up. Reload it.",
+            ),
             Error::TooLarge => Problem::from_status(Status::PayloadTooLarge),
             Error::Database(e) if crate::db::writer::is_storage_error(e) => unavailable(),
             Error::Unavailable(_) => unavailable(),

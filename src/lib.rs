@@ -13,9 +13,11 @@ pub mod embed;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod housekeeping;
 pub mod json;
 pub mod limits;
 pub mod live;
+pub mod mentions;
 pub mod model;
 pub mod request_log;
 pub mod security;
@@ -24,7 +26,6 @@ pub mod validate;
 use std::sync::Arc;
 
 use rocket::data::{Limits, ToByteUnit};
-use rocket::fairing::AdHoc;
 use rocket::figment::{value::Dict, Figment};
 use rocket::http::Status;
 use rocket::request::Request;
@@ -51,7 +52,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(security::SecurityHeaders {
             hsts: config.tls.is_some(),
         })
-        .attach(background())
+        .attach(housekeeping::stage())
         .manage(Settings::from(config))
         .manage(Arc::new(Live::default()))
         .manage(auth::throttle::Throttle::default())
@@ -63,6 +64,9 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/", routes![healthz])
         .mount("/api", chat::api::routes())
         .mount("/api", chat::messages::routes())
+        .mount("/api", chat::reactions::routes())
+        .mount("/api", chat::members::routes())
+        .mount("/api", chat::activity::routes())
         .mount("/api", chat::updates::routes())
         .register("/", catchers![catch_all])
 }
@@ -108,56 +112,6 @@ fn empty_template_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
         tracing::warn!(error = %e, path = %dir.display(), "could not create the empty template folder");
     }
     dir
-}
-
-/// Presence bookkeeping: marks people offline, writes last-seen times (at most once a
-/// minute each) and clears expired sessions.
-fn background() -> AdHoc {
-    AdHoc::on_liftoff("presence and sessions", |rocket| {
-        Box::pin(async move {
-            let (Some(db), Some(live), Some(settings)) = (
-                Db::fetch(rocket),
-                rocket.state::<Arc<Live>>(),
-                rocket.state::<Settings>(),
-            ) else {
-                return;
-            };
-            let settings = settings.clone();
-            let pools = (**db).clone();
-            let live = live.clone();
-            let mut shutdown = rocket.shutdown();
-            tokio::spawn(async move {
-                let mut ticks = tokio::time::interval(live::TICK);
-                let mut count: u64 = 0;
-                loop {
-                    tokio::select! {
-                        _ = ticks.tick() => {}
-                        _ = &mut shutdown => break,
-                    }
-                    count += 1;
-                    pools.write.probe().await;
-                    let due = live.tick();
-                    if let Err(e) = db::users::store_last_seen(&pools.write, &due).await {
-                        tracing::warn!(error = %e, "could not store last-seen times");
-                    }
-                    if count % 720 == 1 {
-                        if let Err(e) = db::sessions::delete_expired(
-                            &pools.write,
-                            settings.sessions_started_after(),
-                        )
-                        .await
-                        {
-                            tracing::warn!(error = %e, "could not clear expired sessions");
-                        }
-                    }
-                }
-                let last = live.unflushed();
-                if let Err(e) = db::users::store_last_seen(&pools.write, &last).await {
-                    tracing::warn!(error = %e, "could not store last-seen times at shutdown");
-                }
-            });
-        })
-    })
 }
 
 /// 200 when the database answers reads and the writer commits; 503 saying which fails.

@@ -5,7 +5,7 @@ use crate::validate::username_key;
 
 /// What a body mentions: username keys (as `validate::username_key` makes them), and
 /// whether it says `@all` (everyone in a group).
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mentioned {
     pub keys: Vec<String>,
     pub all: bool,

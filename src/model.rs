@@ -33,6 +33,18 @@ impl<'a> rocket::request::FromParam<'a> for ChatId {
     }
 }
 
+/// A message id in a URL: a positive whole number, or no message at all.
+impl<'a> rocket::request::FromParam<'a> for MessageId {
+    type Error = &'a str;
+
+    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+        match param.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(MessageId(id)),
+            _ => Err(param),
+        }
+    }
+}
+
 /// A text column restricted to a fixed set of words, stored and shown as those words.
 macro_rules! word_enum {
     ($name:ident { $($variant:ident = $word:literal),* $(,)? }) => {

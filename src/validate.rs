@@ -16,7 +16,7 @@ pub const EMAIL_MAX: usize = 254;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 1024;
 pub const BODY_MAX: usize = 4000;
-pub const TITLE_MAX: usize = 100;
+pub const TITLE_MAX: usize = 80;
 
 /// A rule broken by one field: which field and what to tell the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,6 +303,27 @@ impl MessageBody {
     }
 }
 
+/// A reaction: one emoji as Unicode lists them (one extended grapheme cluster, with or
+/// without its presentation selector, skin tones included), kept in its fully qualified
+/// form so that "❤" and "❤️" are one reaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emoji(&'static str);
+
+impl Emoji {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        // The longest emoji (a family with skin tones) is well under this.
+        let found = (raw.len() <= 64).then(|| emojis::get(raw)).flatten();
+        match found {
+            Some(emoji) => Ok(Emoji(emoji.as_str())),
+            None => Err(Invalid::new("emoji", "React with one emoji.")),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
 /// A group chat's title: trimmed, 1-100 characters, one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
@@ -498,6 +519,17 @@ mod tests {
             "e\u{301}",
         ] {
             assert!(MessageBody::parse(body).is_ok(), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn emoji_are_one_each_in_their_qualified_form() {
+        assert_eq!(Emoji::parse("👍").map(|e| e.as_str()), Ok("👍"));
+        assert_eq!(Emoji::parse("❤"), Emoji::parse("❤\u{fe0f}"));
+        assert!(Emoji::parse("👍🏽").is_ok());
+        assert!(Emoji::parse("👨\u{200d}👩\u{200d}👧").is_ok());
+        for bad in ["", "a", "👍👍", " 👍", "<b>", &"👍".repeat(40)] {
+            assert!(Emoji::parse(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -280,6 +280,8 @@ async fn the_chat_list_has_the_contract_shape() {
             "kind",
             "last_message",
             "members",
+            "mentions",
+            "receipts",
             "status",
             "title",
             "unread"

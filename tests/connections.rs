@@ -226,6 +226,6 @@ fn a_long_poll_held_past_the_idle_deadline_still_answers() {
 
     assert_eq!(answer.status, 200, "{}", answer.text());
     let body = answer.json();
-    assert_eq!(body["messages"], serde_json::json!([]), "{body}");
+    assert_eq!(body["events"], serde_json::json!([]), "{body}");
     assert_eq!(body["cursor"].as_i64(), Some(cursor), "{body}");
 }

@@ -235,7 +235,16 @@ fn graceful_stop(signal: &str) {
 
     // Bob's tab holds a long poll that would wait two minutes.
     let poll = {
-        let url = format!("{}/api/updates?after=1000000&wait=120", server.base);
+        // Without `after` a poll answers at once: start from where the stream stands.
+        let now = process::agent()
+            .get(&format!("{}/api/updates", server.base))
+            .set("Cookie", bob_cookie)
+            .call()
+            .ok()
+            .and_then(|reply| reply.into_json::<serde_json::Value>().ok())
+            .and_then(|update| update["cursor"].as_i64())
+            .expect("the stream's cursor");
+        let url = format!("{}/api/updates?after={now}&wait=120", server.base);
         let cookie = bob_cookie.clone();
         thread::spawn(move || {
             let asked = Instant::now();

@@ -67,11 +67,14 @@ async fn alice_sends_bob_a_message_and_gets_it_back_as_stored() {
         keys,
         [
             "added_by",
+            "attachments",
             "body",
             "chat_id",
             "created_at",
             "edited_at",
             "id",
+            "mentions",
+            "reactions",
             "sender"
         ]
     );

@@ -1,25 +1,13 @@
-//! `/api/updates`: the long poll that brings new messages and presence without a reload.
+//! `/api/updates`: the long poll that brings new messages and presence without a reload
+//! (its event stream's promise is proved in `events.rs`).
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{expect_error, TestApp};
+use common::{bodies, cursor, events, expect_error, kinds, TestApp};
 use rocket::http::Status;
 use serde_json::Value;
-
-fn bodies(update: &Value) -> Vec<String> {
-    update["messages"]
-        .as_array()
-        .expect("a list of messages")
-        .iter()
-        .map(|m| m["body"].as_str().expect("message body").to_owned())
-        .collect()
-}
-
-fn cursor(update: &Value) -> i64 {
-    update["cursor"].as_i64().expect("a numeric cursor")
-}
 
 #[rocket::async_test]
 async fn bob_sees_alices_message_without_reload() {
@@ -27,11 +15,10 @@ async fn bob_sees_alices_message_without_reload() {
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
     let chat = alice.chat_with("bob").await;
-    let start = bob.poll(0, 0).await;
-    assert_eq!(cursor(&start), 0);
+    let start = bob.cursor_now().await;
 
     let began = Instant::now();
-    let (update, sent) = tokio::join!(bob.poll(cursor(&start), 5), async {
+    let (update, sent) = tokio::join!(bob.poll(start, 5), async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         alice.say(chat, "are you there?").await
     });
@@ -45,10 +32,13 @@ async fn bob_sees_alices_message_without_reload() {
         waited >= Duration::from_millis(150),
         "the poll waited for the message ({waited:?})"
     );
-    let messages = update["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0], sent, "the message exactly as stored");
-    assert_eq!(cursor(&update), sent["id"].as_i64().unwrap());
+    let events = events(&update);
+    assert_eq!(events.len(), 1, "{update}");
+    assert_eq!(events[0]["type"], "message");
+    assert_eq!(events[0]["chat_id"], chat);
+    assert_eq!(events[0]["message"], sent, "the message exactly as stored");
+    assert_eq!(cursor(&update), events[0]["seq"].as_i64().unwrap());
+    assert!(cursor(&update) > start);
 }
 
 #[rocket::async_test]
@@ -56,11 +46,11 @@ async fn alice_hears_from_someone_new_without_reload() {
     let app = TestApp::new().await;
     let alice = app.signup("alice").await;
     let carol = app.signup("carol").await;
-    let start = alice.poll(0, 0).await;
+    let start = alice.cursor_now().await;
 
     // Carol opens a chat alice has never seen and writes while alice's poll waits.
     let began = Instant::now();
-    let (update, sent) = tokio::join!(alice.poll(cursor(&start), 5), async {
+    let (update, sent) = tokio::join!(alice.poll(start, 5), async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let chat = carol.chat_with("alice").await;
         carol.say(chat, "hi, new here").await
@@ -70,7 +60,16 @@ async fn alice_hears_from_someone_new_without_reload() {
         "{:?}",
         began.elapsed()
     );
-    assert_eq!(update["messages"], serde_json::json!([sent]));
+    // The new chat first (as her list would show it), then what was said in it; or just
+    // the chat, when the poll answered before the message: the next poll brings it.
+    let mut update = update;
+    if kinds(&update) == ["chat"] {
+        update = alice.poll(cursor(&update), 5).await;
+        assert_eq!(kinds(&update), ["message"]);
+    } else {
+        assert_eq!(kinds(&update), ["chat", "message"]);
+    }
+    assert_eq!(events(&update).last().unwrap()["message"], sent);
 }
 
 #[rocket::async_test]
@@ -78,14 +77,53 @@ async fn updates_have_the_contract_shape() {
     let app = TestApp::new().await;
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
+    let start = bob.cursor_now().await;
     let chat = alice.chat_with("bob").await;
     let sent = alice.say(chat, "hi").await;
-    let update = bob.poll(0, 0).await;
+    let update = bob.poll(start, 0).await;
     let keys = common::keys(&update);
-    assert_eq!(keys, ["cursor", "messages", "presence"]);
-    assert_eq!(update["messages"], serde_json::json!([sent]));
-    assert!(update["presence"].is_array());
-    assert_eq!(update["cursor"], sent["id"]);
+    assert_eq!(keys, ["cursor", "events", "presence", "receipts", "typing"]);
+    let events = events(&update);
+    assert_eq!(kinds(&update), ["chat", "message"]);
+    for event in events {
+        assert_eq!(event["chat_id"], chat);
+        assert!(event["seq"].as_i64().unwrap() > start);
+    }
+    assert_eq!(common::keys(&events[0]), ["chat", "chat_id", "seq", "type"]);
+    assert_eq!(
+        events[0]["chat"],
+        bob.chat(chat).await,
+        "the chat as bob lists it"
+    );
+    assert_eq!(
+        common::keys(&events[1]),
+        ["chat_id", "message", "seq", "type"]
+    );
+    assert_eq!(events[1]["message"], sent);
+    assert!(events[0]["seq"].as_i64() < events[1]["seq"].as_i64());
+    for list in ["presence", "typing", "receipts"] {
+        assert!(update[list].is_array(), "{list}");
+    }
+    assert_eq!(update["cursor"], events[1]["seq"]);
+}
+
+#[rocket::async_test]
+async fn a_page_that_has_just_loaded_gets_the_cursor_and_nothing_else() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    alice.say(chat, "before bob's page loaded").await;
+    let began = Instant::now();
+    let update = bob.get_json("/api/updates?wait=5", Status::Ok).await;
+    assert!(
+        began.elapsed() < Duration::from_millis(500),
+        "answered at once"
+    );
+    assert_eq!(update["events"], serde_json::json!([]));
+    // Past the events so far: nothing before it comes again.
+    let cursor = cursor(&update);
+    assert!(bodies(&bob.poll(cursor, 0).await).is_empty());
 }
 
 #[rocket::async_test]
@@ -95,7 +133,7 @@ async fn an_idle_poll_returns_nothing_after_its_wait() {
     let bob = app.signup("bob").await;
     let chat = alice.chat_with("bob").await;
     alice.say(chat, "earlier").await;
-    let now = cursor(&bob.poll(0, 0).await);
+    let now = bob.cursor_now().await;
     assert!(now > 0);
 
     let began = Instant::now();
@@ -105,7 +143,7 @@ async fn an_idle_poll_returns_nothing_after_its_wait() {
         waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
         "held about a second, not {waited:?}"
     );
-    assert!(bodies(&update).is_empty());
+    assert!(events(&update).is_empty());
     assert_eq!(cursor(&update), now, "the cursor stays");
 }
 
@@ -116,7 +154,7 @@ async fn a_poll_without_wait_answers_at_once() {
     let bob = app.signup("bob").await;
     let chat = alice.chat_with("bob").await;
     alice.say(chat, "old news").await;
-    let now = cursor(&bob.poll(0, 0).await);
+    let now = bob.cursor_now().await;
 
     for path in [
         format!("/api/updates?after={now}&wait=0"),
@@ -129,7 +167,7 @@ async fn a_poll_without_wait_answers_at_once() {
             "{path} took {:?}",
             began.elapsed()
         );
-        assert!(bodies(&update).is_empty());
+        assert!(events(&update).is_empty());
         assert_eq!(cursor(&update), now);
     }
 }
@@ -140,7 +178,7 @@ async fn a_poll_with_news_waiting_answers_at_once() {
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
     let chat = alice.chat_with("bob").await;
-    let now = cursor(&bob.poll(0, 0).await);
+    let now = bob.cursor_now().await;
     alice.say(chat, "sent while bob was between polls").await;
 
     let began = Instant::now();
@@ -153,8 +191,9 @@ async fn a_poll_with_news_waiting_answers_at_once() {
 async fn a_long_wait_is_capped_by_the_server() {
     let app = TestApp::with(|c| c.poll_wait_max_s = 1).await;
     let bob = app.signup("bob").await;
+    let now = bob.cursor_now().await;
     let began = Instant::now();
-    let update = bob.poll(0, 30).await;
+    let update = bob.poll(now, 30).await;
     let waited = began.elapsed();
     assert!(
         waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
@@ -190,6 +229,10 @@ async fn alice_never_sees_messages_of_chats_she_is_not_in() {
 
     let all = alice.poll(0, 0).await;
     assert_eq!(bodies(&all), ["hi alice"]);
+    assert!(
+        events(&all).iter().all(|e| e["chat_id"] == ours),
+        "nothing of carol's chat: {all}"
+    );
     let now = cursor(&all);
 
     // A message in someone else's chat does not even wake her poll.
@@ -238,13 +281,13 @@ async fn alice_sees_bob_come_online() {
     let app = TestApp::new().await;
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
-    // Alice's tab has loaded: her first poll starts her session's presence feed.
-    let start = alice.poll(0, 0).await;
+    // Alice's tab has loaded: its first poll starts its presence feed.
+    let start = alice.cursor_now().await;
 
     let began = Instant::now();
-    let (update, _) = tokio::join!(alice.poll(cursor(&start), 5), async {
+    let (update, _) = tokio::join!(alice.poll(start, 5), async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        bob.poll(0, 0).await
+        bob.cursor_now().await
     });
     assert!(
         began.elapsed() < Duration::from_secs(2),
@@ -322,7 +365,7 @@ async fn bob_polls_while<F: std::future::Future<Output = ()>>(
     bob: &common::Person<'_>,
     meanwhile: F,
 ) -> (Status, Value) {
-    let after = cursor(&bob.poll(0, 0).await);
+    let after = bob.cursor_now().await;
     // Long enough that nothing but the change ends it, however slow argon2 is today.
     let path = format!("/api/updates?after={after}&wait=60");
     let (response, ()) = tokio::join!(bob.get(&path), async {

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value as Json};
 use sqlx::Sqlite;
 
+use crate::db::events::Kind as EventKind;
 use crate::db::WriteTx;
+use crate::model::{ChatId, UserId};
 
 use crate::admin::describe::*;
 use crate::admin::page::show_time;
@@ -149,6 +151,65 @@ where
     ))
 }
 
+impl ChatRules {
+    /// Brings the member list in line with the submitted form (a direct chat keeps its two).
+    async fn members_from_form(
+        &self,
+        tx: &mut WriteTx,
+        write: &Write<'_>,
+    ) -> Result<Vec<String>, Error> {
+        let Some(form) = write.form else {
+            return Ok(Vec::new());
+        };
+        if kind(write.new) == "direct" && write.old.is_some() {
+            return Ok(Vec::new());
+        }
+        let (wanted, _) = resolve(&mut *tx, &requested(form)).await?;
+        let current: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT u.id, u.username FROM chat_members m JOIN users u ON u.id = m.user_id
+             WHERE m.chat_id = ?",
+        )
+        .bind(write.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut changes = Vec::new();
+        for (user, name) in &current {
+            if !wanted.contains_key(user) {
+                sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
+                    .bind(write.id)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                crate::db::events::record_for(
+                    tx,
+                    ChatId(write.id),
+                    EventKind::ChatRemoved,
+                    UserId(*user),
+                )
+                .await?;
+                changes.push(format!("Removed member “{name}”."));
+            }
+        }
+        let now = Timestamp::now();
+        for (user, name) in &wanted {
+            if !current.iter().any(|(id, _)| id == user) {
+                sqlx::query(
+                    "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
+                )
+                .bind(write.id)
+                .bind(user)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if write.old.is_some() {
+                    changes.push(format!("Added member “{name}”."));
+                }
+            }
+        }
+        Ok(changes)
+    }
+}
+
 #[rocket::async_trait]
 impl Rules for ChatRules {
     async fn prepare(
@@ -218,50 +279,17 @@ impl Rules for ChatRules {
         )
     }
 
-    /// Brings the member list in line with the form.
+    /// Brings the member list in line with the form; every member hears of the change,
+    /// and whoever was taken out is told so.
     async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
-        let Some(form) = write.form else {
-            return Ok(Vec::new());
-        };
-        if kind(write.new) == "direct" && write.old.is_some() {
-            return Ok(Vec::new());
-        }
-        let (wanted, _) = resolve(&mut *tx, &requested(form)).await?;
-        let current: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT u.id, u.username FROM chat_members m JOIN users u ON u.id = m.user_id
-             WHERE m.chat_id = ?",
-        )
-        .bind(write.id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut changes = Vec::new();
-        for (user, name) in &current {
-            if !wanted.contains_key(user) {
-                sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
-                    .bind(write.id)
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
-                changes.push(format!("Removed member “{name}”."));
-            }
-        }
-        let now = Timestamp::now();
-        for (user, name) in &wanted {
-            if !current.iter().any(|(id, _)| id == user) {
-                sqlx::query(
-                    "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
-                )
-                .bind(write.id)
-                .bind(user)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if write.old.is_some() {
-                    changes.push(format!("Added member “{name}”."));
-                }
-            }
-        }
+        let changes = self.members_from_form(tx, &write).await?;
+        crate::db::events::record(tx, ChatId(write.id), EventKind::Chat, None).await?;
         Ok(changes)
+    }
+
+    /// Members' open tabs drop the chats.
+    async fn deleting(&self, tx: &mut WriteTx, ids: &[i64]) -> Result<(), Error> {
+        Ok(crate::db::events::chats_deleted(tx, ids).await?)
     }
 
     async fn inline(

@@ -147,6 +147,7 @@ pub async fn run(
     let doomed: Vec<(i64, Option<String>)> = sqlx::query_as_with(&sql, args([&list]))
         .fetch_all(&mut tx)
         .await?;
+    model.rules.deleting(&mut tx, ids).await?;
     let sql = format!("DELETE FROM {} WHERE id {IN_IDS}", model.table);
     sqlx::query_with(&sql, args([&list]))
         .execute(&mut tx)

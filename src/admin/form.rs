@@ -2,11 +2,10 @@
 //! `/admin/<model>/<id>/change/`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use either::Either::{self, Left, Right};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
 use sqlx::{Executor, Sqlite, SqlitePool};
@@ -24,7 +23,6 @@ use crate::admin::{model, object_id};
 use crate::auth::CsrfForm;
 use crate::db::{is_unique_violation, Db};
 use crate::error::{Error, Result};
-use crate::live::Live;
 use crate::validate::{Email, Invalid, MessageBody, Username};
 
 pub fn routes() -> Vec<Route> {
@@ -451,13 +449,7 @@ async fn add_page(slug: &str, staff: Staff, db: &Db) -> Result<Template> {
 }
 
 #[post("/admin/<slug>/add", data = "<form>")]
-async fn add(
-    slug: &str,
-    staff: Staff,
-    form: CsrfForm<Params>,
-    db: &Db,
-    live: &State<Arc<Live>>,
-) -> Result<Answer> {
+async fn add(slug: &str, staff: Staff, form: CsrfForm<Params>, db: &Db) -> Result<Answer> {
     let model = model(slug)?;
     if !model.rules.can_add(&staff.user) {
         return Err(Error::Forbidden("You may not add these."));
@@ -466,10 +458,7 @@ async fn add(
     let (new, mut errors) = read_form(&staff, model, db, &form, None, None).await?;
     if errors.is_empty() {
         match save(&staff, model, db, &form, None, &new).await? {
-            Ok((id, repr)) => {
-                model.rules.added(db, live, id).await;
-                return Ok(Left(after_save(model, &form, id, &repr, "added")));
-            }
+            Ok((id, repr)) => return Ok(Left(after_save(model, &form, id, &repr, "added"))),
             Err(invalid) => add_error(&mut errors, invalid),
         }
     }

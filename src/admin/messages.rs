@@ -6,10 +6,10 @@ use crate::admin::describe::*;
 use crate::admin::params::Params;
 use crate::admin::rules::{Rules, Write};
 use crate::admin::value::{Value, Values};
-use crate::db::Db;
+use crate::db::events::{self, Kind as EventKind};
+use crate::db::{messages, Db};
 use crate::error::Error;
-use crate::live::Live;
-use crate::model::{MessageId, Timestamp, UserId};
+use crate::model::{ChatId, MessageId, Timestamp, UserId};
 use crate::validate::Invalid;
 
 const SENDER: &str = "(SELECT username FROM users WHERE id = t.sender_id)";
@@ -118,43 +118,44 @@ impl Rules for MessageRules {
     }
 
     /// A new message moves its chat up, as one sent from the chat would. One added in
-    /// someone else's name says so, to its readers (`added_by`) and in the log.
+    /// someone else's name says so, to its readers (`added_by`) and in the log. Either way,
+    /// its mentions are read and its chat's open tabs hear of it.
     async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
+        let (Some(chat), Some(sender)) = (
+            write.new.get("chat_id").and_then(Value::int),
+            write.new.get("sender_id").and_then(Value::int),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let (chat, sender, id) = (ChatId(chat), UserId(sender), MessageId(write.id));
+        let body = write.new.get("body").map(Value::text).unwrap_or_default();
         if write.old.is_some() {
+            if write.old.and_then(|old| old.get("body")) != write.new.get("body") {
+                messages::forget_mentions(tx, id).await?;
+                let mentioned = crate::mentions::parse(body);
+                messages::store_mentions(tx, &[(id, chat, sender, mentioned)]).await?;
+                events::record(tx, chat, EventKind::MessageEdited, Some(id)).await?;
+            }
             return Ok(Vec::new());
         }
-        sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
-            .bind(write.new.get("created_at").and_then(Value::int))
-            .bind(write.new.get("chat_id").and_then(Value::int))
-            .execute(&mut *tx)
-            .await?;
-        let sender: Option<String> = sqlx::query_scalar(
-            "UPDATE messages SET added_by = ?1
-             WHERE id = ?2 AND sender_id <> ?3
-             RETURNING (SELECT username FROM users WHERE id = messages.sender_id)",
-        )
-        .bind(&write.actor.username)
-        .bind(write.id)
-        .bind(write.actor.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let sent_at = write
+            .new
+            .get("created_at")
+            .and_then(Value::int)
+            .map(Timestamp);
+        crate::db::chats::moved_up(tx, chat, sent_at.unwrap_or_else(Timestamp::now)).await?;
+        let mentioned = crate::mentions::parse(body);
+        messages::store_mentions(tx, &[(id, chat, sender, mentioned)]).await?;
+        events::record(tx, chat, EventKind::Message, Some(id)).await?;
+        let sender = messages::added_in_the_console(tx, id, write.actor).await?;
         Ok(sender
             .map(|sender| format!("Sent in the name of “{sender}”."))
             .into_iter()
             .collect())
     }
 
-    /// Members' open tabs get the new message at once.
-    async fn added(&self, db: &Db, live: &Live, id: i64) {
-        let members: Result<Vec<UserId>, _> = sqlx::query_scalar(
-            "SELECT m.user_id FROM chat_members m JOIN messages x ON x.chat_id = m.chat_id WHERE x.id = ?",
-        )
-        .bind(id)
-        .fetch_all(&db.read)
-        .await;
-        match members {
-            Ok(members) => live.message_sent(&members, MessageId(id)),
-            Err(e) => tracing::warn!(error = %e, "could not wake the chat's members"),
-        }
+    /// Open tabs drop the messages.
+    async fn deleting(&self, tx: &mut WriteTx, ids: &[i64]) -> Result<(), Error> {
+        Ok(events::messages_deleted(tx, ids).await?)
     }
 }

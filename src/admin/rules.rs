@@ -11,7 +11,6 @@ use crate::admin::value::Values;
 use crate::auth::User;
 use crate::db::Db;
 use crate::error::Error;
-use crate::live::Live;
 use crate::validate::Invalid;
 
 /// One object being written, as the hooks see it.
@@ -99,8 +98,11 @@ pub trait Rules {
         Ok(())
     }
 
-    /// After an addition commits: tell whoever needs to know.
-    async fn added(&self, _db: &Db, _live: &Live, _id: i64) {}
+    /// Runs in the deleting transaction before the rows go (to record what members must
+    /// hear of it).
+    async fn deleting(&self, _tx: &mut WriteTx, _ids: &[i64]) -> Result<(), Error> {
+        Ok(())
+    }
 
     /// The inline table of the change form, if the model has one; `form` is a submitted
     /// form being shown again.

@@ -200,8 +200,14 @@ impl Rules for UserRules {
         Invalid::new("username", "A user with that username already exists.")
     }
 
-    /// Deactivation signs the person out everywhere, in the same transaction.
+    /// Deactivation signs the person out everywhere, in the same transaction. A new name
+    /// shows in their chats' member lists at once.
     async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
+        if let Some(old) = write.old {
+            if old.get("username") != write.new.get("username") {
+                crate::db::events::users_changed(tx, &[write.id], false).await?;
+            }
+        }
         let was_active = write.old.is_some_and(active);
         if was_active && !active(write.new) {
             let ended = crate::db::sessions::delete_for_user(&mut *tx, write.id, None).await?;
@@ -210,6 +216,11 @@ impl Rules for UserRules {
             }
         }
         Ok(Vec::new())
+    }
+
+    /// Their chats change for everyone in them, and their messages go.
+    async fn deleting(&self, tx: &mut WriteTx, ids: &[i64]) -> Result<(), Error> {
+        Ok(crate::db::events::users_changed(tx, ids, true).await?)
     }
 
     /// A superuser acting can only remove the last active superuser by acting on

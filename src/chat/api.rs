@@ -79,8 +79,14 @@ async fn people(
 }
 
 #[get("/chats")]
-async fn list(user: User, db: &Db) -> Result<Json<Vec<Chat>>> {
-    Ok(Json(chats::for_member(&db.read, user.id).await?))
+async fn list(user: User, db: &Db, live: &State<std::sync::Arc<Live>>) -> Result<Json<Vec<Chat>>> {
+    let chats = chats::for_member(&db.read, user.id).await?;
+    Ok(Json(
+        chats
+            .into_iter()
+            .map(|chat| live.with_deliveries(chat))
+            .collect(),
+    ))
 }
 
 /// `{"with": "bob"}` opens a direct chat; `{"title": ..., "members": [...]}` a group.
@@ -179,9 +185,11 @@ async fn find_members(
     Ok(others)
 }
 
+/// The caller's own view (`archived`), or the group's title: either or both.
 #[derive(Deserialize)]
 struct ChatChange {
-    archived: bool,
+    archived: Option<bool>,
+    title: Option<String>,
 }
 
 #[patch("/chats/<id>", data = "<body>")]
@@ -190,15 +198,29 @@ async fn update(
     user: User,
     _csrf: Csrf,
     db: &Db,
+    live: &State<std::sync::Arc<Live>>,
     body: JsonBody<ChatChange>,
 ) -> Result<Json<Chat>> {
     let id = chat_id(id)?;
     require_member(db, id, user.id).await?;
-    if !chats::set_archived(&db.write, id, user.id, body.0.archived).await? {
-        return Err(Error::NotFound);
+    let ChatChange { archived, title } = body.0;
+    if archived.is_none() && title.is_none() {
+        return Err(Invalid::new(
+            "archived",
+            "Give `archived` (true or false) to archive or restore the chat, or a group's `title`.",
+        )
+        .into());
     }
-    let chat = chats::one_for_member(&db.read, user.id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Ok(Json(chat))
+    if let Some(title) = title {
+        let title = Title::parse(&title)?;
+        chats::rename(&db.write, id, user.id, &title)
+            .await
+            .map_err(super::members::refused)?;
+    }
+    if let Some(archived) = archived {
+        if !chats::set_archived(&db.write, id, user.id, archived).await? {
+            return Err(Error::NotFound);
+        }
+    }
+    super::chat_for(db, live, user.id, id).await
 }

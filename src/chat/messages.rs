@@ -1,25 +1,25 @@
-//! `/api/chats/<id>/messages` and `/api/chats/<id>/read`.
+//! `/api/chats/<id>/messages`: history, sending, editing and deleting.
+
+use std::sync::Arc;
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, Route, State};
+use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 
-use super::{chat_id, require_member};
+use super::{chat_id, message_id_in, require_member};
 use crate::auth::{Csrf, User};
-use crate::db::chats::{self, Chat};
-use crate::db::messages::{self, Message, Page, SendError};
+use crate::db::messages::{self, ChangeError, Message, Page, SendError};
 use crate::db::send_queue::SendQueue;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
 use crate::live::Live;
-use crate::model::ChatId;
-use crate::model::MessageId;
+use crate::model::{ChatId, MessageId};
 use crate::validate::MessageBody;
 
 pub fn routes() -> Vec<Route> {
-    routes![history, send, read]
+    routes![history, send, edit, delete]
 }
 
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -85,7 +85,7 @@ async fn send(
     user: User,
     _csrf: Csrf,
     db: &Db,
-    live: &State<std::sync::Arc<Live>>,
+    live: &State<Arc<Live>>,
     queue: &State<SendQueue>,
     body: JsonBody<NewMessage>,
 ) -> Result<(Status, Json<Message>)> {
@@ -109,29 +109,73 @@ async fn send(
             SendError::Unavailable(cause) => Error::Unavailable(cause),
             SendError::Db(e) => Error::Database(e),
         })?;
-    live.message_sent(&sent.members, sent.message.id);
+    // The commit has woken everyone's polls; the message ends the sender's "typing".
+    live.stopped_typing(id, &user.username, &sent.members);
     Ok((Status::Created, Json(sent.message)))
 }
 
-#[derive(Deserialize)]
-struct ReadUpTo {
-    up_to: i64,
+/// A refused change to a message, as the person is told.
+pub fn refused(e: ChangeError) -> Error {
+    match e {
+        ChangeError::NotFound => Error::NotFound,
+        ChangeError::NotYours => Error::Forbidden("Only its sender may change this message."),
+        ChangeError::Closed => {
+            Error::Forbidden("This chat is closed: it can be read but not written to.")
+        }
+        ChangeError::TooManyReactions => crate::validate::Invalid::new(
+            "emoji",
+            format!(
+                "A message can have at most {} different reactions.",
+                messages::MAX_REACTIONS
+            ),
+        )
+        .into(),
+        ChangeError::Db(e) => Error::Database(e),
+    }
 }
 
-#[post("/chats/<id>/read", data = "<body>")]
-async fn read(
+/// The message as it is now, after a change the caller made.
+pub async fn current(db: &Db, chat: ChatId, id: MessageId) -> Result<Json<Message>> {
+    messages::one(&db.read, chat, id)
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+#[patch("/chats/<id>/messages/<mid>", data = "<body>")]
+async fn edit(
     id: Result<ChatId, &str>,
+    mid: Result<MessageId, &str>,
     user: User,
     _csrf: Csrf,
     db: &Db,
-    body: JsonBody<ReadUpTo>,
-) -> Result<Json<Chat>> {
-    let id = chat_id(id)?;
-    if !chats::mark_read(&db.write, id, user.id, MessageId(body.0.up_to.max(0))).await? {
-        return Err(Error::NotFound);
-    }
-    let chat = chats::one_for_member(&db.read, user.id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Ok(Json(chat))
+    body: JsonBody<NewMessage>,
+) -> Result<Json<Message>> {
+    let (id, mid) = (chat_id(id)?, message_id_in(mid)?);
+    let body = match MessageBody::parse(&body.0.body) {
+        Ok(body) => body,
+        Err(invalid) => {
+            require_member(db, id, user.id).await?;
+            return Err(invalid.into());
+        }
+    };
+    messages::edit(&db.write, id, mid, user.id, &body)
+        .await
+        .map_err(refused)?;
+    current(db, id, mid).await
+}
+
+#[delete("/chats/<id>/messages/<mid>")]
+async fn delete(
+    id: Result<ChatId, &str>,
+    mid: Result<MessageId, &str>,
+    user: User,
+    _csrf: Csrf,
+    db: &Db,
+) -> Result<Status> {
+    let (id, mid) = (chat_id(id)?, message_id_in(mid)?);
+    messages::delete(&db.write, id, mid, user.id, user.role.is_staff())
+        .await
+        .map_err(refused)?;
+    Ok(Status::NoContent)
 }

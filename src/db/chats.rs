@@ -1,11 +1,13 @@
-//! Chats and their members: each member has their own view (archived, read up to).
+//! Chats and their members: each member has their own view (archived, read up to), and
+//! every change members see is recorded as an event in its transaction.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::SqlitePool;
 
+use super::events::{self, Kind};
+use super::messages::{Message, Reaction, MENTIONS, REACTIONS};
 use super::{WriteTx, Writer};
-
-use super::messages::Message;
 use crate::model::{ChatId, ChatKind, ChatStatus, MessageId, Timestamp, UserId};
 use crate::validate::Title;
 
@@ -21,6 +23,18 @@ pub struct Chat {
     pub members: Vec<String>,
     pub last_message: Option<Message>,
     pub unread: i64,
+    /// Unread messages that mention the viewer.
+    pub mentions: i64,
+    /// How far each other member has got.
+    pub receipts: Vec<Receipt>,
+}
+
+/// A member's read and delivery marks in a chat (message ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub username: String,
+    pub read_up_to: MessageId,
+    pub delivered_up_to: MessageId,
 }
 
 #[derive(sqlx::FromRow)]
@@ -30,14 +44,18 @@ struct ChatRow {
     title: Option<String>,
     status: ChatStatus,
     archived: bool,
-    members: String,
+    members: Json<Vec<String>>,
     unread: i64,
+    mentions: i64,
+    receipts: Json<Vec<Receipt>>,
     last_id: Option<MessageId>,
     last_sender: Option<String>,
     last_body: Option<String>,
     last_created_at: Option<Timestamp>,
     last_edited_at: Option<Timestamp>,
     last_added_by: Option<String>,
+    last_reactions: Option<Json<Vec<Reaction>>>,
+    last_mentions: Option<Json<Vec<String>>>,
 }
 
 impl From<ChatRow> for Chat {
@@ -56,6 +74,9 @@ impl From<ChatRow> for Chat {
                 created_at,
                 edited_at: row.last_edited_at,
                 added_by: row.last_added_by,
+                reactions: row.last_reactions.map(|j| j.0).unwrap_or_default(),
+                mentions: row.last_mentions.map(|j| j.0).unwrap_or_default(),
+                attachments: Vec::new(),
             }),
             _ => None,
         };
@@ -65,39 +86,77 @@ impl From<ChatRow> for Chat {
             title: row.title,
             status: row.status,
             archived: row.archived,
-            members: serde_json::from_str(&row.members).unwrap_or_default(),
+            members: row.members.0,
             last_message,
             unread: row.unread,
+            mentions: row.mentions,
+            receipts: row.receipts.0,
         }
     }
 }
 
-/// One row per chat of the viewer (`?1`), in one query: members as a JSON array, the
-/// unread count and the last message come from correlated subqueries over indexes.
-const CHATS: &str = "
-    SELECT c.id, c.kind, c.title, c.status, cm.archived,
-        (SELECT json_group_array(username) FROM
-            (SELECT u.username FROM chat_members mm JOIN users u ON u.id = mm.user_id
-             WHERE mm.chat_id = c.id ORDER BY u.username_key)) AS members,
-        (SELECT COUNT(*) FROM messages um
-         WHERE um.chat_id = c.id AND um.id > cm.last_read_message_id
-           AND um.sender_id <> ?1 AND um.deleted_at IS NULL) AS unread,
-        lm.id AS last_id, lu.username AS last_sender, lm.body AS last_body,
-        lm.created_at AS last_created_at, lm.edited_at AS last_edited_at,
-        lm.added_by AS last_added_by
-    FROM chat_members cm
-    JOIN chats c ON c.id = cm.chat_id
-    LEFT JOIN messages lm ON lm.id =
-        (SELECT MAX(id) FROM messages WHERE chat_id = c.id AND deleted_at IS NULL)
-    LEFT JOIN users lu ON lu.id = lm.sender_id
-    WHERE cm.user_id = ?1";
+/// One row per chat of the viewer (`?1`), in one query: members and receipts as JSON
+/// arrays, the unread and mention counts and the last message from correlated subqueries
+/// over indexes.
+fn chats_sql() -> String {
+    let last_reactions = REACTIONS.replace("m.id", "lm.id");
+    let last_mentions = MENTIONS.replace("m.id", "lm.id");
+    format!(
+        "SELECT c.id, c.kind, c.title, c.status, cm.archived,
+            (SELECT json_group_array(u.username ORDER BY u.username_key)
+             FROM chat_members mm JOIN users u ON u.id = mm.user_id
+             WHERE mm.chat_id = c.id) AS members,
+            (SELECT COUNT(*) FROM messages um
+             WHERE um.chat_id = c.id AND um.id > cm.last_read_message_id
+               AND um.sender_id <> ?1 AND um.deleted_at IS NULL) AS unread,
+            (SELECT COUNT(*) FROM mentions x JOIN messages xm ON xm.id = x.message_id
+             WHERE x.user_id = ?1 AND xm.chat_id = c.id
+               AND xm.id > cm.last_read_message_id AND xm.deleted_at IS NULL) AS mentions,
+            (SELECT json_group_array(json(o)) FROM (
+                SELECT json_object('username', ou.username,
+                    'read_up_to', om.last_read_message_id,
+                    'delivered_up_to', MAX(om.delivered_up_to, om.last_read_message_id)) AS o
+                FROM chat_members om JOIN users ou ON ou.id = om.user_id
+                WHERE om.chat_id = c.id AND om.user_id <> ?1 ORDER BY ou.username_key))
+                AS receipts,
+            lm.id AS last_id, lu.username AS last_sender, lm.body AS last_body,
+            lm.created_at AS last_created_at, lm.edited_at AS last_edited_at,
+            lm.added_by AS last_added_by,
+            CASE WHEN lm.id IS NOT NULL THEN {last_reactions} END AS last_reactions,
+            CASE WHEN lm.id IS NOT NULL THEN {last_mentions} END AS last_mentions
+        FROM chat_members cm
+        JOIN chats c ON c.id = cm.chat_id
+        LEFT JOIN messages lm ON lm.id =
+            (SELECT MAX(id) FROM messages WHERE chat_id = c.id AND deleted_at IS NULL)
+        LEFT JOIN users lu ON lu.id = lm.sender_id
+        WHERE cm.user_id = ?1"
+    )
+}
 
 /// Every chat of `viewer`, the most recently active first.
 pub async fn for_member(db: &SqlitePool, viewer: UserId) -> sqlx::Result<Vec<Chat>> {
     let rows: Vec<ChatRow> = sqlx::query_as(&format!(
-        "{CHATS} ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC"
+        "{} ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC",
+        chats_sql()
     ))
     .bind(viewer)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Chat::from).collect())
+}
+
+/// The chats among `ids` that `viewer` is in, as they see them.
+pub async fn for_member_among(
+    db: &SqlitePool,
+    viewer: UserId,
+    ids: &[ChatId],
+) -> sqlx::Result<Vec<Chat>> {
+    let rows: Vec<ChatRow> = sqlx::query_as(&format!(
+        "{} AND c.id IN (SELECT value FROM json_each(?2))",
+        chats_sql()
+    ))
+    .bind(viewer)
+    .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned()))
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Chat::from).collect())
@@ -109,7 +168,7 @@ pub async fn one_for_member(
     viewer: UserId,
     chat: ChatId,
 ) -> sqlx::Result<Option<Chat>> {
-    let row: Option<ChatRow> = sqlx::query_as(&format!("{CHATS} AND c.id = ?2"))
+    let row: Option<ChatRow> = sqlx::query_as(&format!("{} AND c.id = ?2", chats_sql()))
         .bind(viewer)
         .bind(chat)
         .fetch_optional(db)
@@ -151,7 +210,10 @@ pub async fn open_direct(db: &Writer, a: UserId, b: UserId) -> sqlx::Result<(Cha
         }
     };
     // Also heals a direct chat that lost a member (an admin removed them).
-    add_members(&mut tx, id, &[a, b], now).await?;
+    let joined = add_members(&mut tx, id, &[a, b], now).await?;
+    if joined > 0 {
+        events::record(&mut tx, id, Kind::Chat, None).await?;
+    }
     tx.commit().await?;
     Ok((id, created.is_some()))
 }
@@ -174,18 +236,21 @@ pub async fn create_group(
     .await?;
     add_members(&mut tx, id, &[creator], now).await?;
     add_members(&mut tx, id, members, now).await?;
+    events::record(&mut tx, id, Kind::Chat, None).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-async fn add_members(
+/// Adds those of `users` who are not in `chat` yet; how many joined.
+pub async fn add_members(
     tx: &mut WriteTx,
     chat: ChatId,
     users: &[UserId],
     now: Timestamp,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<u64> {
+    let mut joined = 0;
     for user in users {
-        sqlx::query(
+        joined += sqlx::query(
             "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)
              ON CONFLICT DO NOTHING",
         )
@@ -193,9 +258,10 @@ async fn add_members(
         .bind(user)
         .bind(now)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
     }
-    Ok(())
+    Ok(joined)
 }
 
 /// Archives or restores the chat in `user`'s own view. `false` when not a member.
@@ -205,37 +271,234 @@ pub async fn set_archived(
     user: UserId,
     archived: bool,
 ) -> sqlx::Result<bool> {
-    let done = db
-        .execute(
-            sqlx::query("UPDATE chat_members SET archived = ? WHERE chat_id = ? AND user_id = ?")
-                .bind(archived)
-                .bind(chat)
-                .bind(user),
-        )
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let mut tx = db.begin().await?;
+    let done =
+        sqlx::query("UPDATE chat_members SET archived = ? WHERE chat_id = ? AND user_id = ?")
+            .bind(archived)
+            .bind(chat)
+            .bind(user)
+            .execute(&mut tx)
+            .await?;
+    if done.rows_affected() == 0 {
+        tx.rollback().await;
+        return Ok(false);
+    }
+    // The person's other tabs show it too.
+    events::record_for(&mut tx, chat, Kind::Chat, user).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Where a member's read mark stands after `mark_read`, and who else is in the chat.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub up_to: MessageId,
+    pub moved: bool,
+    pub others: Vec<UserId>,
 }
 
 /// Moves `user`'s read mark forward to `up_to`, never past the chat's newest message and
-/// never backwards. `false` when not a member.
+/// never backwards. `None` when not a member.
 pub async fn mark_read(
     db: &Writer,
     chat: ChatId,
     user: UserId,
     up_to: MessageId,
-) -> sqlx::Result<bool> {
-    let done = db
-        .execute(
-            sqlx::query(
-                "UPDATE chat_members SET last_read_message_id = MAX(last_read_message_id,
-                    MIN(?, COALESCE((SELECT MAX(id) FROM messages WHERE chat_id = ?), 0)))
-                 WHERE chat_id = ? AND user_id = ?",
-            )
-            .bind(up_to)
+) -> sqlx::Result<Option<Read>> {
+    let mut tx = db.begin().await?;
+    let before: Option<MessageId> = sqlx::query_scalar(
+        "SELECT last_read_message_id FROM chat_members WHERE chat_id = ? AND user_id = ?",
+    )
+    .bind(chat)
+    .bind(user)
+    .fetch_optional(&mut tx)
+    .await?;
+    let Some(before) = before else {
+        tx.rollback().await;
+        return Ok(None);
+    };
+    let newest: MessageId =
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages WHERE chat_id = ?")
             .bind(chat)
+            .fetch_one(&mut tx)
+            .await?;
+    let after = before.max(up_to.min(newest));
+    let others: Vec<UserId> =
+        sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = ? AND user_id <> ?")
             .bind(chat)
-            .bind(user),
-        )
+            .bind(user)
+            .fetch_all(&mut tx)
+            .await?;
+    if after == before {
+        tx.rollback().await;
+        return Ok(Some(Read {
+            up_to: after,
+            moved: false,
+            others,
+        }));
+    }
+    sqlx::query(
+        "UPDATE chat_members SET last_read_message_id = ? WHERE chat_id = ? AND user_id = ?",
+    )
+    .bind(after)
+    .bind(chat)
+    .bind(user)
+    .execute(&mut tx)
+    .await?;
+    // The person's other tabs clear their unread count too.
+    events::record_for(&mut tx, chat, Kind::Chat, user).await?;
+    tx.commit().await?;
+    Ok(Some(Read {
+        up_to: after,
+        moved: true,
+        others,
+    }))
+}
+
+/// A message went into `chat` at `at`: it moves up everyone's list.
+pub async fn moved_up(tx: &mut WriteTx, chat: ChatId, at: Timestamp) -> sqlx::Result<()> {
+    sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(chat)
+        .execute(&mut *tx)
+        .await
+        .map(drop)
+}
+
+/// The members of `chat` (empty when there is no such chat).
+pub async fn member_ids(db: &SqlitePool, chat: ChatId) -> sqlx::Result<Vec<UserId>> {
+    sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = ?")
+        .bind(chat)
+        .fetch_all(db)
+        .await
+}
+
+/// Why a change to a chat was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// No such chat, or the person is not in it (or, for a removal, the one removed is not).
+    #[error("no such chat or member")]
+    NotFound,
+    #[error("a direct chat has no title or member list to change")]
+    Direct,
+    #[error("the chat is closed")]
+    Closed,
+    #[error("already a member")]
+    AlreadyMember,
+    #[error("only staff remove other people")]
+    NotAllowed,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The kind and status of `chat`, if `actor` is in it.
+async fn reach(
+    tx: &mut WriteTx,
+    chat: ChatId,
+    actor: UserId,
+) -> Result<(ChatKind, ChatStatus), ChangeError> {
+    let found: Option<(ChatKind, ChatStatus)> = sqlx::query_as(
+        "SELECT c.kind, c.status FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
+         WHERE c.id = ? AND cm.user_id = ?",
+    )
+    .bind(chat)
+    .bind(actor)
+    .fetch_optional(&mut *tx)
+    .await?;
+    found.ok_or(ChangeError::NotFound)
+}
+
+/// An open group that `actor` is in, ready to change.
+async fn open_group(tx: &mut WriteTx, chat: ChatId, actor: UserId) -> Result<(), ChangeError> {
+    match reach(tx, chat, actor).await? {
+        (ChatKind::Direct, _) => Err(ChangeError::Direct),
+        (_, ChatStatus::Closed) => Err(ChangeError::Closed),
+        _ => Ok(()),
+    }
+}
+
+/// Renames a group; any member may.
+pub async fn rename(
+    db: &Writer,
+    chat: ChatId,
+    actor: UserId,
+    title: &Title,
+) -> Result<(), ChangeError> {
+    let mut tx = db.begin().await?;
+    open_group(&mut tx, chat, actor).await?;
+    sqlx::query("UPDATE chats SET title = ? WHERE id = ?")
+        .bind(title.as_str())
+        .bind(chat)
+        .execute(&mut tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    events::record(&mut tx, chat, Kind::Chat, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds `user` to a group; any member of an open group may.
+pub async fn add_member(
+    db: &Writer,
+    chat: ChatId,
+    actor: UserId,
+    user: UserId,
+) -> Result<(), ChangeError> {
+    let mut tx = db.begin().await?;
+    open_group(&mut tx, chat, actor).await?;
+    if add_members(&mut tx, chat, &[user], Timestamp::now()).await? == 0 {
+        return Err(ChangeError::AlreadyMember);
+    }
+    events::record(&mut tx, chat, Kind::Chat, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes `user` out of a group: themselves (leaving), or anyone when `staff` removes them.
+pub async fn remove_member(
+    db: &Writer,
+    chat: ChatId,
+    actor: UserId,
+    user: UserId,
+    staff: bool,
+) -> Result<(), ChangeError> {
+    let mut tx = db.begin().await?;
+    if reach(&mut tx, chat, actor).await?.0 == ChatKind::Direct {
+        return Err(ChangeError::Direct);
+    }
+    if user != actor && !staff {
+        return Err(ChangeError::NotAllowed);
+    }
+    let gone = sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
+        .bind(chat)
+        .bind(user)
+        .execute(&mut tx)
+        .await?;
+    if gone.rows_affected() == 0 {
+        return Err(ChangeError::NotFound);
+    }
+    events::record(&mut tx, chat, Kind::Chat, None).await?;
+    events::record_for(&mut tx, chat, Kind::ChatRemoved, user).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes delivery marks kept in memory, all in one statement, never lowering one.
+pub async fn store_delivered(
+    db: &Writer,
+    marks: &[(ChatId, UserId, MessageId)],
+) -> sqlx::Result<()> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let marks = serde_json::to_string(marks).unwrap_or_else(|_| "[]".to_owned());
+    db.execute(
+        sqlx::query(
+            "UPDATE chat_members SET delivered_up_to = MAX(delivered_up_to, j.value ->> 2)
+             FROM json_each(?) j
+             WHERE chat_members.chat_id = j.value ->> 0 AND chat_members.user_id = j.value ->> 1",
+        )
+        .bind(marks),
+    )
+    .await
+    .map(drop)
 }

@@ -63,19 +63,119 @@ pub async fn record(
     Ok(seq)
 }
 
-/// Tells `user` they are no longer in `chat` (they left or were removed).
-pub async fn removed(tx: &mut WriteTx, chat: ChatId, user: UserId) -> sqlx::Result<i64> {
+/// Appends an event for `user` alone: `ChatRemoved` (they left or were removed), or
+/// `Chat` when what changed is their own view of it (archived, read up to).
+pub async fn record_for(
+    tx: &mut WriteTx,
+    chat: ChatId,
+    kind: Kind,
+    user: UserId,
+) -> sqlx::Result<i64> {
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (chat_id, kind, user_id, created_at) VALUES (?, 'chat_removed', ?, ?)
+        "INSERT INTO events (chat_id, kind, user_id, created_at) VALUES (?, ?, ?, ?)
          RETURNING seq",
     )
     .bind(chat)
+    .bind(kind)
     .bind(user)
     .bind(Timestamp::now())
     .fetch_one(&mut *tx)
     .await?;
     tx.tell(vec![user], seq);
     Ok(seq)
+}
+
+/// One event per row `select` names, as `(chat_id, message_id or NULL, user_id or NULL)`
+/// over the bound JSON array `?1`, each told to the members of its chat (and its user).
+/// The set-based form of `record`, for changes to many objects at once (the console).
+async fn record_many(tx: &mut WriteTx, kind: Kind, select: &str, ids: &str) -> sqlx::Result<()> {
+    let recorded: Vec<(i64, ChatId, Option<UserId>)> = sqlx::query_as(&format!(
+        "INSERT INTO events (chat_id, kind, message_id, user_id, created_at)
+         SELECT s.chat_id, ?2, s.message_id, s.user_id, ?3 FROM ({select}) s WHERE 1
+         RETURNING seq, chat_id, user_id"
+    ))
+    .bind(ids)
+    .bind(kind)
+    .bind(Timestamp::now())
+    .fetch_all(&mut *tx)
+    .await?;
+    let chats: Vec<ChatId> = recorded
+        .iter()
+        .filter(|(_, _, user)| user.is_none())
+        .map(|(_, chat, _)| *chat)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let members: Vec<(ChatId, UserId)> = sqlx::query_as(
+        "SELECT chat_id, user_id FROM chat_members
+         WHERE chat_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(serde_json::to_string(&chats).unwrap_or_else(|_| "[]".to_owned()))
+    .fetch_all(&mut *tx)
+    .await?;
+    for (seq, chat, user) in recorded {
+        let audience = match user {
+            Some(user) => vec![user],
+            None => members
+                .iter()
+                .filter(|(c, _)| *c == chat)
+                .map(|(_, u)| *u)
+                .collect(),
+        };
+        tx.tell(audience, seq);
+    }
+    Ok(())
+}
+
+fn json_ids(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Messages `ids` are going (deleted in the console): each is a `message_deleted`.
+pub async fn messages_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()> {
+    record_many(
+        tx,
+        Kind::MessageDeleted,
+        "SELECT chat_id, id AS message_id, NULL AS user_id FROM messages
+         WHERE id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL",
+        &json_ids(ids),
+    )
+    .await
+}
+
+/// Chats `ids` are going: each member is told they are out of it.
+pub async fn chats_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()> {
+    record_many(
+        tx,
+        Kind::ChatRemoved,
+        "SELECT chat_id, NULL AS message_id, user_id FROM chat_members
+         WHERE chat_id IN (SELECT value FROM json_each(?1))",
+        &json_ids(ids),
+    )
+    .await
+}
+
+/// Users `ids` changed (renamed) or are going: every chat they are in changes for its
+/// members, and when they go, so do their messages.
+pub async fn users_changed(tx: &mut WriteTx, ids: &[i64], going: bool) -> sqlx::Result<()> {
+    if going {
+        record_many(
+            tx,
+            Kind::MessageDeleted,
+            "SELECT chat_id, id AS message_id, NULL AS user_id FROM messages
+             WHERE sender_id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL",
+            &json_ids(ids),
+        )
+        .await?;
+    }
+    record_many(
+        tx,
+        Kind::Chat,
+        "SELECT DISTINCT chat_id, NULL AS message_id, NULL AS user_id FROM chat_members
+         WHERE user_id IN (SELECT value FROM json_each(?1))",
+        &json_ids(ids),
+    )
+    .await
 }
 
 /// An event as a poll answers it: `{"seq", "type", "chat_id", ...}`.
@@ -118,7 +218,6 @@ struct Row {
     message_id: Option<MessageId>,
     m_id: Option<MessageId>,
     m_sender: Option<String>,
-    m_sender_id: Option<UserId>,
     m_body: Option<String>,
     m_created_at: Option<Timestamp>,
     m_edited_at: Option<Timestamp>,
@@ -157,7 +256,7 @@ pub async fn since(
 ) -> sqlx::Result<(Vec<Event>, Vec<Delivered>)> {
     let mut rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT e.seq, e.kind, e.chat_id, e.message_id,
-            m.id AS m_id, u.username AS m_sender, m.sender_id AS m_sender_id, m.body AS m_body,
+            m.id AS m_id, u.username AS m_sender, m.body AS m_body,
             m.created_at AS m_created_at, m.edited_at AS m_edited_at,
             m.added_by AS m_added_by,
             CASE WHEN m.id IS NOT NULL THEN {reactions} END AS m_reactions,

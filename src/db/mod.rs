@@ -8,6 +8,7 @@
 
 pub mod chats;
 pub mod checkpoint;
+pub mod events;
 pub mod messages;
 pub mod schema;
 pub mod send_queue;

@@ -6,7 +6,7 @@
 //! still means the message is on disk. If anything in a batch fails, the whole batch rolls
 //! back and every sender in it gets the error; none of them is stored.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Rocket};
@@ -14,9 +14,10 @@ use rocket_db_pools::Database;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::messages::{Message, SendError, Sent};
+use super::messages::{self, Message, SendError, Sent};
 use super::writer::{is_storage_error, Writer};
-use super::Db;
+use super::{Db, WriteTx};
+use crate::mentions::{self, Mentioned};
 use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
 use crate::validate::MessageBody;
 
@@ -30,6 +31,8 @@ struct Job {
     sender: UserId,
     sender_name: String,
     body: String,
+    /// Read from the body before it queues, off the writer's task.
+    mentioned: Mentioned,
     reply: oneshot::Sender<Result<Sent, SendError>>,
 }
 
@@ -62,6 +65,7 @@ impl SendQueue {
             sender,
             sender_name: sender_name.to_owned(),
             body: body.as_str().to_owned(),
+            mentioned: mentions::parse(body.as_str()),
             reply,
         };
         let stopped = || SendError::Db(sqlx::Error::PoolClosed);
@@ -98,19 +102,46 @@ async fn run(write: Writer, mut queued: mpsc::Receiver<Job>) {
     }
 }
 
+/// A message the batch stored: id, chat, sender, body.
+type Stored = (MessageId, ChatId, UserId, String);
+
 /// One transaction for `batch`: the result of each job, in order, once committed.
 async fn commit(
     write: &Writer,
     batch: &[Job],
 ) -> Result<Vec<Result<Sent, SendError>>, sqlx::Error> {
     let now = Timestamp::now();
+    let mut tx = write.begin().await?;
+    let mut stored = insert(&mut tx, batch, now).await?;
+    // Ids were given in job order (ORDER BY key); RETURNING's own order is unspecified.
+    stored.sort_unstable_by_key(|(id, ..)| *id);
+    let taken: HashSet<(ChatId, UserId)> = stored
+        .iter()
+        .map(|(_, chat, sender, _)| (*chat, *sender))
+        .collect();
+    // In queue order, as the stored rows are.
+    let accepted: Vec<&Job> = batch
+        .iter()
+        .filter(|job| taken.contains(&(job.chat, job.sender)))
+        .collect();
+    let (members, mentions) = if stored.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        follow_up(&mut tx, &accepted, &stored, now).await?
+    };
+    let refused = refusals(&mut tx, batch, &taken).await?;
+    tx.commit().await?;
+    Ok(answers(batch, refused, stored, &members, &mentions, now))
+}
+
+/// The messages of every job whose sender may write in its chat, in queue order.
+async fn insert(tx: &mut WriteTx, batch: &[Job], now: Timestamp) -> sqlx::Result<Vec<Stored>> {
     let wanted: Vec<_> = batch
         .iter()
         .map(|job| json!([job.chat, job.sender, job.body]))
         .collect();
-    let mut tx = write.begin().await?;
     // Rows go in in array order (ORDER BY key), so ids follow the order of the queue.
-    let mut stored: Vec<(MessageId, ChatId, UserId, String)> = sqlx::query_as(
+    sqlx::query_as(
         "INSERT INTO messages (chat_id, sender_id, body, created_at)
          SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, ?1 FROM json_each(?2) j
          WHERE EXISTS (
@@ -121,50 +152,99 @@ async fn commit(
     )
     .bind(now)
     .bind(serde_json::Value::Array(wanted).to_string())
-    .fetch_all(&mut tx)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// What a send does besides the message, for the whole batch at once: moves the chats up,
+/// marks them read for their senders, brings them back from everyone's archive, records
+/// who each message mentions and one event per message. Returns every member of the
+/// chats written to, and who each message mentions.
+async fn follow_up(
+    tx: &mut WriteTx,
+    accepted: &[&Job],
+    stored: &[Stored],
+    now: Timestamp,
+) -> sqlx::Result<(Vec<(ChatId, UserId)>, Vec<(MessageId, String)>)> {
+    let inserted = serde_json::Value::Array(
+        stored
+            .iter()
+            .map(|(id, chat, sender, _)| json!([id, chat, sender]))
+            .collect(),
+    )
+    .to_string();
+    sqlx::query(
+        "UPDATE chats SET last_message_at = ?1
+         WHERE id IN (SELECT value ->> 1 FROM json_each(?2))",
+    )
+    .bind(now)
+    .bind(&inserted)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE chat_members SET last_read_message_id = s.id
+         FROM (SELECT value ->> 1 AS chat, value ->> 2 AS sender, MAX(value ->> 0) AS id
+               FROM json_each(?1) GROUP BY 1, 2) s
+         WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender",
+    )
+    .bind(&inserted)
+    .execute(&mut *tx)
+    .await?;
+    let members: Vec<(ChatId, UserId)> = sqlx::query_as(
+        "UPDATE chat_members SET archived = 0
+         WHERE chat_id IN (SELECT value ->> 1 FROM json_each(?1))
+         RETURNING chat_id, user_id",
+    )
+    .bind(&inserted)
+    .fetch_all(&mut *tx)
     .await?;
 
-    let mut members: Vec<(ChatId, UserId)> = Vec::new();
-    if !stored.is_empty() {
-        let inserted = serde_json::Value::Array(
-            stored
-                .iter()
-                .map(|(id, chat, sender, _)| json!([id, chat, sender]))
-                .collect(),
-        )
-        .to_string();
-        sqlx::query(
-            "UPDATE chats SET last_message_at = ?1
-             WHERE id IN (SELECT value ->> 1 FROM json_each(?2))",
-        )
-        .bind(now)
-        .bind(&inserted)
-        .execute(&mut tx)
-        .await?;
-        sqlx::query(
-            "UPDATE chat_members SET last_read_message_id = s.id
-             FROM (SELECT value ->> 1 AS chat, value ->> 2 AS sender, MAX(value ->> 0) AS id
-                   FROM json_each(?1) GROUP BY 1, 2) s
-             WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender",
-        )
-        .bind(&inserted)
-        .execute(&mut tx)
-        .await?;
-        members = sqlx::query_as(
-            "UPDATE chat_members SET archived = 0
-             WHERE chat_id IN (SELECT value ->> 1 FROM json_each(?1))
-             RETURNING chat_id, user_id",
-        )
-        .bind(&inserted)
-        .fetch_all(&mut tx)
-        .await?;
-    }
-    // Why the others were refused, read in the same transaction as the insert. Jobs of one
-    // (chat, sender) pair stand or fall together: they saw the same membership and status.
-    let taken: HashSet<(ChatId, UserId)> = stored
+    let parsed: Vec<_> = accepted
         .iter()
-        .map(|(_, chat, sender, _)| (*chat, *sender))
+        .zip(stored)
+        .filter(|(job, _)| !job.mentioned.is_empty())
+        .map(|(job, (id, chat, sender, _))| (*id, *chat, *sender, job.mentioned.clone()))
         .collect();
+    let mut mentions = Vec::new();
+    if !parsed.is_empty() {
+        messages::store_mentions(tx, &parsed).await?;
+        let ids: Vec<MessageId> = parsed.iter().map(|(id, ..)| *id).collect();
+        mentions = messages::mentioned_in(tx, &ids).await?;
+    }
+
+    let seqs: Vec<(i64, ChatId)> = sqlx::query_as(
+        "INSERT INTO events (chat_id, kind, message_id, created_at)
+         SELECT value ->> 1, 'message', value ->> 0, ?1 FROM json_each(?2) ORDER BY key
+         RETURNING seq, chat_id",
+    )
+    .bind(now)
+    .bind(&inserted)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut newest: HashMap<ChatId, i64> = HashMap::new();
+    for (seq, chat) in seqs {
+        let at = newest.entry(chat).or_default();
+        *at = (*at).max(seq);
+    }
+    for (chat, seq) in newest {
+        let audience = members
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, user)| *user)
+            .collect();
+        tx.tell(audience, seq);
+    }
+    Ok((members, mentions))
+}
+
+/// Why the jobs that stored nothing were refused, read in the same transaction as the
+/// insert. Jobs of one (chat, sender) pair stand or fall together: they saw the same
+/// membership and status.
+async fn refusals(
+    tx: &mut WriteTx,
+    batch: &[Job],
+    taken: &HashSet<(ChatId, UserId)>,
+) -> sqlx::Result<Vec<Option<SendError>>> {
     let mut refused = Vec::with_capacity(batch.len());
     for job in batch {
         if taken.contains(&(job.chat, job.sender)) {
@@ -177,7 +257,7 @@ async fn commit(
         )
         .bind(job.chat)
         .bind(job.sender)
-        .fetch_optional(&mut tx)
+        .fetch_optional(&mut *tx)
         .await?;
         refused.push(Some(match status {
             None => SendError::NotMember,
@@ -185,10 +265,18 @@ async fn commit(
             Some(ChatStatus::Open) => SendError::Db(sqlx::Error::RowNotFound),
         }));
     }
-    tx.commit().await?;
+    Ok(refused)
+}
 
-    // Ids were given in job order (ORDER BY key); RETURNING's own order is unspecified.
-    stored.sort_unstable_by_key(|(id, ..)| *id);
+/// Each job's answer, in queue order.
+fn answers(
+    batch: &[Job],
+    refused: Vec<Option<SendError>>,
+    stored: Vec<Stored>,
+    members: &[(ChatId, UserId)],
+    mentions: &[(MessageId, String)],
+    now: Timestamp,
+) -> Vec<Result<Sent, SendError>> {
     let mut rows = stored.into_iter();
     let mut out = Vec::with_capacity(batch.len());
     for (job, refused) in batch.iter().zip(refused) {
@@ -207,6 +295,13 @@ async fn commit(
                         created_at: now,
                         edited_at: None,
                         added_by: None,
+                        reactions: Vec::new(),
+                        mentions: mentions
+                            .iter()
+                            .filter(|(m, _)| *m == id)
+                            .map(|(_, name)| name.clone())
+                            .collect(),
+                        attachments: Vec::new(),
                     },
                     members: members
                         .iter()
@@ -219,7 +314,7 @@ async fn commit(
             _ => out.push(Err(SendError::Db(sqlx::Error::RowNotFound))),
         }
     }
-    Ok(out)
+    out
 }
 
 /// Starts the queue once the database is attached (attach after `Db::init()`).

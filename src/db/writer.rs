@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rocket::futures::future::BoxFuture;
 use rocket::futures::stream::BoxStream;
@@ -25,13 +25,15 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteQueryResult, SqliteRow, SqliteStatement, SqliteTypeInfo};
 use sqlx::{Describe, Either, Execute, Executor, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::model::Timestamp;
+use super::events::Listener;
+use crate::model::{Timestamp, UserId};
 
 /// The single write connection (a pool of one), as every write path reaches it.
 #[derive(Clone)]
 pub struct Writer {
     pool: SqlitePool,
     health: Arc<Health>,
+    listener: Arc<OnceLock<Arc<dyn Listener>>>,
 }
 
 /// Why the writer is failing, for `/healthz` and the log.
@@ -108,7 +110,14 @@ impl Writer {
         Writer {
             pool,
             health: Arc::default(),
+            listener: Arc::default(),
         }
+    }
+
+    /// Who hears of the events each transaction records, once it has committed (the
+    /// server's long polls). Set once; later calls change nothing.
+    pub fn listen(&self, listener: Arc<dyn Listener>) {
+        let _ = self.listener.set(listener);
     }
 
     /// Starts a write transaction. BEGIN IMMEDIATE takes the write lock now, so a busy
@@ -128,6 +137,8 @@ impl Writer {
             conn: Some(conn),
             health: self.health.clone(),
             wrote: AtomicBool::new(false),
+            told: Vec::new(),
+            listener: self.listener.clone(),
         })
     }
 
@@ -223,9 +234,17 @@ pub struct WriteTx {
     health: Arc<Health>,
     /// Whether a statement changed a row: only then does a commit prove the storage works.
     wrote: AtomicBool,
+    /// Events recorded in this transaction: who to tell, and the newest sequence number.
+    told: Vec<(Vec<UserId>, i64)>,
+    listener: Arc<OnceLock<Arc<dyn Listener>>>,
 }
 
 impl WriteTx {
+    /// Tells `audience` of event `seq` once this transaction has committed.
+    pub fn tell(&mut self, audience: Vec<UserId>, seq: i64) {
+        self.told.push((audience, seq));
+    }
+
     pub async fn commit(mut self) -> sqlx::Result<()> {
         let Some(mut conn) = self.conn.take() else {
             return Err(sqlx::Error::PoolClosed);
@@ -234,6 +253,11 @@ impl WriteTx {
             Ok(_) => {
                 if self.wrote.load(Ordering::Acquire) {
                     self.health.committed();
+                }
+                if let Some(listener) = self.listener.get() {
+                    for (audience, seq) in &self.told {
+                        listener.committed(audience, *seq);
+                    }
                 }
                 Ok(())
             }

@@ -374,6 +374,18 @@ impl<'a> Person<'a> {
             .await
     }
 
+    /// Where the event stream stands now, as a page that has just loaded asks
+    /// (`GET /api/updates` without `after`).
+    pub async fn cursor_now(&self) -> i64 {
+        let update = self.get_json("/api/updates", Status::Ok).await;
+        assert_eq!(
+            update["events"],
+            serde_json::json!([]),
+            "no events: {update}"
+        );
+        update["cursor"].as_i64().expect("a numeric cursor")
+    }
+
     /// One `GET /api/updates` call, returning its answer.
     pub async fn poll(&self, after: i64, wait: u64) -> Value {
         self.get_json(
@@ -550,3 +562,37 @@ impl<'a> Person<'a> {
 }
 
 pub mod hostile;
+
+/// The events of an update.
+pub fn events(update: &Value) -> &Vec<Value> {
+    update["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of events: {update}"))
+}
+
+/// The bodies of the new messages (`message` events) of an update, oldest first.
+pub fn bodies(update: &Value) -> Vec<String> {
+    events(update)
+        .iter()
+        .filter(|e| e["type"] == "message")
+        .map(|e| {
+            e["message"]["body"]
+                .as_str()
+                .expect("message body")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The types of the events of an update, in order.
+pub fn kinds(update: &Value) -> Vec<String> {
+    events(update)
+        .iter()
+        .map(|e| e["type"].as_str().expect("an event type").to_owned())
+        .collect()
+}
+
+/// An update's cursor.
+pub fn cursor(update: &Value) -> i64 {
+    update["cursor"].as_i64().expect("a numeric cursor")
+}

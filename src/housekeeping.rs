@@ -1,0 +1,102 @@
+//! The server's own work, off the request path: the event stream's wiring at start, and a
+//! tick every few seconds that marks people offline, writes what memory holds for the
+//! database (last-seen times, delivery marks), probes a failing writer, and now and then
+//! clears expired sessions and old events.
+
+use std::sync::Arc;
+
+use rocket::fairing::AdHoc;
+use rocket::{Orbit, Rocket};
+use rocket_db_pools::Database;
+
+use crate::config::Settings;
+use crate::db::{chats, events, sessions, users, Db, Pools};
+use crate::live::{self, Live};
+use crate::model::Timestamp;
+
+/// Ticks between the rare jobs (an hour at `live::TICK`).
+const HOURLY: u64 = 720;
+
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("event stream and housekeeping", |rocket| async {
+        let (Some(db), Some(live)) = (Db::fetch(&rocket), rocket.state::<Arc<Live>>()) else {
+            return rocket;
+        };
+        // Events reach the polls as their transactions commit.
+        db.write.listen(live.clone());
+        match events::bounds(&db.read).await {
+            Ok(bounds) => live.set_bounds(bounds.floor, bounds.newest),
+            Err(e) => tracing::warn!(error = %e, "could not read where the event stream stands"),
+        }
+        rocket
+            .attach(AdHoc::on_liftoff("housekeeping", |rocket| {
+                Box::pin(start(rocket))
+            }))
+            // While the pools are still open (the command line closes them after this).
+            .attach(AdHoc::on_shutdown("last flush", |rocket| {
+                Box::pin(async move {
+                    if let (Some(db), Some(live)) = (Db::fetch(rocket), rocket.state::<Arc<Live>>())
+                    {
+                        flush(db, live, live.unflushed()).await;
+                    }
+                })
+            }))
+    })
+}
+
+async fn start(rocket: &Rocket<Orbit>) {
+    let (Some(db), Some(live), Some(settings)) = (
+        Db::fetch(rocket),
+        rocket.state::<Arc<Live>>(),
+        rocket.state::<Settings>(),
+    ) else {
+        return;
+    };
+    let (pools, live, settings) = ((**db).clone(), live.clone(), settings.clone());
+    let mut shutdown = rocket.shutdown();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(live::TICK);
+        let mut count: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = &mut shutdown => break,
+            }
+            tick(&pools, &live).await;
+            if count % HOURLY == 0 {
+                hourly(&pools, &live, &settings).await;
+            }
+            count += 1;
+        }
+    });
+}
+
+async fn tick(pools: &Pools, live: &Live) {
+    pools.write.probe().await;
+    let seen = live.tick();
+    flush(pools, live, seen).await;
+}
+
+/// Writes what memory holds for the table: last-seen times and delivery marks.
+async fn flush(pools: &Pools, live: &Live, seen: Vec<(crate::model::UserId, Timestamp)>) {
+    if let Err(e) = users::store_last_seen(&pools.write, &seen).await {
+        tracing::warn!(error = %e, "could not store last-seen times");
+    }
+    let delivered = live.deliveries_due();
+    if let Err(e) = chats::store_delivered(&pools.write, &delivered).await {
+        tracing::warn!(error = %e, "could not store delivery marks");
+    }
+}
+
+async fn hourly(pools: &Pools, live: &Live, settings: &Settings) {
+    if let Err(e) = sessions::delete_expired(&pools.write, settings.sessions_started_after()).await
+    {
+        tracing::warn!(error = %e, "could not clear expired sessions");
+    }
+    let before = Timestamp::now().plus_millis(-i64::from(settings.events_keep_days) * 86_400_000);
+    match events::prune(&pools.write, before).await {
+        Ok(Some(floor)) => live.set_bounds(floor, 0),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not prune old events"),
+    }
+}
