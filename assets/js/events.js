@@ -3,7 +3,7 @@
 // with the stream) changes nothing the second time.
 
 import {
-  state, notify, getChat, upsertChat, updateChat, removeChat, mergeReceipts, setTyping, stopTyping, isMe,
+  state, notify, getChat, upsertChat, updateChat, removeChat, mergeReceipts, replaceTyping, stopTyping, isMe,
 } from "./store.js";
 
 let open = null; // the open chat's view: see initEvents
@@ -21,11 +21,10 @@ export function initEvents(hooks) {
 }
 
 export function applyUpdate({ events = [], presence = [], typing = [], receipts = [] }) {
+  replaceTyping(typing);
   for (const event of events) applyEvent(event);
   applyPresence(presence);
-  const now = Date.now();
-  for (const t of typing) setTyping(t.chat_id, t.username, now);
-  if (typing.length) open.typingChanged();
+  open.typingChanged();
   if (mergeReceipts(receipts)) open.receiptsChanged();
 }
 

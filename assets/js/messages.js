@@ -134,7 +134,9 @@ export class MessageList {
         fresh.push(m);
         continue;
       }
-      this.messages[this.messages.findIndex((x) => x.id === m.id)] = m;
+      const i = this.messages.findIndex((x) => x.id === m.id);
+      if (JSON.stringify(this.messages[i]) === JSON.stringify(m)) continue; // our own answer, again
+      this.messages[i] = m;
       this.replaceItem(m);
     }
     if (fresh.length) this.append(fresh);
@@ -166,6 +168,7 @@ export class MessageList {
     if (!node) return;
     const focused = node.contains(document.activeElement) ? sameControl(document.activeElement) : null;
     const fresh = this.messageItem(m, this.continues(this.previous(m.id), m));
+    if (node.dataset.actions) fresh.dataset.actions = node.dataset.actions; // a long press's, still open
     node.replaceWith(fresh);
     const again = focused && fresh.querySelector(focused);
     if (again) again.focus({ preventScroll: true });
@@ -321,6 +324,7 @@ export class MessageList {
     let timer = null;
     let start = null;
     let pressed = null;
+    let opened = false; // this touch's press opened the actions
     const cancel = () => {
       clearTimeout(timer);
       timer = null;
@@ -336,13 +340,22 @@ export class MessageList {
         this.closeActions();
         li.dataset.actions = "open";
         pressed = li;
+        opened = true;
       }, LONG_PRESS_MS);
     });
     this.list.addEventListener("pointermove", (e) => {
       if (timer && start && Math.hypot(e.clientX - start.x, e.clientY - start.y) > PRESS_SLOP_PX) cancel();
     });
     for (const type of ["pointerup", "pointercancel", "pointerleave"]) this.list.addEventListener(type, cancel);
-    // The press that opened the actions is not also a click, nor the browser's menu.
+    // The press that opened the actions is not also a click (on the toolbar that has just
+    // appeared under the finger), nor the browser's menu.
+    this.list.addEventListener("touchstart", () => {
+      opened = false;
+    }, { passive: true });
+    this.list.addEventListener("touchend", (e) => {
+      if (opened) e.preventDefault();
+      opened = false;
+    });
     this.list.addEventListener("contextmenu", (e) => {
       if (pressed && pressed.contains(e.target)) e.preventDefault();
     });

@@ -17,9 +17,6 @@ export async function currentCursor() {
   return data && typeof data.cursor === "number" ? data.cursor : 0;
 }
 
-const hasNews = (data) =>
-  ["events", "presence", "receipts", "typing"].some((key) => Array.isArray(data[key]) && data[key].length > 0);
-
 /**
  * startPolling({cursor, wait, onUpdate, onStatus, onReconnect, onExpired}) -> {stop()}
  * onUpdate(data) gets each answer with news ({events, presence, typing, receipts});
@@ -58,13 +55,14 @@ export function startPolling({ cursor, wait, onUpdate, onStatus, onReconnect, on
         failures = 0;
         onStatus(true);
         if (typeof data.cursor === "number") after = data.cursor;
-        // `typing` is a state, not a delta: the same state again is no news.
+        // `typing` is a state, not a delta: news when it changed (to nobody, too), and
+        // worth applying while anyone is in it (it says they still are).
         const typing = JSON.stringify(data.typing || []);
-        const repeated = typing === lastTyping && !["events", "presence", "receipts"].some((k) => (data[k] || []).length);
+        const fresh = typing !== lastTyping || ["events", "presence", "receipts"].some((k) => (data[k] || []).length > 0);
         lastTyping = typing;
-        if (hasNews(data)) onUpdate(data);
-        // Guard against a server that answers an empty poll at once: never spin.
-        if ((!hasNews(data) || repeated) && once.elapsed < 500) await sleep(1000);
+        if (fresh || typing !== "[]") onUpdate(data);
+        // Guard against a server that answers at once with nothing new: never spin.
+        else if (once.elapsed < 500) await sleep(1000);
       } catch (err) {
         if (stopped) return;
         if (err && err.status === 401) return; // api.js is already on its way to /login

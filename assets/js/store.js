@@ -108,11 +108,31 @@ export function mergeReceipts(changes) {
 /** How long a "typing" from the server holds without being seen again (SPEC: 6 s). */
 export const TYPING_MS = 6000;
 
-export function setTyping(chatId, username, now = Date.now()) {
-  if (isMe(username)) return;
-  if (!state.typing.has(chatId)) state.typing.set(chatId, new Map());
-  state.typing.get(chatId).set(username.toLowerCase(), { username, until: now + TYPING_MS });
+/**
+ * Who is typing now, as a poll answer says (`[{chat_id, username}]`, the state in all the
+ * reader's chats, not a change): each holds for another 6 s; those not in it stopped.
+ */
+export function replaceTyping(list, now = Date.now()) {
+  const next = new Map();
+  for (const { chat_id: chatId, username } of list) {
+    if (isMe(username)) continue;
+    if (!next.has(chatId)) next.set(chatId, new Map());
+    next.get(chatId).set(username.toLowerCase(), { username, until: now + TYPING_MS });
+  }
+  // Keep the order in which people started, so the words do not shuffle.
+  for (const [chatId, people] of next) {
+    const before = state.typing.get(chatId);
+    if (!before) continue;
+    const ordered = new Map([...people].sort(([a], [b]) => rank(before, a) - rank(before, b)));
+    next.set(chatId, ordered);
+  }
+  state.typing = next;
   notify();
+}
+
+function rank(people, key) {
+  const keys = [...people.keys()];
+  return keys.includes(key) ? keys.indexOf(key) : keys.length;
 }
 
 export function stopTyping(chatId, username) {

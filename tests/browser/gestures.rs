@@ -61,6 +61,18 @@ impl Window {
         self.click(&format!("{item} [role=toolbar] {button}")).await;
     }
 
+    /// Types `keys` into whatever has focus now.
+    pub async fn send_keys_to_focus(&self, keys: &str) {
+        let focused = self
+            .active_element()
+            .await
+            .unwrap_or_else(|e| panic!("the focused element: {e}"));
+        focused
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("typing {keys:?}: {e}"));
+    }
+
     /// The bodies of the open chat's messages, oldest first, as shown.
     pub async fn message_texts(&self) -> Vec<String> {
         let texts = self

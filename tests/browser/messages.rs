@@ -4,7 +4,10 @@
 use serde_json::json;
 
 use crate::process;
-use crate::web::{say, Kanect, DESKTOP, ENTER, ROOT_PASSWORD};
+use crate::web::{say, Kanect, DESKTOP, ENTER, NULL, ROOT_PASSWORD, SHIFT};
+
+const TAB: char = '\u{E004}';
+const ARROW_RIGHT: char = '\u{E014}';
 
 #[tokio::test]
 async fn a_message_edited_in_place_changes_in_the_other_window_and_says_edited() {
@@ -206,6 +209,25 @@ async fn reactions_are_one_click_away_toggle_and_say_who_reacted() {
     alice.wait_text(&chip(&on_alice), "1").await;
     bob.wait_visible(&format!("{}[aria-pressed=false]", chip(&on_bob)))
         .await;
+
+    // By keyboard: Shift+Tab from the composer reaches the last message's actions, the
+    // arrow keys move along them, Enter reacts, and focus stays on the button.
+    let composer = bob.wait_visible("#composer-input").await;
+    composer.click().await.expect("focus the composer");
+    composer
+        .send_keys(&format!("{SHIFT}{TAB}{NULL}"))
+        .await
+        .expect("Shift+Tab");
+    let focused = "return document.activeElement.dataset.quick || document.activeElement.dataset.action || ''";
+    assert_eq!(bob.js(focused, vec![]).await, json!("👍"));
+    let keys = format!("{ARROW_RIGHT}{ENTER}");
+    bob.send_keys_to_focus(&keys).await;
+    alice
+        .wait_visible(&format!("{on_alice} [data-reactions] button[data-emoji='❤️']"))
+        .await;
+    bob.wait_visible(&format!("{on_bob} [data-reactions] button[data-emoji='❤️'][aria-pressed=true]"))
+        .await;
+    assert_eq!(bob.js(focused, vec![]).await, json!("❤️"));
     alice.screenshot("chat-reactions").await;
     alice.assert_console_clean();
     bob.assert_console_clean();

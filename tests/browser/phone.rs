@@ -81,6 +81,29 @@ async fn the_chat_is_usable_on_a_phone() {
     phone
         .wait_visible(&format!("{coffee} [data-reactions] [data-emoji='👍'][aria-pressed=true]"))
         .await;
+    // Lifting the finger clicked nothing: the toolbar appears under it.
+    let reactions = phone
+        .js(
+            "return [...document.querySelectorAll(arguments[0])].map((b) => b.dataset.emoji)",
+            vec![json!(format!("{coffee} [data-reactions] [data-emoji]"))],
+        )
+        .await;
+    assert_eq!(reactions, json!(["👍"]), "only the one tapped");
+    // The picker fits the screen too.
+    phone
+        .long_press(&format!("{coffee} [data-message-body]"), Duration::from_millis(800))
+        .await;
+    phone
+        .click(&format!("{coffee}[data-actions=open] [role=toolbar] [data-action=pick]"))
+        .await;
+    let dialog_fits = "const r = document.getElementById('emoji-dialog').getBoundingClientRect(); \
+                       return r.left >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight";
+    phone.wait_visible("#emoji-grid [data-emoji='☕']").await;
+    assert_eq!(phone.js(dialog_fits, vec![]).await, json!(true), "the picker fits");
+    phone.click("#emoji-grid [data-emoji='☕']").await;
+    phone
+        .wait_visible(&format!("{coffee} [data-reactions] [data-emoji='☕']"))
+        .await;
     phone.click("#composer-input").await;
     phone.wait_hidden(&format!("{coffee}[data-actions=open]")).await;
     phone.screenshot("chat-phone").await;
