@@ -47,3 +47,4 @@ mod drafts;
 
 #[path = "browser/live.rs"]
 mod live;
+

@@ -29,7 +29,7 @@ function ticks(status) {
   return el(
     "span",
     { class: `inline-flex items-center ${colour}`, title: LABEL[status], dataset: { receipt: status } },
-    icon(status === "sent" ? ICONS.check : ICONS.checks, "h-3.5 w-3.5"),
+    icon(status === "sent" ? ICONS.check : ICONS.checks, "h-4 w-4"),
     el("span", { class: "sr-only" }, LABEL[status]),
   );
 }

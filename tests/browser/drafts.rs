@@ -34,7 +34,9 @@ async fn a_draft_survives_switching_chats_and_a_reload_and_goes_when_sent() {
     alice.open_chat_with("carol").await;
     assert_eq!(composer_text(&alice).await, "");
     let row = format!("#chat-list button[data-key='chat:{with_bob}']");
-    alice.wait_text(&row, "Draft: Half a thought about the").await;
+    alice
+        .wait_text(&row, "Draft: Half a thought about the")
+        .await;
     alice.open_chat_with("bob").await;
     assert_eq!(composer_text(&alice).await, "Half a thought about the");
 
@@ -64,9 +66,7 @@ async fn a_draft_survives_switching_chats_and_a_reload_and_goes_when_sent() {
     alice.wait_message("Half a thought about the release").await;
     assert_eq!(composer_text(&alice).await, "");
     alice.open_chat_with("carol").await;
-    alice
-        .wait_hidden(&format!("{row} [data-draft]"))
-        .await;
+    alice.wait_hidden(&format!("{row} [data-draft]")).await;
     let preview = alice.text(&row).await;
     assert!(!preview.contains("Draft"), "{preview}");
     alice.assert_console_clean();

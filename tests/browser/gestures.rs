@@ -12,13 +12,17 @@ impl Window {
     /// Waits for the message showing exactly `text` in the open chat; answers the CSS
     /// selector of its list item.
     pub async fn message_item(&self, text: &str) -> String {
-        let script = "const body = [...document.querySelectorAll('#message-list [data-message-body]')] \
+        let script =
+            "const body = [...document.querySelectorAll('#message-list [data-message-body]')] \
                       .find((b) => b.textContent === arguments[0]); \
                       return body ? body.closest('li[data-id]').dataset.id : null";
         let id = self
             .wait_js(&format!("message {text:?}"), script, vec![json!(text)])
             .await;
-        format!("#message-list li[data-id='{}']", id.as_str().unwrap_or_default())
+        format!(
+            "#message-list li[data-id='{}']",
+            id.as_str().unwrap_or_default()
+        )
     }
 
     /// Moves the mouse over `css` (as a person pointing at it).
@@ -61,6 +65,18 @@ impl Window {
         self.click(&format!("{item} [role=toolbar] {button}")).await;
     }
 
+    /// Waits until no message's actions toolbar shows, not even fading out (before a
+    /// screenshot: the pointer may have just left a message).
+    pub async fn wait_toolbars_hidden(&self) {
+        self.wait_js(
+            "the message toolbars to fade out",
+            "return [...document.querySelectorAll('#message-list [role=toolbar]')] \
+             .every((t) => getComputedStyle(t).opacity === '0')",
+            vec![],
+        )
+        .await;
+    }
+
     /// Types `keys` into whatever has focus now.
     pub async fn send_keys_to_focus(&self, keys: &str) {
         let focused = self
@@ -83,7 +99,12 @@ impl Window {
             .await;
         texts
             .as_array()
-            .map(|all| all.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|all| {
+                all.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

@@ -15,6 +15,7 @@ async fn members_rename_a_group_add_people_and_leave_it() {
     let mut alice = app.member("alice");
     app.member("bob");
     app.member("carol");
+    app.member("dave");
     let chat = group(&mut alice, "Launch crew", &["bob"]);
     say(&mut alice, chat, "Kick-off tomorrow at 10.");
     let item = format!("#chat-list button[data-key='chat:{chat}']");
@@ -31,7 +32,8 @@ async fn members_rename_a_group_add_people_and_leave_it() {
     );
     bob.fill("#rename-title", "Launch crew 2.0").await;
     bob.click("#rename-submit").await;
-    bob.wait_text("#chat-settings-title", "Launch crew 2.0").await;
+    bob.wait_text("#chat-settings-title", "Launch crew 2.0")
+        .await;
     // Adds Carol: she did nothing, and the group is in her list.
     bob.js(
         "const s = document.getElementById('add-member'); s.value = 'carol'; \

@@ -12,13 +12,20 @@ const LIVE: Duration = Duration::from_secs(1);
 
 /// Runs `change` (the last step of an action in one window), then `seen` (the wait for it in
 /// the other): the time between the two must be under a second.
-async fn within_a_second<A: Future<Output = ()>, B: Future<Output = ()>>(what: &str, change: A, seen: B) {
+async fn within_a_second<A: Future<Output = ()>, B: Future<Output = ()>>(
+    what: &str,
+    change: A,
+    seen: B,
+) {
     change.await;
     let started = Instant::now();
     seen.await;
     let took = started.elapsed();
     println!("{what}: seen in {took:?}");
-    assert!(took < LIVE, "{what} took {took:?} to reach the other window");
+    assert!(
+        took < LIVE,
+        "{what} took {took:?} to reach the other window"
+    );
 }
 
 #[tokio::test]
@@ -47,8 +54,11 @@ async fn every_kind_of_change_reaches_the_other_browser_within_a_second() {
     // An edit.
     root.message_action("Draft agenda: intro, demo", "[data-action=edit]")
         .await;
-    root.fill("#message-list [data-edit-input]", "Agenda: intro, demo, Q&A")
-        .await;
+    root.fill(
+        "#message-list [data-edit-input]",
+        "Agenda: intro, demo, Q&A",
+    )
+    .await;
     let editor = root.find("#message-list [data-edit-input]").await;
     within_a_second(
         "an edit",
@@ -61,28 +71,28 @@ async fn every_kind_of_change_reaches_the_other_browser_within_a_second() {
     root.message_action("Wrong chat, sorry", "[data-action=delete]")
         .await;
     root.wait_visible("#confirm-dialog").await;
-    within_a_second(
-        "a delete",
-        root.click("#confirm-ok"),
-        async {
-            bob.wait_js(
-                "the deleted message to go",
-                "return ![...document.querySelectorAll('#message-list [data-message-body]')] \
+    within_a_second("a delete", root.click("#confirm-ok"), async {
+        bob.wait_js(
+            "the deleted message to go",
+            "return ![...document.querySelectorAll('#message-list [data-message-body]')] \
                  .some((b) => b.textContent === 'Wrong chat, sorry')",
-                vec![],
-            )
-            .await;
-        },
-    )
+            vec![],
+        )
+        .await;
+    })
     .await;
 
     // A reaction.
     let on_bob = format!("#message-list li[data-id='{from_bob}']");
-    root.hover(&format!("#message-list li[data-id='{from_bob}'] [data-message-body]"))
-        .await;
+    root.hover(&format!(
+        "#message-list li[data-id='{from_bob}'] [data-message-body]"
+    ))
+    .await;
     within_a_second(
         "a reaction",
-        root.click(&format!("#message-list li[data-id='{from_bob}'] [data-quick='👀']")),
+        root.click(&format!(
+            "#message-list li[data-id='{from_bob}'] [data-quick='👀']"
+        )),
         async {
             bob.wait_visible(&format!("{on_bob} [data-reactions] [data-emoji='👀']"))
                 .await;
@@ -93,13 +103,9 @@ async fn every_kind_of_change_reaches_the_other_browser_within_a_second() {
     // A rename.
     root.click("#chat-settings-button").await;
     root.fill("#rename-title", "Launch crew (final)").await;
-    within_a_second(
-        "a rename",
-        root.click("#rename-submit"),
-        async {
-            bob.wait_text("#chat-title", "Launch crew (final)").await;
-        },
-    )
+    within_a_second("a rename", root.click("#rename-submit"), async {
+        bob.wait_text("#chat-title", "Launch crew (final)").await;
+    })
     .await;
 
     // An added member.
@@ -109,25 +115,17 @@ async fn every_kind_of_change_reaches_the_other_browser_within_a_second() {
         vec![],
     )
     .await;
-    within_a_second(
-        "an added member",
-        root.click("#add-member-submit"),
-        async {
-            bob.wait_text("#chat-members", "4 members").await;
-        },
-    )
+    within_a_second("an added member", root.click("#add-member-submit"), async {
+        bob.wait_text("#chat-members", "4 members").await;
+    })
     .await;
 
     // A removal.
     root.click("#member-list [data-remove='carol']").await;
     root.wait_visible("#confirm-dialog").await;
-    within_a_second(
-        "a removal",
-        root.click("#confirm-ok"),
-        async {
-            bob.wait_text("#chat-members", "3 members").await;
-        },
-    )
+    within_a_second("a removal", root.click("#confirm-ok"), async {
+        bob.wait_text("#chat-members", "3 members").await;
+    })
     .await;
     root.click("#chat-settings-done").await;
     root.wait_hidden("#chat-settings-dialog").await;
@@ -143,7 +141,11 @@ async fn every_kind_of_change_reaches_the_other_browser_within_a_second() {
     )
     .await;
     let same_page = bob.js("return window.sinceLoad === true", vec![]).await;
-    assert_eq!(same_page, serde_json::json!(true), "Bob's page was never reloaded");
+    assert_eq!(
+        same_page,
+        serde_json::json!(true),
+        "Bob's page was never reloaded"
+    );
     root.assert_console_clean();
     bob.assert_console_clean();
 }

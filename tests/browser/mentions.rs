@@ -2,7 +2,7 @@
 //! person mentioned sees the message highlighted, and their chat list says so apart
 //! from the unread count.
 
-use crate::web::{group, Kanect, DESKTOP, ENTER};
+use crate::web::{group, say, Kanect, DESKTOP, ENTER};
 
 const ARROW_DOWN: char = '\u{E015}';
 const ESCAPE: char = '\u{E00C}';
@@ -24,16 +24,33 @@ async fn offered(window: &crate::web::Window) -> Vec<String> {
 async fn at_lists_the_members_to_mention_and_the_mentioned_see_it_highlighted() {
     let Some(app) = Kanect::start() else { return };
     let mut alice = app.member("alice");
-    for name in ["bob", "carol", "carla", "dave"] {
-        app.member(name);
-    }
+    let mut bob = app.member("bob");
+    app.member("carol");
+    let mut carla = app.member("carla");
+    app.member("dave");
     let chat = group(&mut alice, "Launch crew", &["bob", "carol", "carla"]);
+    say(
+        &mut bob,
+        chat,
+        "Notes from today's planning are in the team doc.",
+    );
+    say(
+        &mut carla,
+        chat,
+        "@alice could you add the budget part before Friday?",
+    );
     let item = format!("#chat-list button[data-key='chat:{chat}']");
     let alice = app.signed_in("alice", DESKTOP).await;
     let carol = app.signed_in("carol", DESKTOP).await;
     carol.wait_visible(&item).await;
     alice.click(&item).await;
     alice.wait_text("#chat-title", "Launch crew").await;
+    let for_alice = alice
+        .message_item("@alice could you add the budget part before Friday?")
+        .await;
+    alice
+        .wait_text(&format!("{for_alice} [data-mention-me]"), "@alice")
+        .await;
     let composer = alice.wait_visible("#composer-input").await;
 
     // "@" offers the members (not dave, not alice herself) and @all; typing narrows it.
@@ -73,14 +90,20 @@ async fn at_lists_the_members_to_mention_and_the_mentioned_see_it_highlighted() 
     // Escape closes the list; Tab picks too; a click works.
     composer.send_keys("and @b").await.expect("typing");
     alice.wait_visible("#mention-list").await;
-    composer.send_keys(&ESCAPE.to_string()).await.expect("Escape");
+    composer
+        .send_keys(&ESCAPE.to_string())
+        .await
+        .expect("Escape");
     alice.wait_hidden("#mention-list").await;
     alice.wait_visible("#chat-view").await;
     composer.send_keys("o").await.expect("typing");
     alice.wait_visible("#mention-list").await;
     composer.send_keys(&TAB.to_string()).await.expect("Tab");
     alice.wait_hidden("#mention-list").await;
-    composer.send_keys("for the notes, cc @a").await.expect("typing");
+    composer
+        .send_keys("for the notes, cc @a")
+        .await
+        .expect("typing");
     alice.click("#mention-list [data-username='all']").await;
     assert_eq!(
         composer.prop("value").await.expect("the draft").as_deref(),
@@ -95,7 +118,7 @@ async fn at_lists_the_members_to_mention_and_the_mentioned_see_it_highlighted() 
         .wait_visible(&format!("{item} [data-mentions='1']"))
         .await;
     carol
-        .wait_visible(&format!("{item} [aria-label='1 unread']"))
+        .wait_visible(&format!("{item} [aria-label='3 unread']"))
         .await;
     carol.click(&item).await;
     let on_carol = carol.message_item(text).await;
@@ -104,7 +127,10 @@ async fn at_lists_the_members_to_mention_and_the_mentioned_see_it_highlighted() 
         .await;
     // @all names her too; @bob is a mention, not of her.
     carol
-        .wait_text(&format!("{on_carol} [data-mention='all'][data-mention-me]"), "@all")
+        .wait_text(
+            &format!("{on_carol} [data-mention='all'][data-mention-me]"),
+            "@all",
+        )
         .await;
     assert!(carol
         .find_all(&format!("{on_carol} [data-mention='bob'][data-mention-me]"))
@@ -113,11 +139,13 @@ async fn at_lists_the_members_to_mention_and_the_mentioned_see_it_highlighted() 
     carol
         .wait_visible(&format!("{on_carol} [data-mention='bob']"))
         .await;
-    assert!(carol
-        .find_all(&format!("{on_carol}[data-mentions-me]"))
-        .await
-        .len()
-        == 1);
+    assert!(
+        carol
+            .find_all(&format!("{on_carol}[data-mentions-me]"))
+            .await
+            .len()
+            == 1
+    );
     carol.wait_hidden(&format!("{item} [data-mentions]")).await;
     alice.assert_console_clean();
     carol.assert_console_clean();

@@ -22,7 +22,9 @@ async fn a_message_edited_in_place_changes_in_the_other_window_and_says_edited()
     bob.wait_message("Lunch at 12?").await;
 
     // Escape leaves the message as it was.
-    alice.message_action("Lunch at 12?", "[data-action=edit]").await;
+    alice
+        .message_action("Lunch at 12?", "[data-action=edit]")
+        .await;
     let editor = alice.wait_visible("#message-list [data-edit-input]").await;
     editor.send_keys(" Or later").await.expect("typing");
     editor.send_keys("\u{E00C}").await.expect("Escape");
@@ -30,8 +32,12 @@ async fn a_message_edited_in_place_changes_in_the_other_window_and_says_edited()
     alice.wait_message("Lunch at 12?").await;
 
     // Enter saves; both windows show the new text and the marker.
-    alice.message_action("Lunch at 12?", "[data-action=edit]").await;
-    alice.fill("#message-list [data-edit-input]", "Lunch at 12:30?").await;
+    alice
+        .message_action("Lunch at 12?", "[data-action=edit]")
+        .await;
+    alice
+        .fill("#message-list [data-edit-input]", "Lunch at 12:30?")
+        .await;
     alice
         .find("#message-list [data-edit-input]")
         .await
@@ -41,8 +47,13 @@ async fn a_message_edited_in_place_changes_in_the_other_window_and_says_edited()
     for window in [&alice, &bob] {
         window.wait_message("Lunch at 12:30?").await;
         let item = window.message_item("Lunch at 12:30?").await;
-        window.wait_text(&format!("{item} [data-edited]"), "edited").await;
-        assert!(!window.message_texts().await.contains(&"Lunch at 12?".into()));
+        window
+            .wait_text(&format!("{item} [data-edited]"), "edited")
+            .await;
+        assert!(!window
+            .message_texts()
+            .await
+            .contains(&"Lunch at 12?".into()));
     }
 
     // Someone else's message offers no edit; in an empty composer ArrowUp edits one's last.
@@ -92,7 +103,9 @@ async fn a_deleted_message_leaves_every_open_tab_also_when_deleted_in_the_admin_
     alice
         .message_action("Typo in this one", "[data-action=delete]")
         .await;
-    alice.wait_text("#confirm-title", "Delete this message?").await;
+    alice
+        .wait_text("#confirm-title", "Delete this message?")
+        .await;
     alice.click("#confirm-cancel").await;
     alice.wait_hidden("#confirm-dialog").await;
     alice.wait_message("Typo in this one").await;
@@ -145,8 +158,11 @@ async fn a_deleted_message_leaves_every_open_tab_also_when_deleted_in_the_admin_
 #[tokio::test]
 async fn reactions_are_one_click_away_toggle_and_say_who_reacted() {
     let Some(app) = Kanect::start() else { return };
-    app.member("alice");
-    app.member("bob");
+    let mut alice_api = app.member("alice");
+    let mut bob_api = app.member("bob");
+    let chat = bob_api.chat_with("alice");
+    say(&mut bob_api, chat, "How is the release going?");
+    say(&mut alice_api, chat, "Last checks running, ~10 minutes.");
     let alice = app.signed_in("alice", DESKTOP).await;
     let bob = app.signed_in("bob", DESKTOP).await;
     alice.open_chat_with("bob").await;
@@ -183,7 +199,12 @@ async fn reactions_are_one_click_away_toggle_and_say_who_reacted() {
         .wait_visible(&format!("{}[aria-pressed=true]", chip(&on_alice)))
         .await;
     bob.wait_text(&chip(&on_bob), "2").await;
-    let title = bob.find(&chip(&on_bob)).await.attr("title").await.expect("a title");
+    let title = bob
+        .find(&chip(&on_bob))
+        .await
+        .attr("title")
+        .await
+        .expect("a title");
     assert_eq!(
         title.as_deref(),
         Some("you and \u{2068}alice\u{2069} reacted with 🎉")
@@ -201,7 +222,9 @@ async fn reactions_are_one_click_away_toggle_and_say_who_reacted() {
         .expect("Enter");
     bob.wait_hidden("#emoji-dialog").await;
     alice
-        .wait_visible(&format!("{on_alice} [data-reactions] button[data-emoji='🚀']"))
+        .wait_visible(&format!(
+            "{on_alice} [data-reactions] button[data-emoji='🚀']"
+        ))
         .await;
 
     // Clicking one's own again takes it back.
@@ -223,11 +246,26 @@ async fn reactions_are_one_click_away_toggle_and_say_who_reacted() {
     let keys = format!("{ARROW_RIGHT}{ENTER}");
     bob.send_keys_to_focus(&keys).await;
     alice
-        .wait_visible(&format!("{on_alice} [data-reactions] button[data-emoji='❤️']"))
+        .wait_visible(&format!(
+            "{on_alice} [data-reactions] button[data-emoji='❤️']"
+        ))
         .await;
-    bob.wait_visible(&format!("{on_bob} [data-reactions] button[data-emoji='❤️'][aria-pressed=true]"))
-        .await;
+    bob.wait_visible(&format!(
+        "{on_bob} [data-reactions] button[data-emoji='❤️'][aria-pressed=true]"
+    ))
+    .await;
     assert_eq!(bob.js(focused, vec![]).await, json!("❤️"));
+    // The picture: the toolbar on hover, over a message with reactions.
+    alice
+        .hover(&format!("{on_alice} [data-message-body]"))
+        .await;
+    alice
+        .wait_js(
+            "the toolbar to show",
+            "return getComputedStyle(document.querySelector(arguments[0])).opacity === '1'",
+            vec![json!(format!("{on_alice} [role=toolbar]"))],
+        )
+        .await;
     alice.screenshot("chat-reactions").await;
     alice.assert_console_clean();
     bob.assert_console_clean();

@@ -65,7 +65,10 @@ async fn the_chat_is_usable_on_a_phone() {
     // No hover on a phone: a long press shows a message's actions, a tap reacts.
     let coffee = phone.message_item("Coffee is on the second floor.").await;
     phone
-        .long_press(&format!("{coffee} [data-message-body]"), Duration::from_millis(800))
+        .long_press(
+            &format!("{coffee} [data-message-body]"),
+            Duration::from_millis(800),
+        )
         .await;
     phone
         .wait_visible(&format!("{coffee}[data-actions=open] [role=toolbar]"))
@@ -79,7 +82,9 @@ async fn the_chat_is_usable_on_a_phone() {
         .click(&format!("{coffee} [role=toolbar] [data-quick='👍']"))
         .await;
     phone
-        .wait_visible(&format!("{coffee} [data-reactions] [data-emoji='👍'][aria-pressed=true]"))
+        .wait_visible(&format!(
+            "{coffee} [data-reactions] [data-emoji='👍'][aria-pressed=true]"
+        ))
         .await;
     // Lifting the finger clicked nothing: the toolbar appears under it.
     let reactions = phone
@@ -91,21 +96,33 @@ async fn the_chat_is_usable_on_a_phone() {
     assert_eq!(reactions, json!(["👍"]), "only the one tapped");
     // The picker fits the screen too.
     phone
-        .long_press(&format!("{coffee} [data-message-body]"), Duration::from_millis(800))
+        .long_press(
+            &format!("{coffee} [data-message-body]"),
+            Duration::from_millis(800),
+        )
         .await;
     phone
-        .click(&format!("{coffee}[data-actions=open] [role=toolbar] [data-action=pick]"))
+        .click(&format!(
+            "{coffee}[data-actions=open] [role=toolbar] [data-action=pick]"
+        ))
         .await;
     let dialog_fits = "const r = document.getElementById('emoji-dialog').getBoundingClientRect(); \
                        return r.left >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight";
     phone.wait_visible("#emoji-grid [data-emoji='☕']").await;
-    assert_eq!(phone.js(dialog_fits, vec![]).await, json!(true), "the picker fits");
+    assert_eq!(
+        phone.js(dialog_fits, vec![]).await,
+        json!(true),
+        "the picker fits"
+    );
     phone.click("#emoji-grid [data-emoji='☕']").await;
     phone
         .wait_visible(&format!("{coffee} [data-reactions] [data-emoji='☕']"))
         .await;
     phone.click("#composer-input").await;
-    phone.wait_hidden(&format!("{coffee}[data-actions=open]")).await;
+    phone
+        .wait_hidden(&format!("{coffee}[data-actions=open]"))
+        .await;
+    phone.wait_toolbars_hidden().await;
     phone.screenshot("chat-phone").await;
 
     phone.click("#back-button").await;

@@ -28,8 +28,12 @@ async fn own_messages_go_sent_delivered_read_and_groups_say_who_has_seen_them() 
         .await;
     // He opens the chat: read, both messages.
     bob.open_chat_with("alice").await;
-    alice.wait_visible(&format!("{ping} [data-receipt=read]")).await;
-    alice.wait_visible(&format!("{mine} [data-receipt=read]")).await;
+    alice
+        .wait_visible(&format!("{ping} [data-receipt=read]"))
+        .await;
+    alice
+        .wait_visible(&format!("{mine} [data-receipt=read]"))
+        .await;
     let label = alice
         .find(&format!("{ping} [data-receipt=read]"))
         .await
@@ -38,7 +42,10 @@ async fn own_messages_go_sent_delivered_read_and_groups_say_who_has_seen_them() 
         .expect("a title");
     assert_eq!(label.as_deref(), Some("Read"));
     // Bob's own view marks none of Alice's messages.
-    assert!(bob.find_all("#message-list [data-receipt]").await.is_empty());
+    assert!(bob
+        .find_all("#message-list [data-receipt]")
+        .await
+        .is_empty());
 
     // A group: "Seen by" as the others read.
     let item = format!("#chat-list button[data-key='chat:{crew}']");
@@ -54,7 +61,12 @@ async fn own_messages_go_sent_delivered_read_and_groups_say_who_has_seen_them() 
     carol.click(&item).await;
     carol.wait_message("Stand-up moves to 9:30").await;
     alice.wait_text(&seen, "Seen by 2").await;
-    let title = alice.find(&seen).await.attr("title").await.expect("a title");
+    let title = alice
+        .find(&seen)
+        .await
+        .attr("title")
+        .await
+        .expect("a title");
     let title = title.unwrap_or_default();
     assert!(
         title.contains("\u{2068}bob\u{2069}") && title.contains("\u{2068}carol\u{2069}"),
