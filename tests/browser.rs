@@ -47,4 +47,3 @@ mod drafts;
 
 #[path = "browser/live.rs"]
 mod live;
-
