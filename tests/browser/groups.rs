@@ -84,6 +84,20 @@ async fn staff_remove_someone_and_the_removed_persons_page_drops_the_chat() {
     bob.goto(&format!("/chats/{chat}")).await;
     bob.wait_message("Welcome, everyone.").await;
 
+    // Staff delete someone else's message from the chat itself.
+    bob.send("Off-topic: anyone selling a bike?").await;
+    root.wait_message("Off-topic: anyone selling a bike?").await;
+    root.message_action("Off-topic: anyone selling a bike?", "[data-action=delete]")
+        .await;
+    root.confirm("Delete this message?").await;
+    bob.wait_js(
+        "the message staff deleted to go",
+        "return ![...document.querySelectorAll('#message-list [data-message-body]')] \
+         .some((b) => b.textContent.startsWith('Off-topic'))",
+        vec![],
+    )
+    .await;
+
     open_settings(&root).await;
     root.click("#member-list [data-remove='bob']").await;
     root.confirm("Remove").await;
