@@ -288,7 +288,7 @@ pub async fn since(
         .filter(|row| row.kind == Kind::Chat)
         .map(|row| row.chat_id)
         .collect();
-    let mut chats: HashMap<ChatId, Chat> = if wanted.is_empty() {
+    let chats: HashMap<ChatId, Chat> = if wanted.is_empty() {
         HashMap::new()
     } else {
         let wanted: Vec<ChatId> = wanted.into_iter().collect();
@@ -324,9 +324,10 @@ pub async fn since(
                     None => continue,
                 }
             }
-            (Kind::Chat, _) => match chats.remove(&row.chat_id) {
-                // One chat object per chat in an answer is enough: it is the current one.
-                Some(chat) => What::Chat { chat },
+            // Every such event carries the chat as it is now (so several in one answer are
+            // alike); none when the reader is no longer in it (a `chat_removed` follows).
+            (Kind::Chat, _) => match chats.get(&row.chat_id) {
+                Some(chat) => What::Chat { chat: chat.clone() },
                 None => continue,
             },
             (Kind::ChatRemoved, _) => What::ChatRemoved,

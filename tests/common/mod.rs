@@ -103,6 +103,20 @@ impl TestApp {
             .expect("run SQL")
     }
 
+    /// The integers a query answers (ids, say), read straight from the database.
+    pub async fn ints(&self, sql: &str) -> Vec<i64> {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.db_path())
+            .connect()
+            .await
+            .expect("open the test database");
+        sqlx::query_scalar(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect("run SQL")
+    }
+
     /// A visitor who is not signed in, holding the anonymous CSRF cookie of a form page.
     pub async fn visitor(&self, page: &str) -> Visitor<'_> {
         let response = self.client.get(page).dispatch().await;
