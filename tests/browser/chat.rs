@@ -114,6 +114,21 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
         "Yes",
     )
     .await;
+    alice
+        .message_action(
+            "Yes, ship at 3. I'll tag v2.4 after the smoke test.",
+            "[data-action=edit]",
+        )
+        .await;
+    alice
+        .fill(
+            "#message-list [data-edit-input]",
+            "**Yes**, ship at 3. I'll tag `v2.4` once the smoke test passes.",
+        )
+        .await;
+    alice.send_keys_to_focus(&ENTER.to_string()).await;
+    bob.wait_message("Yes, ship at 3. I'll tag v2.4 once the smoke test passes.")
+        .await;
     let last_tick = "#message-list li[data-id]:last-child [data-receipt=read]";
     alice.wait_visible(last_tick).await;
     alice
