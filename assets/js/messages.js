@@ -169,7 +169,10 @@ export class MessageList {
     const focused = node.contains(document.activeElement) ? sameControl(document.activeElement) : null;
     const fresh = this.messageItem(m, this.continues(this.previous(m.id), m));
     if (node.dataset.actions) fresh.dataset.actions = node.dataset.actions; // a long press's, still open
+    // A reaction or an edit is no new message: screen readers should not read it out again.
+    this.list.setAttribute("aria-live", "off");
     node.replaceWith(fresh);
+    requestAnimationFrame(() => this.list.setAttribute("aria-live", "polite"));
     const again = focused && fresh.querySelector(focused);
     if (again) again.focus({ preventScroll: true });
   }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::web::{say, Kanect, PHONE};
+use crate::web::{group, say, Kanect, PHONE};
 
 #[tokio::test]
 async fn the_chat_is_usable_on_a_phone() {
@@ -13,6 +13,7 @@ async fn the_chat_is_usable_on_a_phone() {
     let mut alice = app.member("alice");
     let mut bob = app.member("bob");
     let chat = bob.chat_with("alice");
+    let crew = group(&mut bob, "Workshop crew", &["alice"]);
     say(&mut bob, chat, "Are you still coming to the workshop?");
     say(
         &mut alice,
@@ -128,5 +129,43 @@ async fn the_chat_is_usable_on_a_phone() {
     phone.click("#back-button").await;
     phone.wait_visible("#sidebar").await;
     phone.wait_hidden("#chat-view").await;
+
+    // A group's settings fit the screen, and the mention list above the composer does.
+    phone
+        .click(&format!("#chat-list button[data-key='chat:{crew}']"))
+        .await;
+    phone.wait_text("#chat-title", "Workshop crew").await;
+    let composer = phone.wait_visible("#composer-input").await;
+    composer.send_keys("@").await.expect("typing");
+    phone
+        .wait_visible("#mention-list [data-username='bob']")
+        .await;
+    let list_fits = "const r = document.getElementById('mention-list').getBoundingClientRect(); \
+                     return r.left >= 0 && r.right <= window.innerWidth && r.top >= 0";
+    assert_eq!(
+        phone.js(list_fits, vec![]).await,
+        json!(true),
+        "the mention list fits"
+    );
+    composer.send_keys("\u{E00C}").await.expect("Escape");
+    phone.wait_hidden("#mention-list").await;
+    phone.click("#chat-settings-button").await;
+    phone
+        .wait_visible("#chat-settings-dialog #rename-title")
+        .await;
+    let settings_fit = "const r = document.getElementById('chat-settings-dialog').getBoundingClientRect(); \
+                        return r.left >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight";
+    assert_eq!(
+        phone.js(settings_fit, vec![]).await,
+        json!(true),
+        "the settings fit"
+    );
+    phone.click("#chat-settings-done").await;
+    phone.wait_hidden("#chat-settings-dialog").await;
+    assert_eq!(
+        phone.js(fits, vec![]).await,
+        json!(true),
+        "no sideways scrolling"
+    );
     phone.assert_console_clean();
 }
