@@ -1,6 +1,6 @@
 /** Tailwind v3 config for Kanect. Build with `npm run build:css`; the output
  * (assets/css/app.css) is committed because the Rust build never runs Node. */
-module.exports = {
+export default {
   content: ["./templates/**/*.tera", "./assets/js/**/*.js"],
   theme: {
     extend: {

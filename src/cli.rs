@@ -132,10 +132,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Migrate => rocket::execute(async {
             let pools = open(&config).await?;
-            let applied: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-                    .fetch_one(&pools.read)
-                    .await?;
+            let applied = crate::db::schema::applied(&pools.read).await?;
             pools.close().await;
             println!(
                 "Database {} is up to date ({applied} migrations applied).",

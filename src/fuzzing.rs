@@ -31,8 +31,8 @@ pub fn admin_list(params: &Params) -> Vec<ListProbe> {
             let condition = list.condition(None);
             ListProbe {
                 slug: model.slug,
-                where_sql: condition.sql,
-                bound: condition.values.len(),
+                where_sql: condition.sql(),
+                bound: condition.bound(),
                 q: list.q.clone(),
                 order: list.order_param(),
                 filters: list

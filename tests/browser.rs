@@ -23,3 +23,27 @@ mod admin;
 
 #[path = "browser/phone.rs"]
 mod phone;
+
+#[path = "browser/gestures.rs"]
+mod gestures;
+
+#[path = "browser/messages.rs"]
+mod messages;
+
+#[path = "browser/mentions.rs"]
+mod mentions;
+
+#[path = "browser/receipts.rs"]
+mod receipts;
+
+#[path = "browser/typing.rs"]
+mod typing;
+
+#[path = "browser/groups.rs"]
+mod groups;
+
+#[path = "browser/drafts.rs"]
+mod drafts;
+
+#[path = "browser/live.rs"]
+mod live;

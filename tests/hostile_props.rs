@@ -121,19 +121,23 @@ fn runtime() -> tokio::runtime::Runtime {
 fn random_json_bodies_never_get_a_5xx() {
     let rt = runtime();
     let app = rt.block_on(TestApp::with(|config| config.poll_wait_max_s = 1));
-    let (alice, chat) = rt.block_on(async {
+    let (alice, chat, group, message) = rt.block_on(async {
         let alice = app.signup("alice").await;
         app.signup("bob").await;
         app.signup("carol").await;
         let chat = alice.chat_with("bob").await;
-        alice.say(chat, "hello").await;
-        (alice, chat)
+        let message = alice.say(chat, "hello").await["id"].clone();
+        let group = alice.group("Team", &["bob"]).await;
+        (alice, chat, group, message)
     });
     let routes = [
         ("POST", "/api/chats".to_owned()),
         ("PATCH", format!("/api/chats/{chat}")),
+        ("PATCH", format!("/api/chats/{group}")),
         ("POST", format!("/api/chats/{chat}/messages")),
+        ("PATCH", format!("/api/chats/{chat}/messages/{message}")),
         ("POST", format!("/api/chats/{chat}/read")),
+        ("POST", format!("/api/chats/{group}/members")),
     ];
     let mut runner = TestRunner::new(config());
     runner

@@ -1,22 +1,20 @@
 // Entry point of the chat home page (templates/chat/home.html.tera).
-// Boots state from the API, routes /chats/<id> with the History API, and applies
-// what the long poll brings: new messages, unread counts, presence.
+// Takes the event stream's cursor, then boots state from the API, routes /chats/<id>
+// with the History API, and hands what the long poll brings to events.js. The lists
+// change only by events (and are re-read after a lost connection), never on a timer.
 
 import { get, post } from "./api.js";
 import { byId, show, setText } from "./dom.js";
-import { startPolling } from "./poll.js";
+import { startPolling, currentCursor } from "./poll.js";
+import { applyUpdate, initEvents } from "./events.js";
 import { initSidebar } from "./sidebar.js";
 import { initGroupDialog } from "./group.js";
-import { initConversation, openChat, closeChat, receive, markRead, isShown } from "./conversation.js";
-import {
-  state, notify, subscribe, getChat, setChats, setUsers, upsertChat, updateChat,
-  totalUnread, maxMessageId, isMe,
-} from "./store.js";
+import { initChatSettings } from "./chat_settings.js";
+import { initConversation, openChat, closeChat, markRead, openView } from "./conversation.js";
+import { initDrafts } from "./drafts.js";
+import { state, notify, subscribe, getChat, setChats, setUsers, upsertChat, totalUnread } from "./store.js";
 
 const app = byId("app");
-// Fallback refresh of the lists: new people, and groups someone added us to that have
-// no message yet (a message would bring them at once through the poll).
-const LISTS_EVERY_MS = 60_000;
 
 state.me = {
   id: Number(app.dataset.meId),
@@ -90,44 +88,6 @@ async function onPerson(username) {
   }
 }
 
-function onUpdate({ messages = [], presence = [] }) {
-  let unknownChat = false;
-  const forOpenChat = [];
-  const visible = document.visibilityState === "visible";
-  for (const m of [...messages].sort((a, b) => a.id - b.id)) {
-    const chat = getChat(m.chat_id);
-    if (!chat) {
-      unknownChat = true;
-      continue;
-    }
-    const open = m.chat_id === state.openChatId;
-    const newer = !chat.last_message || m.id > chat.last_message.id;
-    const fields = { archived: false };
-    if (newer) fields.last_message = m;
-    if (newer && !isMe(m.sender) && !(open && visible) && !(open && isShown(m.id))) {
-      fields.unread = (chat.unread || 0) + 1;
-    }
-    updateChat(chat.id, fields, { toTop: newer });
-    if (open) forOpenChat.push(m);
-  }
-  if (forOpenChat.length) receive(forOpenChat);
-  if (unknownChat) refreshChats();
-
-  let unknownUser = false;
-  for (const p of presence) {
-    if (p.user_id === state.me.id) continue;
-    const user = state.users.find((u) => u.id === p.user_id);
-    if (!user) {
-      unknownUser = true;
-      continue;
-    }
-    user.online = p.online;
-    user.last_seen = p.last_seen;
-  }
-  if (presence.length) notify();
-  if (unknownUser) refreshUsers();
-}
-
 function wireEvents() {
   byId("filter").addEventListener("input", (e) => {
     state.filter = e.target.value;
@@ -143,11 +103,7 @@ function wireEvents() {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") markRead();
   });
-  window.addEventListener("focus", () => {
-    markRead();
-    refreshUsers();
-    refreshChats();
-  });
+  window.addEventListener("focus", markRead);
   document.addEventListener("keydown", (e) => {
     // Escape closes the chat on phones, where the chat hides the list.
     if (e.key === "Escape" && state.openChatId !== null && !document.querySelector("dialog[open]")
@@ -163,8 +119,11 @@ subscribe(() => {
 });
 
 async function boot() {
+  initDrafts(state.me.id);
   initSidebar({ onPerson, onChat: (id) => navigate(id) });
-  initConversation({ onStale: refreshChats });
+  initConversation({ onStale: refreshChats, onLeft: () => navigate(null) });
+  initEvents({ view: openView, refreshChats, refreshUsers });
+  initChatSettings({ onLeft: () => navigate(null) });
   initGroupDialog({
     onCreated: (chat) => {
       upsertChat(chat, { toTop: true });
@@ -173,8 +132,12 @@ async function boot() {
   });
   wireEvents();
 
+  // The cursor first, then the lists: whatever changes in between comes as events, and
+  // applying an event to what already shows it changes nothing.
+  let cursor = 0;
   for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
     try {
+      cursor = await currentCursor();
       const [users, chats] = await Promise.all([get("/api/users"), get("/api/chats")]);
       setUsers(users);
       setChats(chats);
@@ -192,15 +155,23 @@ async function boot() {
   window.history.replaceState({ chatId: initial || null }, "", window.location.pathname);
   if (initial) navigate(initial, { push: false });
 
-  const poller = startPolling({ cursor: maxMessageId(), wait: pollWait, onUpdate, onStatus: setOnline });
+  const poller = startPolling({
+    cursor,
+    wait: pollWait,
+    onUpdate: applyUpdate,
+    onStatus: setOnline,
+    // Receipts and presence are not kept for a tab that was away: read them again.
+    onReconnect: () => {
+      refreshChats();
+      refreshUsers();
+    },
+    // The server no longer has our place in the stream: start the page over.
+    onExpired: () => window.location.reload(),
+  });
   // Signing out ends this session's polls on the server (401): stop ours first.
   for (const form of document.querySelectorAll('form[action="/logout"]')) {
     form.addEventListener("submit", () => poller.stop());
   }
-  setInterval(() => {
-    refreshUsers();
-    refreshChats();
-  }, LISTS_EVERY_MS);
 }
 
 boot();

@@ -1,5 +1,7 @@
 // The message composer: Enter sends, Shift+Enter adds a line, the box grows to six
 // lines (by its rows attribute, so no inline styles), and a counter near the limit.
+// `onKey(e)` sees each key first (the mention list takes arrows and Enter while open)
+// and answers true when it handled it; `onInput(text)` hears each change a person made.
 
 import { show, setText } from "./dom.js";
 
@@ -9,7 +11,7 @@ const MAX_ROWS = 6;
 
 const length = (text) => [...text].length; // characters, as the server counts them
 
-export function setupComposer({ form, input, button, counter, error, onSend }) {
+export function setupComposer({ form, input, button, counter, error, onSend, onKey = () => false, onInput = () => {} }) {
   let sending = false;
 
   function autosize() {
@@ -55,6 +57,7 @@ export function setupComposer({ form, input, button, counter, error, onSend }) {
     try {
       await onSend(body);
       input.value = "";
+      onInput("");
     } catch (err) {
       // Keep what was typed so nothing is lost; say why it failed.
       showError(err && err.message ? err.message : "Your message could not be sent. Please try again.");
@@ -69,6 +72,7 @@ export function setupComposer({ form, input, button, counter, error, onSend }) {
   }
 
   input.addEventListener("keydown", (e) => {
+    if (onKey(e)) return;
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey) {
       e.preventDefault();
       submit();
@@ -78,6 +82,7 @@ export function setupComposer({ form, input, button, counter, error, onSend }) {
     autosize();
     updateCounter();
     if (!error.hidden) showError("");
+    onInput(input.value);
   });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -100,6 +105,15 @@ export function setupComposer({ form, input, button, counter, error, onSend }) {
       autosize();
       updateCounter();
     },
+    /** Replace the text as if typed (a picked mention), the caret at `caret`. */
+    replace(text, caret) {
+      input.value = text;
+      input.setSelectionRange(caret, caret);
+      autosize();
+      updateCounter();
+      onInput(text);
+    },
+    input,
     showError,
   };
 }

@@ -1,50 +1,137 @@
 // The right panel: the open chat's header, history (latest page, then older pages
-// on demand), read receipts, sending, and archiving.
+// on demand), read receipts, sending, drafts, mentions, typing, and archiving; and
+// `openView`, through which events.js changes what the open chat shows.
 
 import { get, post, patch } from "./api.js";
 import { byId, show, setText, isolate } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { setupComposer } from "./composer.js";
+import { setupMentions } from "./mentions.js";
+import { messageActions } from "./message_actions.js";
+import { changedMessage, deletedMessage } from "./events.js";
+import { draftFor, saveDraft, clearDraft } from "./drafts.js";
+import { typed, sent, typingNow } from "./typing.js";
 import { lastSeen } from "./time.js";
-import { state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName } from "./store.js";
+import {
+  state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn,
+} from "./store.js";
 
 const PAGE = 50;
 const TOP_PAGING_PX = 150;
 
 let view;
 let composer;
+let mentions;
 let onStale = () => {};
 let loadToken = 0; // bumps whenever the open chat changes, so late answers are dropped
 let loading = false;
 let loadingOlder = false;
 let hasOlder = false;
+let typingTimer = null;
 const readUpTo = new Map(); // chat id -> highest message id reported read
-const drafts = new Map(); // chat id -> unsent text
 
 const coarsePointer = window.matchMedia("(pointer: coarse)").matches;
 
 export function initConversation(opts) {
   onStale = opts.onStale;
   const scroller = byId("message-scroller");
-  view = new MessageList(scroller, byId("message-list"));
+  const actions = messageActions({
+    view: () => view,
+    showError: chatError,
+    changed: changedMessage,
+    removed: (m) => deletedMessage(m.chat_id, m.id),
+    leave: () => composer.focus(),
+  });
+  view = new MessageList(scroller, byId("message-list"), actions);
+  const input = byId("composer-input");
   composer = setupComposer({
     form: byId("composer"),
-    input: byId("composer-input"),
+    input,
     button: byId("send-button"),
     counter: byId("composer-counter"),
     error: byId("composer-error"),
     onSend: send,
+    onKey,
+    onInput: (text) => {
+      saveDraft(state.openChatId, text);
+      typed(state.openChatId, text);
+      mentions.update();
+    },
+  });
+  mentions = setupMentions({
+    input,
+    list: byId("mention-list"),
+    members: () => {
+      const chat = getChat(state.openChatId);
+      return chat ? otherMembers(chat) : [];
+    },
+    group: () => {
+      const chat = getChat(state.openChatId);
+      return Boolean(chat) && chat.kind === "group";
+    },
+    replace: (text, caret) => composer.replace(text, caret),
   });
   byId("load-older").addEventListener("click", loadOlder);
   scroller.addEventListener("scroll", () => {
     if (scroller.scrollTop < TOP_PAGING_PX) loadOlder();
   }, { passive: true });
   byId("archive-button").addEventListener("click", toggleArchive);
+  // A reload or a closed tab keeps what was being typed.
+  window.addEventListener("pagehide", () => saveDraft(state.openChatId, composer.value));
   subscribe(renderHeader);
+  subscribe(renderTyping);
 }
 
-/** Is this message already on screen? (Our own sent messages come back via the poll.) */
-export const isShown = (id) => view.has(id);
+/** Keys in the composer: the mention list first; ArrowUp in an empty box edits one's last message. */
+function onKey(e) {
+  if (mentions.onKey(e)) return true;
+  if (e.key === "ArrowUp" && !composer.value && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+    const last = view.lastOwn();
+    const chat = getChat(state.openChatId);
+    if (last && chat && chat.status !== "closed") {
+      e.preventDefault();
+      view.actions.edit(last);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** What events.js may do to the open chat. */
+export const openView = {
+  isShown: (id) => view.has(id),
+  upsert(messages) {
+    if (loading) {
+      view.merge(messages); // the latest page is still loading; it merges in by id
+      return;
+    }
+    view.upsert(messages);
+    renderPaging();
+    markRead();
+  },
+  remove(id) {
+    view.remove(id);
+    renderPaging();
+  },
+  changed(chat) {
+    const before = view.chat;
+    view.chat = chat;
+    if (!before || before.status !== chat.status || before.kind !== chat.kind) view.renderAll();
+    else view.refreshReceipts();
+    markRead();
+  },
+  gone(chat) {
+    const title = chat ? chatTitle(chat) : "that chat";
+    clearDraft(state.openChatId);
+    closeChat();
+    showWelcomeError(`You are no longer a member of ${isolate(title)}.`);
+  },
+  receiptsChanged() {
+    view.chat = getChat(state.openChatId) || view.chat;
+    view.refreshReceipts();
+  },
+  typingChanged: renderTyping,
+};
 
 function chatError(message) {
   setText(byId("chat-error"), message || "");
@@ -83,24 +170,28 @@ function renderHeader() {
   show(byId("closed-notice"), closed);
 }
 
-function saveDraft() {
-  if (state.openChatId === null) return;
-  const text = composer.value;
-  if (text.trim()) drafts.set(state.openChatId, text);
-  else drafts.delete(state.openChatId);
+/** "alice is typing…" under the messages, looked at again each second while anyone is. */
+function renderTyping() {
+  const id = state.openChatId;
+  const text = id === null ? "" : typingNow(id);
+  const line = byId("typing-indicator");
+  if (line.textContent !== text) setText(line, text);
+  clearTimeout(typingTimer);
+  typingTimer = id !== null && typingIn(id).length ? setTimeout(renderTyping, 1000) : null;
 }
 
 /** Open a chat: show it at once, then load its latest page. Resolves false if it is not ours. */
 export async function openChat(id) {
   if (state.openChatId === id && view.chat) return true;
-  saveDraft();
+  saveDraft(state.openChatId, composer.value);
   state.openChatId = id;
   const token = ++loadToken;
   view.reset(getChat(id) || { id, kind: "direct" });
   loading = true;
   hasOlder = false;
   chatError("");
-  composer.reset(drafts.get(id) || "");
+  mentions.close();
+  composer.reset(draftFor(id));
   byId("app").dataset.view = "chat";
   show(byId("welcome"), false);
   show(byId("chat-view"), true);
@@ -108,6 +199,7 @@ export async function openChat(id) {
   setText(byId("chat-members"), "");
   renderHeader();
   renderPaging();
+  renderTyping();
   notify();
 
   for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
@@ -119,6 +211,7 @@ export async function openChat(id) {
       view.chat = getChat(id) || view.chat;
       const messages = data.messages || [];
       view.merge(messages);
+      view.refreshReceipts();
       hasOlder = messages.length >= PAGE;
       loading = false;
       renderHeader();
@@ -145,15 +238,18 @@ export async function openChat(id) {
 }
 
 export function closeChat() {
-  saveDraft();
+  if (state.openChatId !== null && getChat(state.openChatId)) saveDraft(state.openChatId, composer.value);
   loadToken += 1;
   state.openChatId = null;
   view.reset(null);
+  mentions.close();
+  composer.reset("");
   loading = false;
   byId("app").dataset.view = "list";
   show(byId("chat-view"), false);
   show(byId("welcome"), true);
   showWelcomeError("");
+  renderTyping();
   notify();
 }
 
@@ -192,17 +288,6 @@ async function loadOlder() {
   }
 }
 
-/** New messages for the open chat, from the poll. */
-export function receive(messages) {
-  if (loading) {
-    view.merge(messages); // the latest page is still loading; it merges in by id
-    return;
-  }
-  view.append(messages);
-  renderPaging();
-  markRead();
-}
-
 /** Tell the server we have read up to the newest message, if the reader can see it. */
 export function markRead() {
   const id = state.openChatId;
@@ -211,11 +296,11 @@ export function markRead() {
   const chat = getChat(id);
   if (last === null || !chat) return;
   if ((readUpTo.get(id) || 0) >= last) {
-    if (chat.unread) updateChat(id, { unread: 0 });
+    if (chat.unread || chat.mentions) updateChat(id, { unread: 0, mentions: 0 });
     return;
   }
   readUpTo.set(id, last);
-  updateChat(id, { unread: 0 });
+  updateChat(id, { unread: 0, mentions: 0 });
   post(`/api/chats/${id}/read`, { up_to: last })
     .then((updated) => {
       if (updated && updated.id === id && getChat(id)) upsertChat(updated);
@@ -233,7 +318,8 @@ async function send(body) {
     if (err.transient) throw new Error("Can't reach the server. Your message was not sent; please try again.");
     throw err;
   }
-  drafts.delete(id);
+  clearDraft(id);
+  sent(id);
   if (state.openChatId === id) {
     view.append([message], { forceScroll: true });
     renderPaging();

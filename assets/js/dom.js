@@ -66,25 +66,35 @@ export function isolate(text) {
   return `\u2068${text}\u2069`;
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
-const TRAILING_PUNCT = /[.,;:!?)\]}'"]+$/;
+const SVG = "http://www.w3.org/2000/svg";
 
-/** Text with http(s) links as <a> elements; everything else stays plain text. */
-export function linkified(text, linkClass) {
-  const parts = [];
-  let last = 0;
-  for (const match of text.matchAll(URL_RE)) {
-    let url = match[0];
-    const trail = url.match(TRAILING_PUNCT);
-    if (trail) url = url.slice(0, -trail[0].length);
-    if (!url) continue;
-    if (match.index > last) parts.push(text.slice(last, match.index));
-    parts.push(el("a", { href: url, class: linkClass, target: "_blank", rel: "noopener noreferrer nofollow", dir: "auto", text: url }));
-    last = match.index + url.length;
+/** A 20x20 stroke icon from path data (the app's own drawings, never user data). */
+export function icon(paths, className = "h-4 w-4") {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 20 20");
+  svg.setAttribute("fill", "none");
+  svg.setAttribute("stroke", "currentColor");
+  svg.setAttribute("stroke-width", "1.6");
+  svg.setAttribute("stroke-linecap", "round");
+  svg.setAttribute("stroke-linejoin", "round");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", className);
+  for (const d of [].concat(paths)) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
   }
-  if (last < text.length) parts.push(text.slice(last));
-  return parts;
+  return svg;
 }
+
+export const ICONS = {
+  check: "M4.5 10.5l3.5 3.5 7.5-8",
+  checks: ["M1.5 10.5l3.5 3.5 7.5-8", "M9 14l7.5-8"],
+  pencil: ["M13.5 3.5l3 3L7 16H4v-3z", "M11.5 5.5l3 3"],
+  trash: ["M4 6h12", "M8 6V4h4v2", "M5.5 6l.8 10h7.4l.8-10", "M8.5 9v4.5", "M11.5 9v4.5"],
+  smile: ["M17 10a7 7 0 1 1-7-7", "M7 11.5a3.5 3.5 0 0 0 6 0", "M7.5 8h.01", "M12.5 8h.01", "M15 2v5", "M12.5 4.5h5"],
+  people: ["M7.5 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6z", "M2 17c0-3 2.5-5 5.5-5s5.5 2 5.5 5", "M13 3.5a3 3 0 0 1 0 5.5", "M15 12c1.8.6 3 2.3 3 5"],
+};
 
 // Avatar colours, as full literal class strings so Tailwind keeps them.
 const AVATAR_COLOURS = [

@@ -4,6 +4,8 @@
 import { el, byId, show, avatarColour, initial, isolate } from "./dom.js";
 import { listTime, lastSeen, fullDateTime } from "./time.js";
 import { state, subscribe, chatTitle, directChatWith, otherMembers, isMe } from "./store.js";
+import { parse, plainText } from "./format.js";
+import { draftFor } from "./drafts.js";
 
 const ITEM =
   "flex w-full items-center gap-3 rounded-lg px-2 py-2 text-left transition-colors " +
@@ -26,6 +28,13 @@ function matches(...texts) {
 function badge(count, label) {
   if (!count) return null;
   return el("span", { class: "badge shrink-0", "aria-label": label }, count > 99 ? "99+" : String(count));
+}
+
+/** Unread messages that mention the reader: "@" apart from the unread count. */
+function mentionBadge(count) {
+  if (!count) return null;
+  const label = count === 1 ? "1 mention" : `${count} mentions`;
+  return el("span", { class: "badge-mention shrink-0", "aria-label": label, title: label, "data-mentions": String(count) }, "@");
 }
 
 function avatar(name, { square = false, online = null } = {}) {
@@ -74,16 +83,21 @@ function personItem(user) {
         el("span", { class: `block truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: user.username }),
         el("span", { class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-500"}`, text: status }),
       ),
+      mentionBadge(chat ? chat.mentions : 0),
       badge(unread, `${unread} unread`),
     ),
   );
 }
 
-/** The chat's last message in one line: the sender's name and the text, each isolated. */
+const oneLine = (body) => plainText(parse(body)).replace(/\s+/g, " ").trim();
+
+/** The chat's last message in one line (or the reader's draft): each part isolated. */
 function preview(chat) {
+  const draft = chat.id === state.openChatId ? "" : draftFor(chat.id);
+  if (draft) return [el("span", { class: "font-medium text-rose-700", "data-draft": true }, "Draft: "), el("span", { dir: "auto", text: oneLine(draft) })];
   const m = chat.last_message;
   if (!m) return [chat.kind === "group" ? `${chat.members.length} members` : "No messages yet"];
-  const text = el("span", { dir: "auto", text: m.body.replace(/\s+/g, " ").trim() });
+  const text = el("span", { dir: "auto", text: oneLine(m.body) });
   if (chat.kind === "direct" && !isMe(m.sender)) return [text];
   return [isMe(m.sender) ? "You" : el("span", { dir: "auto", text: m.sender }), ": ", text];
 }
@@ -126,6 +140,7 @@ function chatItem(chat) {
           "span",
           { class: "mt-0.5 flex items-center gap-2" },
           el("span", { class: `min-w-0 flex-1 truncate text-sm ${unread ? "font-medium text-gray-900" : "text-gray-500"}` }, ...preview(chat)),
+          mentionBadge(chat.mentions),
           badge(unread, `${unread} unread`),
         ),
       ),

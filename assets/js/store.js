@@ -6,6 +6,7 @@ export const state = {
   users: [], // other active users: {id, username, online, last_seen}
   chats: [], // most recent activity first
   openChatId: null,
+  typing: new Map(), // chat id -> Map(lowercased username -> {username, until})
   showArchived: false,
   filter: "",
 };
@@ -28,6 +29,7 @@ export function notify() {
 
 export const sameName = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
 export const isMe = (username) => sameName(username, state.me.username);
+export const isStaff = () => state.me.role === "staff" || state.me.role === "superuser";
 
 export function getChat(id) {
   return state.chats.find((c) => c.id === id) || null;
@@ -80,10 +82,73 @@ export function updateChat(id, fields, opts) {
   return upsertChat({ ...chat, ...fields }, opts);
 }
 
+/** Drop a chat the reader is no longer a member of. */
+export function removeChat(id) {
+  const before = state.chats.length;
+  state.chats = state.chats.filter((c) => c.id !== id);
+  state.typing.delete(id);
+  if (state.chats.length !== before) notify();
+}
+
+/** Apply receipt changes `[{chat_id, username, read_up_to, delivered_up_to}]` to the chats. */
+export function mergeReceipts(changes) {
+  let changed = false;
+  for (const r of changes) {
+    const chat = getChat(r.chat_id);
+    if (!chat || isMe(r.username)) continue;
+    const receipts = (chat.receipts || []).filter((x) => !sameName(x.username, r.username));
+    receipts.push({ username: r.username, read_up_to: r.read_up_to, delivered_up_to: r.delivered_up_to });
+    chat.receipts = receipts;
+    changed = true;
+  }
+  if (changed) notify();
+  return changed;
+}
+
+/** How long a "typing" from the server holds without being seen again (SPEC: 6 s). */
+export const TYPING_MS = 6000;
+
+/**
+ * Who is typing now, as a poll answer says (`[{chat_id, username}]`, the state in all the
+ * reader's chats, not a change): each holds for another 6 s; those not in it stopped.
+ */
+export function replaceTyping(list, now = Date.now()) {
+  const next = new Map();
+  for (const { chat_id: chatId, username } of list) {
+    if (isMe(username)) continue;
+    if (!next.has(chatId)) next.set(chatId, new Map());
+    next.get(chatId).set(username.toLowerCase(), { username, until: now + TYPING_MS });
+  }
+  // Keep the order in which people started, so the words do not shuffle.
+  for (const [chatId, people] of next) {
+    const before = state.typing.get(chatId);
+    if (!before) continue;
+    const ordered = new Map([...people].sort(([a], [b]) => rank(before, a) - rank(before, b)));
+    next.set(chatId, ordered);
+  }
+  state.typing = next;
+  notify();
+}
+
+function rank(people, key) {
+  const keys = [...people.keys()];
+  return keys.includes(key) ? keys.indexOf(key) : keys.length;
+}
+
+export function stopTyping(chatId, username) {
+  const people = state.typing.get(chatId);
+  if (people && people.delete(String(username).toLowerCase())) notify();
+}
+
+/** Who is typing in a chat now, in the order they started; drops the expired. */
+export function typingIn(chatId, now = Date.now()) {
+  const people = state.typing.get(chatId);
+  if (!people) return [];
+  for (const [key, t] of people) if (t.until <= now) people.delete(key);
+  return [...people.values()].map((t) => t.username);
+}
+
 export function totalUnread() {
   return state.chats.reduce((n, c) => n + (c.unread || 0), 0);
 }
 
-export function maxMessageId() {
-  return state.chats.reduce((max, c) => Math.max(max, c.last_message ? c.last_message.id : 0), 0);
-}

@@ -37,9 +37,7 @@ async fn changelist(slug: &str, staff: Staff, params: Params, db: &Db) -> Result
     let full_total = if list.filters.is_empty() && list.q.is_empty() {
         total
     } else {
-        sqlx::query_scalar(&format!("SELECT count(*) FROM {}", model.table))
-            .fetch_one(&db.read)
-            .await?
+        crate::db::admin::count_all(&db.read, model.table).await?
     };
     let filters = filter_panel(db, &list).await?;
     let actions: Vec<Json> = model
@@ -348,11 +346,7 @@ async fn set_column(
                 format!("{} Nothing was changed.", problem.message),
             ));
         }
-        let sql = format!("UPDATE {} SET {column} = ? WHERE id = ?", model.table);
-        sqlx::query(&sql)
-            .bind(value)
-            .bind(id)
-            .execute(&mut tx)
+        crate::db::admin::update(&mut tx, model.table, *id, &[(column, &Value::Int(value))])
             .await?;
         let write = crate::admin::rules::Write {
             actor: &staff.user,

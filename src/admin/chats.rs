@@ -131,14 +131,7 @@ where
     E: sqlx::Executor<'c, Database = Sqlite>,
 {
     let keys: Vec<String> = names.iter().map(|n| username_key(n)).collect();
-    let keys_json = serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into());
-    let found: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, username, username_key FROM users
-         WHERE username_key IN (SELECT value FROM json_each(?))",
-    )
-    .bind(keys_json)
-    .fetch_all(db)
-    .await?;
+    let found = crate::db::users::named(db, &keys).await?;
     let unknown = names
         .iter()
         .zip(&keys)
@@ -146,7 +139,10 @@ where
         .map(|(name, _)| name.clone())
         .collect();
     Ok((
-        found.into_iter().map(|(id, name, _)| (id, name)).collect(),
+        found
+            .into_iter()
+            .map(|(id, name, _)| (id.0, name))
+            .collect(),
         unknown,
     ))
 }
@@ -165,42 +161,20 @@ impl ChatRules {
             return Ok(Vec::new());
         }
         let (wanted, _) = resolve(&mut *tx, &requested(form)).await?;
-        let current: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT u.id, u.username FROM chat_members m JOIN users u ON u.id = m.user_id
-             WHERE m.chat_id = ?",
-        )
-        .bind(write.id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let chat = ChatId(write.id);
+        let current = crate::db::chats::members_named(tx, chat).await?;
         let mut changes = Vec::new();
         for (user, name) in &current {
-            if !wanted.contains_key(user) {
-                sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
-                    .bind(write.id)
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
-                crate::db::events::record_for(
-                    tx,
-                    ChatId(write.id),
-                    EventKind::ChatRemoved,
-                    UserId(*user),
-                )
-                .await?;
+            if !wanted.contains_key(&user.0) {
+                crate::db::chats::drop_member(tx, chat, *user).await?;
+                crate::db::events::record_for(tx, chat, EventKind::ChatRemoved, *user).await?;
                 changes.push(format!("Removed member “{name}”."));
             }
         }
         let now = Timestamp::now();
         for (user, name) in &wanted {
-            if !current.iter().any(|(id, _)| id == user) {
-                sqlx::query(
-                    "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
-                )
-                .bind(write.id)
-                .bind(user)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            if !current.iter().any(|(id, _)| id.0 == *user) {
+                crate::db::chats::add_members(tx, chat, &[UserId(*user)], now).await?;
                 if write.old.is_some() {
                     changes.push(format!("Added member “{name}”."));
                 }
@@ -302,19 +276,9 @@ impl Rules for ChatRules {
         let mut members: Vec<(String, i64, i64, bool)> = Vec::new();
         let mut direct = false;
         if let Some(id) = id {
-            members = sqlx::query_as(
-                "SELECT u.username, m.joined_at, m.last_read_message_id, m.archived
-                 FROM chat_members m JOIN users u ON u.id = m.user_id
-                 WHERE m.chat_id = ? ORDER BY u.username_key",
-            )
-            .bind(id)
-            .fetch_all(&db.read)
-            .await?;
-            direct = sqlx::query_scalar::<_, String>("SELECT kind FROM chats WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&db.read)
-                .await?
-                .is_some_and(|k| k == "direct");
+            members = crate::db::chats::member_rows(&db.read, ChatId(id)).await?;
+            direct = crate::db::chats::kind_of(&db.read, ChatId(id)).await?
+                == Some(crate::model::ChatKind::Direct);
         }
         let read_only = read_only || direct;
         let row = |index: usize,

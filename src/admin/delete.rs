@@ -12,9 +12,9 @@ use crate::admin::guard::Staff;
 use crate::admin::history::{self, Flag};
 use crate::admin::page::{self, crumbs, model_json, render};
 use crate::admin::params::Params;
-use crate::admin::value::{args, id_list, Value, IN_IDS};
 use crate::admin::{form, model, object_id};
 use crate::auth::CsrfForm;
+use crate::db::admin as store;
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -37,14 +37,7 @@ fn require(staff: &Staff, model: &Model) -> Result<()> {
 
 /// Names of `ids` that exist, in id order.
 async fn names(db: &Db, model: &Model, ids: &[i64]) -> Result<Vec<(i64, String)>> {
-    let sql = format!(
-        "SELECT t.id, {} FROM {} t WHERE t.id {IN_IDS} ORDER BY t.id",
-        model.repr, model.table
-    );
-    let list = id_list(ids);
-    Ok(sqlx::query_as_with(&sql, args([&list]))
-        .fetch_all(&db.read)
-        .await?)
+    Ok(store::names(&db.read, model.table, model.repr, ids).await?)
 }
 
 /// "Are you sure?" for `ids`; `bulk` is the changelist form being confirmed.
@@ -62,23 +55,14 @@ pub async fn confirmation(
         return Err(Error::NotFound);
     }
     let found: Vec<i64> = objects.iter().map(|(id, _)| *id).collect();
-    let list = id_list(&found);
     let mut related = Vec::new();
     let mut summary = vec![json!({ "label": model.label(), "count": objects.len() })];
     for rel in model.related {
-        let from = format!("FROM {} r WHERE r.{} {IN_IDS}", rel.table, rel.key);
-        let count: i64 = sqlx::query_scalar_with(&format!("SELECT count(*) {from}"), args([&list]))
-            .fetch_one(&db.read)
-            .await?;
+        let (count, examples) =
+            store::related(&db.read, rel.table, rel.key, rel.repr, &found, EXAMPLES).await?;
         if count == 0 {
             continue;
         }
-        let examples: Vec<String> = sqlx::query_scalar_with(
-            &format!("SELECT {} {from} LIMIT ?", rel.repr),
-            args([&list, &Value::Int(EXAMPLES)]),
-        )
-        .fetch_all(&db.read)
-        .await?;
         let more = count - examples.len() as i64;
         related.push(
             json!({ "label": rel.label, "count": count, "examples": examples, "more": more }),
@@ -138,20 +122,9 @@ pub async fn run(
     if let Some(why) = model.rules.check_delete(&staff.user, ids) {
         return Ok(page::refused(back, why));
     }
-    let list = id_list(ids);
     let mut tx = db.write.begin().await?;
-    let sql = format!(
-        "SELECT t.id, {} FROM {} t WHERE t.id {IN_IDS}",
-        model.repr, model.table
-    );
-    let doomed: Vec<(i64, Option<String>)> = sqlx::query_as_with(&sql, args([&list]))
-        .fetch_all(&mut tx)
-        .await?;
     model.rules.deleting(&mut tx, ids).await?;
-    let sql = format!("DELETE FROM {} WHERE id {IN_IDS}", model.table);
-    sqlx::query_with(&sql, args([&list]))
-        .execute(&mut tx)
-        .await?;
+    let doomed = store::delete(&mut tx, model.table, model.repr, ids).await?;
     for (id, repr) in &doomed {
         let repr = repr
             .clone()

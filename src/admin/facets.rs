@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 use crate::admin::describe::{Filter, FilterKind};
-use crate::admin::list::{date_range, Condition, DATE_CHOICES};
-use crate::admin::value::{args, read, Value};
+use crate::admin::list::{date_range, DATE_CHOICES};
+use crate::db::admin::{self as store, Condition};
 
 /// Rows per choice value of one filter.
 pub type Counts = HashMap<String, i64>;
@@ -22,56 +22,36 @@ pub async fn counts(
     filters: &[&Filter],
     cond: &Condition,
 ) -> sqlx::Result<Vec<Counts>> {
+    if filters.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut keys = Vec::new();
-    let mut sums = Vec::new();
-    let mut values = Vec::new();
+    let mut ranges = Vec::new();
     for filter in filters {
         match filter.kind {
             FilterKind::Date => {
                 for (choice, _) in DATE_CHOICES {
                     let (start, end) = date_range(choice).unwrap_or((0, 0));
-                    sums.push(format!("sum({0} >= ? AND {0} < ?)", filter.sql));
-                    values.extend([Value::Int(start), Value::Int(end)]);
+                    ranges.push((filter.sql, start, end));
                 }
             }
             _ => keys.push(filter.sql),
         }
     }
-    if filters.is_empty() {
-        return Ok(Vec::new());
-    }
-    values.extend(cond.values.iter().cloned());
-    let group_by = if keys.is_empty() {
-        String::new()
-    } else {
-        let positions: Vec<String> = (1..=keys.len()).map(|i| i.to_string()).collect();
-        format!("GROUP BY {}", positions.join(", "))
-    };
-    let columns: Vec<&str> = keys
-        .iter()
-        .copied()
-        .chain(["count(*)"])
-        .chain(sums.iter().map(String::as_str))
-        .collect();
-    let sql = format!(
-        "SELECT {} FROM {from} {} {group_by}",
-        columns.join(", "),
-        cond.sql
-    );
-    let rows = sqlx::query_with(&sql, args(&values)).fetch_all(db).await?;
+    let groups = store::grouped_counts(db, from, &keys, &ranges, cond).await?;
     let mut out = vec![Counts::new(); filters.len()];
-    for row in rows {
-        let count: i64 = row.try_get(keys.len())?;
-        let (mut key, mut sum) = (0, keys.len() + 1);
+    for group in groups {
+        let (mut key, mut range) = (0, 0);
         for (counts, filter) in out.iter_mut().zip(filters) {
             if let FilterKind::Date = filter.kind {
                 for (choice, _) in DATE_CHOICES {
-                    let n = read(&row, sum)?.int().unwrap_or(0);
+                    let n = group.within.get(range).copied().unwrap_or(0);
                     *counts.entry((*choice).to_owned()).or_default() += n;
-                    sum += 1;
+                    range += 1;
                 }
             } else {
-                *counts.entry(read(&row, key)?.to_form()).or_default() += count;
+                let value = group.keys.get(key).map(|v| v.to_form()).unwrap_or_default();
+                *counts.entry(value).or_default() += group.count;
                 key += 1;
             }
         }

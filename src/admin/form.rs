@@ -18,9 +18,10 @@ use crate::admin::page::{
 };
 use crate::admin::params::Params;
 use crate::admin::rules::Write;
-use crate::admin::value::{args, read, Value, Values};
+use crate::admin::value::{Value, Values};
 use crate::admin::{model, object_id};
 use crate::auth::CsrfForm;
+use crate::db::admin as store;
 use crate::db::{is_unique_violation, Db};
 use crate::error::{Error, Result};
 use crate::validate::{Email, Invalid, MessageBody, Username};
@@ -46,19 +47,10 @@ pub async fn load<'c>(
     id: i64,
 ) -> Result<Option<Values>> {
     let columns: Vec<&'static str> = model.fields.iter().filter_map(Field::column).collect();
-    let sql = format!(
-        "SELECT {} FROM {} WHERE id = ?",
-        columns.join(", "),
-        model.table
-    );
-    let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(conn).await? else {
+    let Some(row) = store::load(conn, model.table, &columns, id).await? else {
         return Ok(None);
     };
-    let mut values = Values::new();
-    for (i, column) in columns.iter().enumerate() {
-        values.insert(column, read(&row, i)?);
-    }
-    Ok(Some(values))
+    Ok(Some(columns.into_iter().zip(row).collect()))
 }
 
 /// The object's name, as the model describes it.
@@ -67,31 +59,17 @@ pub async fn repr<'c>(
     model: &Model,
     id: i64,
 ) -> Result<String> {
-    let sql = format!(
-        "SELECT {} FROM {} t WHERE t.id = ?",
-        model.repr, model.table
-    );
-    let name: Option<Option<String>> = sqlx::query_scalar(&sql)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(name
-        .flatten()
-        .unwrap_or_else(|| format!("{} {id}", model.name)))
+    let name = store::repr(conn, model.table, model.repr, id).await?;
+    Ok(name.unwrap_or_else(|| format!("{} {id}", model.name)))
 }
 
 /// Every object of `model` as (id, name), for a choice of related objects.
 pub async fn options(db: &Db, model: &Model) -> Result<Vec<(i64, String)>> {
-    let sql = format!(
-        "SELECT t.id, {0} FROM {1} t ORDER BY {0} COLLATE NOCASE LIMIT 500",
-        model.repr, model.table
-    );
-    Ok(sqlx::query_as(&sql).fetch_all(&db.read).await?)
+    Ok(store::options(&db.read, model.table, model.repr, 500).await?)
 }
 
 async fn exists(db: &SqlitePool, model: &Model, id: i64) -> Result<bool> {
-    let sql = format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?)", model.table);
-    Ok(sqlx::query_scalar(&sql).bind(id).fetch_one(db).await?)
+    Ok(store::exists(db, model.table, id).await?)
 }
 
 /// One submitted field as the value to store, or what is wrong with it.
@@ -526,17 +504,8 @@ async fn save(
     let mut tx = db.write.begin().await?;
     let written = match old {
         None => {
-            let columns: Vec<&str> = new.keys().copied().collect();
-            let marks = vec!["?"; columns.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO {} ({}) VALUES ({marks})",
-                model.table,
-                columns.join(", ")
-            );
-            sqlx::query_with(&sql, args(new.values()))
-                .execute(&mut tx)
-                .await
-                .map(|done| done.last_insert_rowid())
+            let values: Vec<(&str, &Value)> = new.iter().map(|(k, v)| (*k, v)).collect();
+            store::insert(&mut tx, model.table, &values).await
         }
         Some((id, old)) => {
             let changed: Vec<(&str, &Value)> = new
@@ -544,25 +513,9 @@ async fn save(
                 .filter(|(k, v)| old.get(*k) != Some(*v))
                 .map(|(k, v)| (*k, v))
                 .collect();
-            if changed.is_empty() {
-                Ok(id)
-            } else {
-                let sets: Vec<String> = changed.iter().map(|(k, _)| format!("{k} = ?")).collect();
-                let sql = format!(
-                    "UPDATE {} SET {} WHERE id = ?",
-                    model.table,
-                    sets.join(", ")
-                );
-                let id_value = Value::Int(id);
-                let values = changed
-                    .iter()
-                    .map(|(_, v)| *v)
-                    .chain(std::iter::once(&id_value));
-                sqlx::query_with(&sql, args(values))
-                    .execute(&mut tx)
-                    .await
-                    .map(|_| id)
-            }
+            store::update(&mut tx, model.table, id, &changed)
+                .await
+                .map(|()| id)
         }
     };
     let id = match written {

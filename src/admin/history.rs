@@ -6,6 +6,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
 use sqlx::SqlitePool;
 
+use crate::db::admin::{self as store, LogEntry, Logged};
 use crate::db::WriteTx;
 
 use crate::admin::describe::Model;
@@ -37,20 +38,15 @@ pub async fn log(
     flag: Flag,
     message: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO admin_log (action_time, user_id, object_type, object_id, object_repr, action_flag, change_message)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(Timestamp::now())
-    .bind(actor.id)
-    .bind(model.slug)
-    .bind(id.to_string())
-    .bind(repr.chars().take(200).collect::<String>())
-    .bind(flag as i64)
-    .bind(message)
-    .execute(tx)
-    .await
-    .map(drop)
+    let entry = LogEntry {
+        actor: actor.id,
+        object_type: model.slug,
+        object_id: id,
+        object_repr: repr,
+        flag: flag as i64,
+        message,
+    };
+    store::log(tx, entry).await
 }
 
 fn action_word(flag: i64) -> &'static str {
@@ -61,10 +57,16 @@ fn action_word(flag: i64) -> &'static str {
     }
 }
 
-type Entry = (i64, Option<String>, i64, String, String, String, String);
-
-fn entry_json(entry: Entry) -> Json {
-    let (time, user, flag, message, object_type, object_id, object_repr) = entry;
+fn entry_json(entry: Logged) -> Json {
+    let Logged {
+        action_time: time,
+        username: user,
+        action_flag: flag,
+        change_message: message,
+        object_type,
+        object_id,
+        object_repr,
+    } = entry;
     let url = (flag != Flag::Delete as i64)
         .then(|| model(&object_type).ok())
         .flatten()
@@ -85,14 +87,9 @@ fn entry_json(entry: Entry) -> Json {
     })
 }
 
-const ENTRY: &str = "SELECT l.action_time, u.username, l.action_flag, l.change_message,
-        l.object_type, l.object_id, l.object_repr
-     FROM admin_log l LEFT JOIN users u ON u.id = l.user_id";
-
 /// The newest entries, for the index's "Recent actions".
 pub async fn recent(db: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Json>> {
-    let sql = format!("{ENTRY} ORDER BY l.id DESC LIMIT ?");
-    let entries: Vec<Entry> = sqlx::query_as(&sql).bind(limit).fetch_all(db).await?;
+    let entries = store::recent(db, limit).await?;
     Ok(entries.into_iter().map(entry_json).collect())
 }
 
@@ -105,12 +102,8 @@ async fn history(slug: &str, id: &str, staff: Staff, db: &Db) -> Result<Template
         return Err(Error::NotFound);
     }
     let repr = form::repr(&mut *conn, model, id).await?;
-    let sql = format!("{ENTRY} WHERE l.object_type = ? AND l.object_id = ? ORDER BY l.id");
-    let entries: Vec<Entry> = sqlx::query_as(&sql)
-        .bind(model.slug)
-        .bind(id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
+    drop(conn);
+    let entries = store::history(&db.read, model.slug, id).await?;
     let body = json!({
         "model": model_json(model, model.rules.can_add(&staff.user)),
         "object": { "id": id, "repr": repr, "url": model.object_url(id, "change") },

@@ -26,9 +26,7 @@ const HEIGHT: f64 = 160.0;
 async fn index(staff: Staff, db: &Db) -> Result<Template> {
     let mut models = Vec::new();
     for model in MODELS.iter().filter(|m| m.rules.can_view(&staff.user)) {
-        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {}", model.table))
-            .fetch_one(&db.read)
-            .await?;
+        let count = crate::db::admin::count_all(&db.read, model.table).await?;
         models.push(json!({
             "slug": model.slug,
             "label": model.label(),
@@ -55,13 +53,7 @@ async fn index(staff: Staff, db: &Db) -> Result<Template> {
 async fn chart(db: &Db) -> Result<Json> {
     let today = Timestamp::now().0.div_euclid(DAY_MS);
     let first = today - (DAYS - 1);
-    let per_day: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT created_at / 86400000 AS day, count(*) FROM messages
-         WHERE created_at >= ? GROUP BY day",
-    )
-    .bind(first * DAY_MS)
-    .fetch_all(&db.read)
-    .await?;
+    let per_day = crate::db::admin::messages_per_day(&db.read, Timestamp(first * DAY_MS)).await?;
     let counts: Vec<(i64, i64)> = (first..=today)
         .map(|day| {
             (

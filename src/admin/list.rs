@@ -7,7 +7,8 @@ use time::{Date, Duration, Month, OffsetDateTime, Time};
 
 use crate::admin::describe::{Column, Filter, FilterKind, Model, Search};
 use crate::admin::params::Params;
-use crate::admin::value::{self, args, Value};
+use crate::admin::value::Value;
+use crate::db::admin::{self as store, Condition};
 
 pub const DEFAULT_PER_PAGE: i64 = 100;
 pub const MAX_PER_PAGE: i64 = 500;
@@ -25,12 +26,6 @@ pub struct List {
     pub filters: Vec<(&'static Filter, String)>,
     pub page: i64,
     pub per_page: i64,
-}
-
-/// A WHERE clause and its bound values.
-pub struct Condition {
-    pub sql: String,
-    pub values: Vec<Value>,
 }
 
 impl List {
@@ -108,84 +103,49 @@ impl List {
 
     /// Search and every filter but `skip` (a filter's own counts ignore its choice).
     pub fn condition(&self, skip: Option<&str>) -> Condition {
-        let mut clauses = Vec::new();
-        let mut values = Vec::new();
-        if !self.model.search.is_empty() {
-            for word in self.q.split_whitespace() {
-                let any: Vec<String> = self.model.search.iter().map(Search::sql).collect();
-                clauses.push(format!("({})", any.join(" OR ")));
-                let pattern = Value::Text(format!("%{}%", escape_like(word)));
-                values.extend(std::iter::repeat_n(pattern, any.len()));
-            }
-        }
+        let mut cond = Condition::default();
+        let fragments: Vec<String> = self.model.search.iter().map(Search::sql).collect();
+        cond.search(&fragments, &self.q);
         for (filter, value) in &self.filters {
             if Some(filter.name) == skip {
                 continue;
             }
-            if let Some(cond) = condition(filter, value) {
-                clauses.push(cond.sql);
-                values.extend(cond.values);
+            if let Some(clause) = condition(filter, value) {
+                cond.and(clause);
             }
         }
-        let sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
-        Condition { sql, values }
+        cond
     }
 
     pub async fn count(&self, db: &SqlitePool) -> sqlx::Result<i64> {
-        let cond = self.condition(None);
-        let sql = format!("SELECT count(*) FROM {} {}", self.model.from, cond.sql);
-        sqlx::query_scalar_with(&sql, args(&cond.values))
-            .fetch_one(db)
-            .await
+        store::count(db, self.model.from, &self.condition(None)).await
     }
 
     /// Every id the list matches (the bulk action's "select all").
     pub async fn ids(&self, db: &SqlitePool) -> sqlx::Result<Vec<i64>> {
-        let cond = self.condition(None);
-        let sql = format!("SELECT t.id FROM {} {}", self.model.from, cond.sql);
-        sqlx::query_scalar_with(&sql, args(&cond.values))
-            .fetch_all(db)
-            .await
+        store::ids(db, self.model.from, &self.condition(None)).await
     }
 
     /// One page of rows: the id, then a value per column.
     pub async fn rows(&self, db: &SqlitePool, page: i64) -> sqlx::Result<Vec<(i64, Vec<Value>)>> {
-        let cond = self.condition(None);
         let columns: Vec<&str> = self.model.columns.iter().map(|c| c.sql).collect();
-        let mut order: Vec<String> = self
+        let order: Vec<(&str, bool)> = self
             .order
             .iter()
-            .map(|(column, desc)| format!("{} {}", column.sql, if *desc { "DESC" } else { "ASC" }))
+            .map(|(column, desc)| (column.sql, *desc))
             .collect();
-        order.push("t.id DESC".into());
-        // The page's ids first, from the sort keys alone; only its own rows then compute
-        // every column (names of senders, chats...).
-        let order = order.join(", ");
-        let from = self.model.from;
-        let sql = format!(
-            "SELECT t.id, {} FROM {from} WHERE t.id IN
-               (SELECT t.id FROM {from} {} ORDER BY {order} LIMIT ? OFFSET ?)
-             ORDER BY {order}",
-            columns.join(", "),
-            cond.sql,
-        );
-        let mut values = cond.values;
-        values.push(Value::Int(self.per_page));
-        values.push(Value::Int((page - 1) * self.per_page));
-        let rows = sqlx::query_with(&sql, args(&values)).fetch_all(db).await?;
-        rows.iter()
-            .map(|row| {
-                let id = sqlx::Row::try_get(row, 0)?;
-                let cells = (1..=columns.len())
-                    .map(|i| value::read(row, i))
-                    .collect::<sqlx::Result<_>>()?;
-                Ok((id, cells))
-            })
-            .collect()
+        let cond = self.condition(None);
+        let offset = (page - 1) * self.per_page;
+        store::page(
+            db,
+            self.model.from,
+            &columns,
+            &cond,
+            &order,
+            self.per_page,
+            offset,
+        )
+        .await
     }
 }
 
@@ -224,30 +184,25 @@ fn parse_order(model: &'static Model, raw: &str) -> Vec<(&'static Column, bool)>
     order
 }
 
-fn escape_like(word: &str) -> String {
-    word.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 /// The filter's clause for `value`, or `None` when the value means nothing to it.
 pub fn condition(filter: &Filter, value: &str) -> Option<Condition> {
-    let sql = filter.sql;
-    let one = |v: Value| Condition {
-        sql: format!("{sql} = ?"),
-        values: vec![v],
+    let mut cond = Condition::default();
+    let equals = |v: Value| {
+        let mut cond = Condition::default();
+        cond.equals(filter.sql, v);
+        cond
     };
     match filter.kind {
-        FilterKind::Words(words) => words.contains(&value).then(|| one(Value::from(value))),
-        FilterKind::Bool => parse_bool(value).map(|b| one(Value::Int(i64::from(b)))),
+        FilterKind::Words(words) => words.contains(&value).then(|| equals(Value::from(value))),
+        FilterKind::Bool => parse_bool(value).map(|b| equals(Value::Int(i64::from(b)))),
         FilterKind::Related(_) => value
             .parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
-            .map(|id| one(Value::Int(id))),
-        FilterKind::Date => date_range(value).map(|(from, to)| Condition {
-            sql: format!("({sql} >= ? AND {sql} < ?)"),
-            values: vec![Value::Int(from), Value::Int(to)],
+            .map(|id| equals(Value::Int(id))),
+        FilterKind::Date => date_range(value).map(|(from, to)| {
+            cond.within(filter.sql, from, to);
+            cond
         }),
     }
 }
@@ -293,11 +248,6 @@ pub fn date_range(value: &str) -> Option<(i64, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_match_wildcards_literally() {
-        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
-    }
 
     #[test]
     fn a_search_keeps_its_first_distinct_words_within_bounds() {

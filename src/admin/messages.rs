@@ -117,9 +117,9 @@ impl Rules for MessageRules {
         }
     }
 
-    /// A new message moves its chat up, as one sent from the chat would. One added in
-    /// someone else's name says so, to its readers (`added_by`) and in the log. Either way,
-    /// its mentions are read and its chat's open tabs hear of it.
+    /// A new message does all that one sent from the chat would. One added in someone
+    /// else's name says so, to its readers (`added_by`) and in the log. An edited one has
+    /// its mentions read again, and open tabs hear of it.
     async fn saved(&self, tx: &mut WriteTx, write: Write<'_>) -> Result<Vec<String>, Error> {
         let (Some(chat), Some(sender)) = (
             write.new.get("chat_id").and_then(Value::int),
@@ -138,15 +138,16 @@ impl Rules for MessageRules {
             }
             return Ok(Vec::new());
         }
+        // What a send from the chat does: the chat moves up, the sender has read it, it
+        // comes back from every archive, its mentions count, and open tabs get it.
         let sent_at = write
             .new
             .get("created_at")
             .and_then(Value::int)
             .map(Timestamp);
-        crate::db::chats::moved_up(tx, chat, sent_at.unwrap_or_else(Timestamp::now)).await?;
         let mentioned = crate::mentions::parse(body);
-        messages::store_mentions(tx, &[(id, chat, sender, mentioned)]).await?;
-        events::record(tx, chat, EventKind::Message, Some(id)).await?;
+        let sent = [(id, chat, sender, mentioned)];
+        messages::sent(tx, &sent, sent_at.unwrap_or_else(Timestamp::now)).await?;
         let sender = messages::added_in_the_console(tx, id, write.actor).await?;
         Ok(sender
             .map(|sender| format!("Sent in the name of “{sender}”."))

@@ -80,14 +80,9 @@ async fn set_password(
     };
     let hash = password::hash(new.as_str().to_owned()).await?;
     let mut tx = db.write.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-        .bind(&hash)
-        .bind(id)
-        .execute(&mut tx)
-        .await?;
     // Everyone signed in as this user is signed out, except the admin changing their own.
     let keep = (staff.user.id.0 == id).then_some(staff.user.session_id);
-    crate::db::sessions::delete_for_user(&mut tx, id, keep).await?;
+    crate::db::users::change_password(&mut tx, crate::model::UserId(id), &hash, keep).await?;
     history::log(
         &mut tx,
         &staff.user,

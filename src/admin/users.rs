@@ -229,12 +229,7 @@ impl Rules for UserRules {
         if !is_superuser(actor) {
             return Ok(());
         }
-        let left: Result<i64, _> = sqlx::query_scalar(
-            "SELECT count(*) FROM users WHERE role = 'superuser' AND is_active = 1",
-        )
-        .fetch_one(&mut *tx)
-        .await;
-        match left {
+        match crate::db::users::active_superusers(tx).await {
             Ok(0) => Err(Invalid::new(
                 "__all__",
                 "Kanect needs at least one active superuser: make someone else a superuser first.",

@@ -127,6 +127,12 @@ async fn updates(
         _ = &mut shutdown => None,
         ended = session_ends(&mut ended, db, settings, sessions, &user) => return Err(ended),
     };
+    // The session may have ended while this poll waited, and the news that woke it may
+    // have won the race against that bell: whatever woke it, a signed-out person gets
+    // nothing (a cache look-up while the session stands).
+    if !still_signed_in(db, settings, sessions, &user).await? {
+        return Err(Error::NotSignedIn);
+    }
     let news = match waited {
         Some(news) => news,
         // Shutting down: answer with whatever has come, so the client reconnects at once.

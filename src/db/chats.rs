@@ -355,11 +355,44 @@ pub async fn mark_read(
     }))
 }
 
-/// A message went into `chat` at `at`: it moves up everyone's list.
-pub async fn moved_up(tx: &mut WriteTx, chat: ChatId, at: Timestamp) -> sqlx::Result<()> {
-    sqlx::query("UPDATE chats SET last_message_at = ? WHERE id = ?")
-        .bind(at)
+/// The members of `chat` with their names (the console's inline).
+pub async fn members_named(tx: &mut WriteTx, chat: ChatId) -> sqlx::Result<Vec<(UserId, String)>> {
+    sqlx::query_as(
+        "SELECT u.id, u.username FROM chat_members m JOIN users u ON u.id = m.user_id
+         WHERE m.chat_id = ?",
+    )
+    .bind(chat)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// Each member's name, joining time, read mark and archive flag, by name.
+pub async fn member_rows(
+    db: &SqlitePool,
+    chat: ChatId,
+) -> sqlx::Result<Vec<(String, i64, i64, bool)>> {
+    sqlx::query_as(
+        "SELECT u.username, m.joined_at, m.last_read_message_id, m.archived
+         FROM chat_members m JOIN users u ON u.id = m.user_id
+         WHERE m.chat_id = ? ORDER BY u.username_key",
+    )
+    .bind(chat)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn kind_of(db: &SqlitePool, chat: ChatId) -> sqlx::Result<Option<ChatKind>> {
+    sqlx::query_scalar("SELECT kind FROM chats WHERE id = ?")
         .bind(chat)
+        .fetch_optional(db)
+        .await
+}
+
+/// Takes `user` out of `chat`, nothing else (the console records what goes with it).
+pub async fn drop_member(tx: &mut WriteTx, chat: ChatId, user: UserId) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
+        .bind(chat)
+        .bind(user)
         .execute(&mut *tx)
         .await
         .map(drop)

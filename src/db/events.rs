@@ -37,6 +37,26 @@ pub trait Listener: Send + Sync {
     fn committed(&self, audience: &[UserId], seq: i64);
 }
 
+async fn insert(
+    tx: &mut WriteTx,
+    chat: ChatId,
+    kind: Kind,
+    message: Option<MessageId>,
+    user: Option<UserId>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO events (chat_id, kind, message_id, user_id, created_at)
+         VALUES (?, ?, ?, ?, ?) RETURNING seq",
+    )
+    .bind(chat)
+    .bind(kind)
+    .bind(message)
+    .bind(user)
+    .bind(Timestamp::now())
+    .fetch_one(&mut *tx)
+    .await
+}
+
 /// Appends an event about `chat` (and `message`) for its current members.
 pub async fn record(
     tx: &mut WriteTx,
@@ -44,16 +64,7 @@ pub async fn record(
     kind: Kind,
     message: Option<MessageId>,
 ) -> sqlx::Result<i64> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (chat_id, kind, message_id, created_at) VALUES (?, ?, ?, ?)
-         RETURNING seq",
-    )
-    .bind(chat)
-    .bind(kind)
-    .bind(message)
-    .bind(Timestamp::now())
-    .fetch_one(&mut *tx)
-    .await?;
+    let seq = insert(tx, chat, kind, message, None).await?;
     let audience: Vec<UserId> =
         sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = ?")
             .bind(chat)
@@ -71,16 +82,7 @@ pub async fn record_for(
     kind: Kind,
     user: UserId,
 ) -> sqlx::Result<i64> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (chat_id, kind, user_id, created_at) VALUES (?, ?, ?, ?)
-         RETURNING seq",
-    )
-    .bind(chat)
-    .bind(kind)
-    .bind(user)
-    .bind(Timestamp::now())
-    .fetch_one(&mut *tx)
-    .await?;
+    let seq = insert(tx, chat, kind, None, Some(user)).await?;
     tx.tell(vec![user], seq);
     Ok(seq)
 }
@@ -288,7 +290,7 @@ pub async fn since(
         .filter(|row| row.kind == Kind::Chat)
         .map(|row| row.chat_id)
         .collect();
-    let mut chats: HashMap<ChatId, Chat> = if wanted.is_empty() {
+    let chats: HashMap<ChatId, Chat> = if wanted.is_empty() {
         HashMap::new()
     } else {
         let wanted: Vec<ChatId> = wanted.into_iter().collect();
@@ -324,9 +326,10 @@ pub async fn since(
                     None => continue,
                 }
             }
-            (Kind::Chat, _) => match chats.remove(&row.chat_id) {
-                // One chat object per chat in an answer is enough: it is the current one.
-                Some(chat) => What::Chat { chat },
+            // Every such event carries the chat as it is now (so several in one answer are
+            // alike); none when the reader is no longer in it (a `chat_removed` follows).
+            (Kind::Chat, _) => match chats.get(&row.chat_id) {
+                Some(chat) => What::Chat { chat: chat.clone() },
                 None => continue,
             },
             (Kind::ChatRemoved, _) => What::ChatRemoved,

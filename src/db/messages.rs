@@ -124,6 +124,84 @@ pub struct Sent {
     pub members: Vec<UserId>,
 }
 
+/// What a send does besides the message, for the whole batch at once: moves the chats up,
+/// marks them read for their senders, brings them back from everyone's archive, records
+/// who each message mentions and one event per message. Returns every member of the
+/// chats written to, and who each message mentions.
+pub async fn sent(
+    tx: &mut WriteTx,
+    stored: &[(MessageId, ChatId, UserId, Mentioned)],
+    now: Timestamp,
+) -> sqlx::Result<(Vec<(ChatId, UserId)>, Vec<(MessageId, String)>)> {
+    let inserted = serde_json::Value::Array(
+        stored
+            .iter()
+            .map(|(id, chat, sender, _)| serde_json::json!([id, chat, sender]))
+            .collect(),
+    )
+    .to_string();
+    sqlx::query(
+        "UPDATE chats SET last_message_at = ?1
+         WHERE id IN (SELECT value ->> 1 FROM json_each(?2))",
+    )
+    .bind(now)
+    .bind(&inserted)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE chat_members SET last_read_message_id = s.id
+         FROM (SELECT value ->> 1 AS chat, value ->> 2 AS sender, MAX(value ->> 0) AS id
+               FROM json_each(?1) GROUP BY 1, 2) s
+         WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender",
+    )
+    .bind(&inserted)
+    .execute(&mut *tx)
+    .await?;
+    let members: Vec<(ChatId, UserId)> = sqlx::query_as(
+        "UPDATE chat_members SET archived = 0
+         WHERE chat_id IN (SELECT value ->> 1 FROM json_each(?1))
+         RETURNING chat_id, user_id",
+    )
+    .bind(&inserted)
+    .fetch_all(&mut *tx)
+    .await?;
+
+    let mut mentions = Vec::new();
+    let ids: Vec<MessageId> = stored
+        .iter()
+        .filter(|(.., mentioned)| !mentioned.is_empty())
+        .map(|(id, ..)| *id)
+        .collect();
+    if !ids.is_empty() {
+        store_mentions(tx, stored).await?;
+        mentions = mentioned_in(tx, &ids).await?;
+    }
+
+    let seqs: Vec<(i64, ChatId)> = sqlx::query_as(
+        "INSERT INTO events (chat_id, kind, message_id, created_at)
+         SELECT value ->> 1, 'message', value ->> 0, ?1 FROM json_each(?2) ORDER BY key
+         RETURNING seq, chat_id",
+    )
+    .bind(now)
+    .bind(&inserted)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut newest: std::collections::HashMap<ChatId, i64> = Default::default();
+    for (seq, chat) in seqs {
+        let at = newest.entry(chat).or_default();
+        *at = (*at).max(seq);
+    }
+    for (chat, seq) in newest {
+        let audience = members
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, user)| *user)
+            .collect();
+        tx.tell(audience, seq);
+    }
+    Ok((members, mentions))
+}
+
 /// Why a change to a message was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {

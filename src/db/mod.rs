@@ -6,6 +6,7 @@
 //! SQLITE_BUSY, and message ids are committed in the order they are assigned (the long
 //! poll relies on that). Reads use a separate pool and, under WAL, never wait for writes.
 
+pub mod admin;
 pub mod chats;
 pub mod checkpoint;
 pub mod events;

@@ -172,3 +172,10 @@ pub async fn integrity(conn: &mut SqliteConnection) -> Result<Option<String>, sq
         )
     }))
 }
+
+/// How many migrations the database has had.
+pub async fn applied(db: &sqlx::SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+        .fetch_one(db)
+        .await
+}

@@ -6,7 +6,7 @@
 //! still means the message is on disk. If anything in a batch fails, the whole batch rolls
 //! back and every sender in it gets the error; none of them is stored.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Rocket};
@@ -127,7 +127,12 @@ async fn commit(
     let (members, mentions) = if stored.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        follow_up(&mut tx, &accepted, &stored, now).await?
+        let sent: Vec<_> = accepted
+            .iter()
+            .zip(&stored)
+            .map(|(job, (id, chat, sender, _))| (*id, *chat, *sender, job.mentioned.clone()))
+            .collect();
+        messages::sent(&mut tx, &sent, now).await?
     };
     let refused = refusals(&mut tx, batch, &taken).await?;
     tx.commit().await?;
@@ -154,87 +159,6 @@ async fn insert(tx: &mut WriteTx, batch: &[Job], now: Timestamp) -> sqlx::Result
     .bind(serde_json::Value::Array(wanted).to_string())
     .fetch_all(&mut *tx)
     .await
-}
-
-/// What a send does besides the message, for the whole batch at once: moves the chats up,
-/// marks them read for their senders, brings them back from everyone's archive, records
-/// who each message mentions and one event per message. Returns every member of the
-/// chats written to, and who each message mentions.
-async fn follow_up(
-    tx: &mut WriteTx,
-    accepted: &[&Job],
-    stored: &[Stored],
-    now: Timestamp,
-) -> sqlx::Result<(Vec<(ChatId, UserId)>, Vec<(MessageId, String)>)> {
-    let inserted = serde_json::Value::Array(
-        stored
-            .iter()
-            .map(|(id, chat, sender, _)| json!([id, chat, sender]))
-            .collect(),
-    )
-    .to_string();
-    sqlx::query(
-        "UPDATE chats SET last_message_at = ?1
-         WHERE id IN (SELECT value ->> 1 FROM json_each(?2))",
-    )
-    .bind(now)
-    .bind(&inserted)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE chat_members SET last_read_message_id = s.id
-         FROM (SELECT value ->> 1 AS chat, value ->> 2 AS sender, MAX(value ->> 0) AS id
-               FROM json_each(?1) GROUP BY 1, 2) s
-         WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender",
-    )
-    .bind(&inserted)
-    .execute(&mut *tx)
-    .await?;
-    let members: Vec<(ChatId, UserId)> = sqlx::query_as(
-        "UPDATE chat_members SET archived = 0
-         WHERE chat_id IN (SELECT value ->> 1 FROM json_each(?1))
-         RETURNING chat_id, user_id",
-    )
-    .bind(&inserted)
-    .fetch_all(&mut *tx)
-    .await?;
-
-    let parsed: Vec<_> = accepted
-        .iter()
-        .zip(stored)
-        .filter(|(job, _)| !job.mentioned.is_empty())
-        .map(|(job, (id, chat, sender, _))| (*id, *chat, *sender, job.mentioned.clone()))
-        .collect();
-    let mut mentions = Vec::new();
-    if !parsed.is_empty() {
-        messages::store_mentions(tx, &parsed).await?;
-        let ids: Vec<MessageId> = parsed.iter().map(|(id, ..)| *id).collect();
-        mentions = messages::mentioned_in(tx, &ids).await?;
-    }
-
-    let seqs: Vec<(i64, ChatId)> = sqlx::query_as(
-        "INSERT INTO events (chat_id, kind, message_id, created_at)
-         SELECT value ->> 1, 'message', value ->> 0, ?1 FROM json_each(?2) ORDER BY key
-         RETURNING seq, chat_id",
-    )
-    .bind(now)
-    .bind(&inserted)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut newest: HashMap<ChatId, i64> = HashMap::new();
-    for (seq, chat) in seqs {
-        let at = newest.entry(chat).or_default();
-        *at = (*at).max(seq);
-    }
-    for (chat, seq) in newest {
-        let audience = members
-            .iter()
-            .filter(|(c, _)| *c == chat)
-            .map(|(_, user)| *user)
-            .collect();
-        tx.tell(audience, seq);
-    }
-    Ok((members, mentions))
 }
 
 /// Why the jobs that stored nothing were refused, read in the same transaction as the

@@ -2,7 +2,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::Writer;
+use super::{WriteTx, Writer};
 
 use crate::model::{Role, Timestamp, UserId};
 use crate::validate::{look_alike_key, username_key, Email, Username};
@@ -206,6 +206,21 @@ pub async fn active(db: &SqlitePool) -> sqlx::Result<Vec<Person>> {
     .await
 }
 
+/// Users (active or not) whose username keys are among `keys`: id, name and key.
+pub async fn named<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    keys: &[String],
+) -> sqlx::Result<Vec<(UserId, String, String)>> {
+    let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned());
+    sqlx::query_as(
+        "SELECT id, username, username_key FROM users
+         WHERE username_key IN (SELECT value FROM json_each(?))",
+    )
+    .bind(keys)
+    .fetch_all(db)
+    .await
+}
+
 /// Active users named in `keys` (username keys); unknown names are simply absent.
 pub async fn active_by_usernames(db: &SqlitePool, keys: &[String]) -> sqlx::Result<Vec<Person>> {
     let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned());
@@ -231,18 +246,34 @@ pub async fn record_login(db: &Writer, id: UserId) -> sqlx::Result<()> {
 /// Sets a new password and ends every session of the user, in one transaction.
 pub async fn set_password(db: &Writer, id: UserId, password_hash: &str) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
+    let changed = change_password(&mut tx, id, password_hash, None).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Sets a new password within `tx` and ends every session of the user but `keep` (the
+/// one of a person changing their own); `false` when there is no such user.
+pub async fn change_password(
+    tx: &mut WriteTx,
+    id: UserId,
+    password_hash: &str,
+    keep: Option<i64>,
+) -> sqlx::Result<bool> {
     let changed = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
         .bind(password_hash)
         .bind(id)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
-        .bind(id)
-        .execute(&mut tx)
-        .await?;
-    tx.commit().await?;
+    super::sessions::delete_for_user(tx, id.0, keep).await?;
     Ok(changed == 1)
+}
+
+/// How many active superusers there are (the console keeps at least one).
+pub async fn active_superusers(tx: &mut WriteTx) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'superuser' AND is_active = 1")
+        .fetch_one(&mut *tx)
+        .await
 }
 
 /// Writes presence timestamps kept in memory, all in one statement: the writer is shared

@@ -28,7 +28,7 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
         design,
         "Mock-ups for the onboarding flow are up.",
     );
-    say(&mut carol, design, "Comments by Thursday, please.");
+    say(&mut carol, design, "@alice comments by Thursday, please.");
 
     let alice = app.signed_in("alice", DESKTOP).await;
     let bob_row = Window::person("bob");
@@ -97,6 +97,45 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
         .await
         .is_empty());
 
+    // What a lived-in chat shows besides words: reactions, formatting, read ticks.
+    bob.message_action(
+        "Got it. The migration section reads well, one typo in the intro.",
+        "[data-quick='👍']",
+    )
+    .await;
+    alice
+        .message_action("Thanks! Fixed. Shall we ship at 3?", "[data-quick='🎉']")
+        .await;
+    alice
+        .send("**Yes**, ship at 3. I'll tag `v2.4` after the smoke test.")
+        .await;
+    bob.wait_text(
+        "#message-list li[data-id]:last-child [data-message-body] strong",
+        "Yes",
+    )
+    .await;
+    alice
+        .message_action(
+            "Yes, ship at 3. I'll tag v2.4 after the smoke test.",
+            "[data-action=edit]",
+        )
+        .await;
+    alice
+        .fill(
+            "#message-list [data-edit-input]",
+            "**Yes**, ship at 3. I'll tag `v2.4` once the smoke test passes.",
+        )
+        .await;
+    alice.send_keys_to_focus(&ENTER.to_string()).await;
+    bob.wait_message("Yes, ship at 3. I'll tag v2.4 once the smoke test passes.")
+        .await;
+    let last_tick = "#message-list li[data-id]:last-child [data-receipt=read]";
+    alice.wait_visible(last_tick).await;
+    alice
+        .wait_visible("#message-list [data-reactions] [data-emoji='👍']")
+        .await;
+    alice.click("#composer-input").await;
+    alice.wait_toolbars_hidden().await;
     alice.screenshot("chat-desktop").await;
     alice.assert_console_clean();
     bob.assert_console_clean();

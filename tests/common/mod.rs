@@ -91,6 +91,13 @@ impl TestApp {
 
     /// The one integer a query answers (a count, say), read straight from the database.
     pub async fn count(&self, sql: &str) -> i64 {
+        let found = self.ints(sql).await;
+        assert_eq!(found.len(), 1, "one row from {sql}");
+        found[0]
+    }
+
+    /// The integers a query answers (ids, say), read straight from the database.
+    pub async fn ints(&self, sql: &str) -> Vec<i64> {
         use sqlx::ConnectOptions;
         let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(self.db_path())
@@ -98,7 +105,7 @@ impl TestApp {
             .await
             .expect("open the test database");
         sqlx::query_scalar(sql)
-            .fetch_one(&mut conn)
+            .fetch_all(&mut conn)
             .await
             .expect("run SQL")
     }
