@@ -108,8 +108,10 @@ async fn updates(
     let latest = match watch.latest() {
         Some(latest) => latest,
         None => {
-            // First poll for this user since start: learn their newest event once.
-            watch.learn(Box::pin(events::latest_for(&db.read, user.id)).await?);
+            // First poll for this user since start: nothing tells which events are theirs
+            // yet, so the newest of all stands in (every event up to it is committed). A
+            // cursor behind it reads the stream once, and finds what is theirs, if any.
+            watch.learn(live.newest());
             watch.latest().unwrap_or_default()
         }
     };
@@ -127,12 +129,6 @@ async fn updates(
         _ = &mut shutdown => None,
         ended = session_ends(&mut ended, db, settings, sessions, &user) => return Err(ended),
     };
-    // The session may have ended while this poll waited, and the news that woke it may
-    // have won the race against that bell: whatever woke it, a signed-out person gets
-    // nothing (a cache look-up while the session stands).
-    if !still_signed_in(db, settings, sessions, &user).await? {
-        return Err(Error::NotSignedIn);
-    }
     let news = match waited {
         Some(news) => news,
         // Shutting down: answer with whatever has come, so the client reconnects at once.
