@@ -99,12 +99,6 @@ async fn updates(
         Box::pin(settle_cursor(after, db, live)).await?;
     }
 
-    let mut ended = sessions.ended();
-    let ended_at = *ended.borrow();
-    // A session ended between the guard's look-up and the line above rang no bell.
-    if !Box::pin(still_signed_in(db, settings, sessions, &user)).await? {
-        return Err(Error::NotSignedIn);
-    }
     let latest = match watch.latest() {
         Some(latest) => latest,
         None => {
@@ -123,6 +117,19 @@ async fn updates(
         presence: live.presence_for(&watch, reader),
         fleeting: watch.fleeting(reader),
     };
+    // An answer ready at once is like the answer to any other request: the guard's
+    // look-up of the session is enough. (Nor is a timer armed: even one already due would
+    // hold the answer for the next tick of tokio's clock, up to a millisecond.)
+    if wait.is_zero() || news.is_news(after) {
+        return Box::pin(answer(news, after, &watch, &user, db, live)).await;
+    }
+
+    let mut ended = sessions.ended();
+    let ended_at = *ended.borrow();
+    // A session ended between the guard's look-up and the line above rang no bell.
+    if !Box::pin(still_signed_in(db, settings, sessions, &user)).await? {
+        return Err(Error::NotSignedIn);
+    }
     let deadline = Instant::now() + wait;
     let waited = tokio::select! {
         waited = wait_for_news(news, after, &mut watch, live, reader, deadline) => waited,
@@ -250,11 +257,6 @@ async fn wait_for_news(
     reader: live::Reader,
     deadline: Instant,
 ) -> Option<Waited> {
-    // Without a wait the answer is ready: a timer, even one already due, would hold it
-    // for the next tick of tokio's clock (up to a millisecond).
-    if news.is_news(after) || Instant::now() >= deadline {
-        return Some(news);
-    }
     let sleep = tokio::time::sleep_until(deadline);
     tokio::pin!(sleep);
     loop {
