@@ -1,7 +1,7 @@
-//! The server's own work, off the request path: the event stream's wiring at start, and a
-//! tick every few seconds that marks people offline, writes what memory holds for the
-//! database (last-seen times, delivery marks), probes a failing writer, and now and then
-//! clears expired sessions and old events.
+//! The server's own work, off the request path: the event stream's wiring at start,
+//! presence published once a second, and a tick every few seconds that marks people
+//! offline, writes what memory holds for the database (last-seen times, delivery marks),
+//! probes a failing writer, and now and then clears expired sessions and old events.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use rocket::{Orbit, Rocket};
 use rocket_db_pools::Database;
 
 use crate::config::Settings;
-use crate::db::{chats, events, sessions, users, Db, Pools};
+use crate::db::{chats, events, presence, sessions, users, Db, Pools};
 use crate::live::{self, Live};
 use crate::model::Timestamp;
 
@@ -27,6 +27,11 @@ pub fn stage() -> AdHoc {
         match events::bounds(&db.read).await {
             Ok(bounds) => live.set_bounds(bounds.floor, bounds.newest),
             Err(e) => tracing::warn!(error = %e, "could not read where the event stream stands"),
+        }
+        // Until a people list is read, presence goes by the team as it stands at start.
+        match presence::team(&db.read).await {
+            Ok(active) => live.set_team(active),
+            Err(e) => tracing::warn!(error = %e, "could not count the team"),
         }
         rocket
             .attach(AdHoc::on_liftoff("housekeeping", |rocket| {
@@ -53,6 +58,7 @@ async fn start(rocket: &Rocket<Orbit>) {
         return;
     };
     let (pools, live, settings) = ((**db).clone(), live.clone(), settings.clone());
+    tokio::spawn(publish_presence(live.clone(), rocket.shutdown()));
     let mut shutdown = rocket.shutdown();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(live::TICK);
@@ -69,6 +75,19 @@ async fn start(rocket: &Rocket<Orbit>) {
             count += 1;
         }
     });
+}
+
+/// Presence changes go out in batches, apart from the tick's database work so that a slow
+/// disk never holds them up.
+async fn publish_presence(live: Arc<Live>, mut shutdown: rocket::Shutdown) {
+    let mut batches = tokio::time::interval(live::PRESENCE_BATCH);
+    batches.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = batches.tick() => live.publish_presence(),
+            _ = &mut shutdown => break,
+        }
+    }
 }
 
 async fn tick(pools: &Pools, live: &Live) {

@@ -1,8 +1,18 @@
 //! What the long poll waits on, all in memory: each user's newest event (a watch channel
 //! that a commit bumps), presence (who is polling right now), and what is too fleeting for
 //! the database: who is typing, and read and delivery receipts as they change. An idle
-//! poll holds three channel receivers and a timer; it touches no database until something
-//! happens. `live` knows neither HTTP nor SQL.
+//! poll holds two channel receivers and its deadline; it touches no database until
+//! something happens. `live` knows neither HTTP nor SQL: what it must know of chats (who
+//! shares one with whom, how big the team is) its callers tell it.
+//!
+//! Presence reaches only those who would see it, and in batches: a change waits for the
+//! next `publish_presence` (once a `PRESENCE_BATCH`, for the whole process), which wakes
+//! each poll whose person sees someone in the batch, once. Who sees whom: everyone sees
+//! everyone while the team is small enough that its people list shows everyone
+//! (`EVERYONE_UP_TO` active accounts); in a larger team, each person sees the people they
+//! share a direct chat or a group of at most `GROUP_UP_TO` members with (their contacts),
+//! so that a whole team coming online at once costs each poll a few answers, not one per
+//! person.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
@@ -21,13 +31,20 @@ use crate::model::{ChatId, MessageId, Timestamp, UserId};
 const ONLINE_GRACE_MS: i64 = 15_000;
 /// Changes kept for polls that arrive a little late.
 const CHANGES_KEPT: usize = 1024;
-/// The most presence changes one answer carries. When a whole team arrives at once, this
-/// keeps every answer (and the buffer each connection keeps for its largest answer) small.
-pub const PRESENCE_PER_ANSWER: usize = 64;
-/// How long a poll woken by presence alone gathers further changes before answering: a
-/// wave of people coming online then costs each poll a few answers, not one per person.
-/// Anything else ends the gathering at once.
-pub const PRESENCE_GATHER: Duration = Duration::from_millis(250);
+/// How often presence changes are published: each poll hears of a wave of arrivals in a
+/// few answers, and of one arrival within about this long.
+pub const PRESENCE_BATCH: Duration = Duration::from_secs(1);
+/// Published presence batches kept for polls that arrive a little late (a minute's worth
+/// when something changes every second).
+const BATCHES_KEPT: usize = 60;
+/// Teams with at most this many active accounts see everyone's presence: the people list
+/// shows them all. A wave of this many arrivals costs every poll about one answer per
+/// second of the wave, carrying everyone who arrived in that second.
+pub const EVERYONE_UP_TO: usize = 500;
+/// In a larger team, a group of at most this many members makes its members contacts
+/// (direct chats always do): a company-wide group would otherwise make everyone a
+/// contact of everyone.
+pub const GROUP_UP_TO: usize = 100;
 /// How often offline detection and the last-seen and delivery flushes run.
 pub const TICK: Duration = Duration::from_secs(5);
 /// `last_seen` reaches the database at most this often per user.
@@ -122,6 +139,99 @@ impl<T: Clone> Feed<T> {
     }
 }
 
+/// Presence changes on their way to the polls: those not yet published, the newest state
+/// of each person, and the published batches with where each reader stands in them.
+#[derive(Default)]
+struct Presences {
+    pending: HashMap<UserId, Presence>,
+    /// Oldest first.
+    batches: VecDeque<Batch>,
+    newest: u64,
+    cursors: HashMap<Reader, (u64, i64)>,
+}
+
+/// One publication: who changed (sorted) and how, in the same order.
+struct Batch {
+    number: u64,
+    who: Vec<UserId>,
+    changes: Vec<Presence>,
+}
+
+impl Presences {
+    /// Publishes what is pending as a batch; returns who changed (sorted).
+    fn publish(&mut self) -> Vec<UserId> {
+        let mut changes: Vec<Presence> = self.pending.drain().map(|(_, p)| p).collect();
+        changes.sort_unstable_by_key(|p| p.user_id);
+        let who: Vec<UserId> = changes.iter().map(|p| p.user_id).collect();
+        self.newest += 1;
+        self.batches.push_back(Batch {
+            number: self.newest,
+            who: who.clone(),
+            changes,
+        });
+        if self.batches.len() > BATCHES_KEPT {
+            self.batches.pop_front();
+        }
+        who
+    }
+
+    /// The published changes `reader` (a tab of `viewer`) has not had, of the people `seen`
+    /// (sorted; everyone when `None`) but the viewer: each person once, as they are now.
+    /// A reader's first look starts from now (its page has just read the people list).
+    fn take(
+        &mut self,
+        reader: Reader,
+        viewer: UserId,
+        seen: Option<&[UserId]>,
+        now: i64,
+    ) -> Vec<Presence> {
+        let newest = self.newest;
+        let from = match self.cursors.insert(reader, (newest, now)) {
+            Some((from, _)) if from < newest => from,
+            _ => return Vec::new(),
+        };
+        let mut given: Vec<Presence> = Vec::new();
+        // Newest batch first, so that a person's first change kept is their last.
+        for batch in self.batches.iter().rev().take_while(|b| b.number > from) {
+            match seen {
+                None => given.extend(batch.changes.iter().cloned()),
+                Some(seen) => given.extend(
+                    common(&batch.who, seen)
+                        .into_iter()
+                        .map(|i| batch.changes[i].clone()),
+                ),
+            }
+        }
+        given.retain(|p| p.user_id != viewer);
+        // A stable sort keeps each person's newest change first among theirs.
+        given.sort_by_key(|p| p.user_id);
+        given.dedup_by_key(|p| p.user_id);
+        given
+    }
+
+    fn forget_idle(&mut self, now: i64) {
+        self.cursors
+            .retain(|_, (_, touched)| now - *touched < CURSOR_IDLE_MS);
+    }
+}
+
+/// The positions in `ids` of the ids also in `others` (both sorted), looked up from the
+/// shorter side: a poll that sees 50 people finds them in a batch of 5,000 in 50 steps.
+fn common(ids: &[UserId], others: &[UserId]) -> Vec<usize> {
+    if ids.len() <= others.len() {
+        (0..ids.len())
+            .filter(|&i| others.binary_search(&ids[i]).is_ok())
+            .collect()
+    } else {
+        let mut found: Vec<usize> = others
+            .iter()
+            .filter_map(|other| ids.binary_search(other).ok())
+            .collect();
+        found.sort_unstable();
+        found
+    }
+}
+
 /// What only this person's own polls read: who types in their chats, and receipts.
 #[derive(Default)]
 struct Inbox {
@@ -134,12 +244,16 @@ struct Inbox {
 }
 
 struct Member {
+    id: UserId,
     username: String,
     /// Newest event seq in any chat of this user; UNKNOWN until first needed.
     latest: watch::Sender<i64>,
     /// Bumped when this user's inbox gets something.
     inbox_changed: watch::Sender<u64>,
     inbox: Mutex<Inbox>,
+    /// Whose presence this user sees in a large team (sorted): `None` until a poll has
+    /// read it from the database.
+    contacts: Mutex<Option<Vec<UserId>>>,
     polls: AtomicUsize,
     last_active: AtomicI64,
     online: AtomicBool,
@@ -147,12 +261,14 @@ struct Member {
 }
 
 impl Member {
-    fn new(username: String) -> Self {
+    fn new(id: UserId, username: String) -> Self {
         Member {
+            id,
             username,
             latest: watch::Sender::new(UNKNOWN),
             inbox_changed: watch::Sender::new(0),
             inbox: Mutex::default(),
+            contacts: Mutex::default(),
             polls: AtomicUsize::new(0),
             last_active: AtomicI64::new(0),
             online: AtomicBool::new(false),
@@ -167,6 +283,17 @@ impl Member {
     fn ring(&self) {
         self.inbox_changed.send_modify(|n| *n = n.wrapping_add(1));
     }
+
+    fn contacts(&self) -> std::sync::MutexGuard<'_, Option<Vec<UserId>>> {
+        self.contacts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether this user sees anyone among `who` (sorted), in a large team.
+    fn sees_any(&self, who: &[UserId]) -> bool {
+        self.contacts()
+            .as_deref()
+            .is_some_and(|contacts| !common(contacts, who).is_empty())
+    }
 }
 
 /// A member's delivery mark held in memory until the next flush.
@@ -178,8 +305,9 @@ struct Delivery {
 
 pub struct Live {
     members: RwLock<HashMap<UserId, Arc<Member>>>,
-    presence: Mutex<Feed<Presence>>,
-    presence_seq: watch::Sender<u64>,
+    presence: Mutex<Presences>,
+    /// Active accounts, as the people list last counted them.
+    team: AtomicUsize,
     delivered: Mutex<HashMap<ChatId, HashMap<UserId, Delivery>>>,
     /// The newest event seq committed, and the newest one pruned: the cursors that still
     /// make sense lie between.
@@ -192,7 +320,7 @@ impl Default for Live {
         Live {
             members: RwLock::default(),
             presence: Mutex::default(),
-            presence_seq: watch::Sender::new(0),
+            team: AtomicUsize::new(0),
             delivered: Mutex::default(),
             newest: AtomicI64::new(0),
             floor: AtomicI64::new(0),
@@ -229,7 +357,7 @@ impl Live {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(id)
-            .or_insert_with(|| Arc::new(Member::new(username.to_owned())))
+            .or_insert_with(|| Arc::new(Member::new(id, username.to_owned())))
             .clone()
     }
 
@@ -293,7 +421,6 @@ impl Live {
         let member = self.member(user, username);
         Watch {
             latest: member.latest.subscribe(),
-            presence: self.presence_seq.subscribe(),
             inbox: member.inbox_changed.subscribe(),
             member,
         }
@@ -312,6 +439,7 @@ impl Live {
         Polling { member }
     }
 
+    /// Queues `user`'s change for the next batch (a newer one replaces it).
     fn announce(&self, user: UserId, member: &Member, online: bool) {
         let presence = Presence {
             user_id: user,
@@ -319,22 +447,63 @@ impl Live {
             online,
             last_seen: Some(Timestamp(member.last_active.load(Ordering::Acquire))),
         };
-        let seq = self
-            .presence
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(presence);
-        self.presence_seq.send_replace(seq);
+        self.presences().pending.insert(user, presence);
     }
 
-    /// Presence changes this session has not been given yet, the oldest first and at most
-    /// `PRESENCE_PER_ANSWER` (the rest come with the next poll, which follows at once). A
-    /// session's first poll starts from now: its page has just read the whole people list.
-    pub fn presence_for(&self, reader: Reader) -> Vec<Presence> {
-        self.presence
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take(reader, PRESENCE_PER_ANSWER, Timestamp::now().0)
+    fn presences(&self) -> std::sync::MutexGuard<'_, Presences> {
+        self.presence.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The team has `active` accounts (the people list has just counted them): whether
+    /// everyone sees everyone's presence depends on it.
+    pub fn set_team(&self, active: usize) {
+        self.team.store(active, Ordering::Release);
+    }
+
+    fn everyone_sees_everyone(&self) -> bool {
+        self.team.load(Ordering::Acquire) <= EVERYONE_UP_TO
+    }
+
+    /// Publishes the presence changes queued since the last call as one batch, and wakes
+    /// each waiting poll whose person sees someone in it. Called once a `PRESENCE_BATCH`.
+    pub fn publish_presence(&self) {
+        let who = {
+            let mut presences = self.presences();
+            if presences.pending.is_empty() {
+                return;
+            }
+            presences.publish()
+        };
+        let everyone = self.everyone_sees_everyone();
+        let map = self.members.read().unwrap_or_else(PoisonError::into_inner);
+        for member in map.values() {
+            // A poll that starts later looks at the batches itself.
+            if member.polls.load(Ordering::Acquire) == 0 {
+                continue;
+            }
+            let sees = if everyone {
+                who != [member.id]
+            } else {
+                member.sees_any(&who)
+            };
+            if sees {
+                member.ring();
+            }
+        }
+    }
+
+    /// Presence changes this reader (a tab of `watch`'s user) has not been given yet, of
+    /// the people that user sees (not themselves); each person once, as they are now. A reader's first
+    /// poll starts from now: its page has just read the whole people list.
+    pub fn presence_for(&self, watch: &Watch, reader: Reader) -> Vec<Presence> {
+        let now = Timestamp::now().0;
+        let viewer = watch.member.id;
+        if self.everyone_sees_everyone() {
+            return self.presences().take(reader, viewer, None, now);
+        }
+        let contacts = watch.member.contacts();
+        let seen = contacts.as_deref().unwrap_or_default();
+        self.presences().take(reader, viewer, Some(seen), now)
     }
 
     /// Whether `user` is online now and when they were last active, if this process saw
@@ -521,10 +690,7 @@ impl Live {
         for (id, member) in offline {
             self.announce(id, &member, false);
         }
-        self.presence
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .forget_idle(now);
+        self.presences().forget_idle(now);
         due
     }
 
@@ -544,7 +710,7 @@ impl Live {
 /// What one waiting poll holds.
 pub struct Watch {
     pub latest: watch::Receiver<i64>,
-    pub presence: watch::Receiver<u64>,
+    /// Rung for typing, receipts and presence.
     pub inbox: watch::Receiver<u64>,
     member: Arc<Member>,
 }
@@ -571,6 +737,20 @@ impl Watch {
     pub fn latest(&mut self) -> Option<i64> {
         let latest = *self.latest.borrow_and_update();
         (latest != UNKNOWN).then_some(latest)
+    }
+
+    /// Whether this user's contacts are known (else a poll reads them: `set_contacts`).
+    pub fn knows_contacts(&self) -> bool {
+        self.member.contacts().is_some()
+    }
+
+    /// Who this user shares a chat with, as the database has it now: whose presence they
+    /// see in a large team. Read by their first poll, and again after a change of their
+    /// chats' members.
+    pub fn set_contacts(&self, mut contacts: Vec<UserId>) {
+        contacts.sort_unstable();
+        contacts.dedup();
+        *self.member.contacts() = Some(contacts);
     }
 
     /// Records the newest seq read from the database (a commit may have raced ahead).
@@ -661,29 +841,44 @@ mod tests {
         assert!(alice.latest.has_changed().unwrap_or(false));
     }
 
+    fn names(changes: &[Presence]) -> Vec<&str> {
+        changes.iter().map(|p| p.username.as_str()).collect()
+    }
+
     #[test]
-    fn presence_changes_reach_each_session_once() {
+    fn presence_changes_reach_each_session_once_in_batches() {
         let live = Live::default();
+        let alice = live.subscribe(ALICE, "alice");
+        let _waiting = live.polling(ALICE, "alice");
+        live.publish_presence();
         assert!(
-            live.presence_for((10, 0)).is_empty(),
+            live.presence_for(&alice, (10, 0)).is_empty(),
             "a first poll starts from now"
         );
         let polling = live.polling(BOB, "bob");
-        let changes = live.presence_for((10, 0));
-        assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].username, "bob");
+        assert!(
+            live.presence_for(&alice, (10, 0)).is_empty(),
+            "nothing before the batch is published"
+        );
+        live.publish_presence();
+        let changes = live.presence_for(&alice, (10, 0));
+        assert_eq!(names(&changes), ["bob"]);
         assert!(changes[0].online);
-        assert!(live.presence_for((10, 0)).is_empty(), "given once");
-        for n in 0..PRESENCE_PER_ANSWER as i64 + 1 {
+        assert!(live.presence_for(&alice, (10, 0)).is_empty(), "given once");
+        assert_eq!(
+            names(&live.presence_for(&alice, (10, 1))),
+            [] as [&str; 0],
+            "another tab's first look starts from now too"
+        );
+
+        // A wave: a thousand arrivals are one batch, and one answer.
+        for n in 0..1000 {
             drop(live.polling(UserId(100 + n), &format!("user{n}")));
         }
-        assert_eq!(live.presence_for((10, 0)).len(), PRESENCE_PER_ANSWER);
-        assert_eq!(
-            live.presence_for((10, 0)).len(),
-            1,
-            "the rest on the next poll"
-        );
-        assert!(live.presence_for((10, 0)).is_empty());
+        live.publish_presence();
+        assert_eq!(live.presence_for(&alice, (10, 0)).len(), 1000);
+        assert!(live.presence_for(&alice, (10, 0)).is_empty());
+
         assert_eq!(live.status(BOB).map(|(online, _)| online), Some(true));
         drop(polling);
         assert_eq!(
@@ -691,7 +886,104 @@ mod tests {
             Some(true),
             "grace period"
         );
-        assert_eq!(live.status(ALICE), None, "never seen");
+        assert_eq!(live.status(UserId(99)), None, "never seen");
+    }
+
+    #[test]
+    fn a_batch_wakes_each_waiting_poll_once_however_many_arrive() {
+        let live = Live::default();
+        let mut alice = live.subscribe(ALICE, "alice");
+        let _waiting = live.polling(ALICE, "alice");
+        alice.fleeting((1, 0));
+        for n in 0..100 {
+            drop(live.polling(UserId(100 + n), &format!("user{n}")));
+        }
+        assert!(
+            !alice.inbox.has_changed().unwrap_or(true),
+            "arrivals wait for the batch"
+        );
+        live.publish_presence();
+        assert!(alice.inbox.has_changed().unwrap_or(false));
+        alice.inbox.borrow_and_update();
+        live.publish_presence();
+        assert!(
+            !alice.inbox.has_changed().unwrap_or(true),
+            "an empty batch wakes nobody"
+        );
+    }
+
+    #[test]
+    fn a_session_that_missed_batches_gets_each_person_once_as_they_are_now() {
+        let live = Live::default();
+        let alice = live.subscribe(ALICE, "alice");
+        live.presence_for(&alice, (1, 0));
+        let bob = live.polling(BOB, "bob");
+        live.publish_presence();
+        drop(live.polling(UserId(3), "carol"));
+        live.publish_presence();
+        drop(bob);
+        // Bob goes offline once his grace period is over; `tick` announces it.
+        live.members
+            .read()
+            .unwrap()
+            .get(&BOB)
+            .unwrap()
+            .last_active
+            .store(Timestamp::now().0 - ONLINE_GRACE_MS - 1, Ordering::Release);
+        live.tick();
+        live.publish_presence();
+        let changes = live.presence_for(&alice, (1, 0));
+        assert_eq!(names(&changes), ["bob", "carol"]);
+        assert!(!changes[0].online, "bob as he is now: offline");
+        assert!(changes[1].online);
+    }
+
+    #[test]
+    fn in_a_large_team_people_see_only_their_contacts() {
+        let live = Live::default();
+        live.set_team(EVERYONE_UP_TO + 1);
+        let mut alice = live.subscribe(ALICE, "alice");
+        let _waiting = live.polling(ALICE, "alice");
+        live.presence_for(&alice, (1, 0));
+        alice.fleeting((1, 0));
+        drop(live.polling(UserId(3), "carol"));
+        live.publish_presence();
+        assert!(
+            live.presence_for(&alice, (1, 0)).is_empty(),
+            "contacts not yet known: nobody is seen"
+        );
+
+        alice.set_contacts(vec![UserId(5), BOB, UserId(5)]);
+        assert!(alice.knows_contacts());
+        alice.inbox.borrow_and_update();
+        drop(live.polling(UserId(4), "dave"));
+        live.publish_presence();
+        assert!(
+            !alice.inbox.has_changed().unwrap_or(true),
+            "a stranger's arrival does not wake alice's poll"
+        );
+        assert!(live.presence_for(&alice, (1, 0)).is_empty());
+
+        let _bob = live.polling(BOB, "bob");
+        drop(live.polling(UserId(6), "erin"));
+        live.publish_presence();
+        assert!(alice.inbox.has_changed().unwrap_or(false), "bob's does");
+        assert_eq!(names(&live.presence_for(&alice, (1, 0))), ["bob"]);
+
+        // The team shrinks below the line: everyone sees everyone again.
+        live.set_team(EVERYONE_UP_TO);
+        drop(live.polling(UserId(7), "frank"));
+        live.publish_presence();
+        assert_eq!(names(&live.presence_for(&alice, (1, 0))), ["frank"]);
+    }
+
+    #[test]
+    fn common_finds_the_shared_ids_from_either_side() {
+        let few = [UserId(2), UserId(9)];
+        let many: Vec<UserId> = (0..100).map(UserId).collect();
+        assert_eq!(common(&few, &many), [0, 1]);
+        assert_eq!(common(&many, &few), [2, 9]);
+        assert!(common(&few, &[]).is_empty());
     }
 
     #[test]

@@ -325,6 +325,73 @@ async fn alice_sees_bob_come_online() {
     assert!(listed["last_seen"].is_string());
 }
 
+/// Makes the team larger than a people list that shows everyone: `extra` more active
+/// accounts, written straight into the table (nobody signs in as them).
+async fn grow_team(app: &TestApp, extra: usize) {
+    app.sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {extra})
+         INSERT INTO users (username, username_key, username_skeleton, password_hash, created_at)
+         SELECT 'extra' || i, 'extra' || i, 'extra-skeleton-' || i, 'x', 0 FROM n"
+    ))
+    .await;
+}
+
+fn presence_names(update: &Value) -> Vec<String> {
+    update["presence"]
+        .as_array()
+        .expect("a presence list")
+        .iter()
+        .map(|p| p["username"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[rocket::async_test]
+async fn in_a_large_team_alice_sees_only_the_people_she_shares_a_chat_with_come_online() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    grow_team(&app, kanect::live::EVERYONE_UP_TO).await;
+    alice.chat_with("bob").await;
+    // Alice's page loads its people list (the team is counted) and its cursor.
+    alice.get_json("/api/users", Status::Ok).await;
+    let start = alice.cursor_now().await;
+
+    // Carol, a stranger to alice, comes online, then bob, who shares a chat with her.
+    let (update, _) = tokio::join!(alice.poll(start, 5), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        carol.cursor_now().await;
+        bob.cursor_now().await
+    });
+    assert_eq!(presence_names(&update), ["bob"], "{update}");
+    assert_eq!(update["presence"][0]["online"], true);
+    // Carol is not held back for later either.
+    let next = alice.poll(cursor(&update), 0).await;
+    assert!(presence_names(&next).is_empty(), "{next}");
+}
+
+#[rocket::async_test]
+async fn in_a_large_team_a_new_group_brings_its_members_presence_to_alice() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let dave = app.signup("dave").await;
+    grow_team(&app, kanect::live::EVERYONE_UP_TO).await;
+    alice.get_json("/api/users", Status::Ok).await;
+    let start = alice.cursor_now().await;
+
+    // Bob puts alice and dave in a group: alice's poll brings the chat, and from then on
+    // she sees dave.
+    bob.group("planning", &["alice", "dave"]).await;
+    let update = alice.poll(start, 5).await;
+    assert_eq!(kinds(&update), ["chat"]);
+    let (update, _) = tokio::join!(alice.poll(cursor(&update), 5), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        dave.cursor_now().await
+    });
+    assert_eq!(presence_names(&update), ["dave"], "{update}");
+}
+
 #[rocket::async_test]
 async fn malformed_after_or_wait_is_a_bad_request() {
     let app = TestApp::new().await;

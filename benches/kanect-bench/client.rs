@@ -60,8 +60,19 @@ impl Conn {
         login: &Login,
         body: String,
     ) -> Result<(StatusCode, Bytes)> {
+        self.unsafe_call(Method::POST, path, login, body).await
+    }
+
+    /// A POST, PUT, PATCH or DELETE as the page makes it: cookie, CSRF token, JSON body.
+    pub async fn unsafe_call(
+        &mut self,
+        method: Method,
+        path: &str,
+        login: &Login,
+        body: String,
+    ) -> Result<(StatusCode, Bytes)> {
         let request = Request::builder()
-            .method(Method::POST)
+            .method(method)
             .uri(path)
             .header("host", "127.0.0.1")
             .header("cookie", format!("kanect_session={}", login.token))

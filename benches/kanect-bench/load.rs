@@ -111,7 +111,8 @@ pub async fn sends(
     })
 }
 
-/// `d`: each connection polls without waiting, from a cursor with nothing after it.
+/// `d`: each connection polls without waiting, from a cursor with nothing after it (the
+/// one its page load was given).
 pub async fn empty_polls(
     addr: SocketAddr,
     pollers: Vec<(Login, i64)>,
@@ -129,7 +130,7 @@ pub async fn empty_polls(
                 let path = format!("/api/updates?after={cursor}");
                 match conn.get(&path, Some(&login)).await {
                     Ok((status, body)) => (
-                        status.is_success() && body.starts_with(br#"{"messages":[]"#),
+                        status.is_success() && body.starts_with(br#"{"events":[]"#),
                         Some(conn),
                     ),
                     Err(_) => (false, None),

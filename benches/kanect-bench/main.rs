@@ -1,7 +1,11 @@
 //! kanect-bench: starts the real `kanect` binary on a fresh data dir, seeds people and
 //! chats, and measures, in one run on one machine:
 //!   a. idle long polls held (100, 1,000, 5,000): server memory and CPU;
-//!   b. delivery latency with 1,000 pollers connected and 100 messages/s;
+//!   b. delivery latency with 1,000 pollers connected: 100 messages/s, then edits and
+//!      reactions of those messages at the same rate;
+//!   g. a group of 50 members, all polling, receiving 20 messages/s;
+//!   w. a reconnect wave: the server restarts and all 5,000 tabs connect again at once
+//!      (answers, time to settle, memory), then delivery latency at 5,000 pollers;
 //!   c. send throughput, then a check that every acknowledged message is stored once;
 //!   d. empty `/api/updates` throughput;
 //!   e. a trivial Rocket JSON route in its own process: the ceiling the others are put
@@ -16,8 +20,11 @@ mod pollers;
 mod report;
 mod seed;
 mod server;
+mod timed;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use client::{Conn, Login, Result};
@@ -76,26 +83,18 @@ fn main() {
 async fn run(options: Options) -> Result<()> {
     let began = Instant::now();
     let open_files = kanect::limits::raise_open_files()?;
-    let sizes = if options.quick {
-        Sizes {
-            pollers: 1000,
-            latency_chats: 100,
-            throughput_senders: 32,
-            empty_pollers: 32,
-        }
-    } else {
-        Sizes {
-            pollers: 5000,
-            latency_chats: 100,
-            throughput_senders: 64,
-            empty_pollers: 64,
-        }
+    let sizes = Sizes {
+        pollers: if options.quick { 1000 } else { 5000 },
+        latency_chats: 100,
+        throughput_senders: if options.quick { 32 } else { 64 },
+        empty_pollers: if options.quick { 32 } else { 64 },
     };
     let seconds = if options.quick { 2 } else { 5 };
+    let duration = Duration::from_secs(seconds);
     let window = |conns| Window {
         conns,
         warmup: Duration::from_secs(1),
-        duration: Duration::from_secs(seconds),
+        duration,
     };
     let mut report = Report::new(open_files, options.quick, &options.log_level);
     report.load_before = report::loadavg();
@@ -128,12 +127,10 @@ async fn run(options: Options) -> Result<()> {
     }
 
     eprintln!("d. empty polls");
-    let empty: Vec<_> = cast
-        .empty_pollers
-        .clone()
-        .zip(&cast.empty_cursor)
-        .map(|(i, cursor)| (login(i), *cursor))
-        .collect();
+    let mut empty = Vec::new();
+    for i in cast.empty_pollers.clone() {
+        empty.push((login(i), page_cursor(addr, &login(i)).await?));
+    }
     let (_, before) = server::usage(pid)?;
     report.empty_polls = load::empty_polls(addr, empty, &window(32)).await?;
     report.empty_polls_cpu = cpu_since(pid, before, &window(32))?;
@@ -155,17 +152,19 @@ async fn run(options: Options) -> Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     report.idle_baseline_kib = server::usage(pid)?.0;
     let mut pollers = Pollers::default();
+    let poller_logins = |to: usize| -> Vec<Login> {
+        (cast.pollers.start..cast.pollers.start + to)
+            .map(login)
+            .collect()
+    };
     for level in [100, 1000, 5000] {
         if level > sizes.pollers {
             continue;
         }
         let from = pollers.len();
-        let logins: Vec<Login> = (cast.pollers.start + from..cast.pollers.start + level)
-            .map(login)
-            .collect();
         let ramp = Instant::now();
-        pollers.add(addr, &logins).await?;
-        let settle = pollers.quiet(Duration::from_secs(30)).await;
+        pollers.add(addr, &poller_logins(level)[from..]).await?;
+        let settle = pollers.quiet(ramp, Duration::from_secs(30)).await;
         let cpu = server::cpu_percent(pid, Duration::from_secs(3)).await?;
         let (rss_kib, _) = server::usage(pid)?;
         eprintln!("   {level} pollers: {rss_kib} KiB, {cpu:.1}% CPU");
@@ -176,28 +175,38 @@ async fn run(options: Options) -> Result<()> {
             ramp_s: ramp.elapsed().as_secs_f64(),
             settle_s: settle.as_secs_f64(),
         });
-
         if level == 1000 {
-            eprintln!("b. delivery latency");
-            let senders: Vec<_> = cast
-                .latency_senders
-                .clone()
-                .zip(&cast.latency_chats)
-                .map(|(i, chat)| (login(i), *chat))
-                .collect();
-            let (times, sent, acked) =
-                pollers::delivery(addr, &pollers, &senders, 100, Duration::from_secs(seconds))
-                    .await?;
-            report.delivery = Some(report::Delivery {
-                pollers: pollers.len(),
-                rate: 100,
-                sent,
-                acknowledged: acked,
-                times,
-            });
+            timed::at_1000(&mut report, addr, &cast, &pollers, duration).await?;
         }
     }
-    report.poll_errors = pollers.errors.load(std::sync::atomic::Ordering::Acquire);
+    let top = pollers.len();
+    report.poll_errors = pollers.counters.errors.load(Ordering::Acquire);
+    pollers.stop();
+    drop(kanect);
+
+    eprintln!("w. a restart, and a reconnect wave of {top}");
+    let kanect = server::start_kanect(&data_dir, &options.log_level).await?;
+    let (addr, pid) = (kanect.addr, kanect.child.id());
+    let mut pollers = Pollers::default();
+    let (_, before) = server::usage(pid)?;
+    let wave = Instant::now();
+    pollers.add(addr, &poller_logins(top)).await?;
+    let settle = pollers.quiet(wave, Duration::from_secs(120)).await;
+    let (rss_kib, after) = server::usage(pid)?;
+    let counters = &pollers.counters;
+    report.wave = Some(report::Wave {
+        pollers: top,
+        answers: counters.answers.load(Ordering::Acquire),
+        presence_answers: counters.presence_answers.load(Ordering::Acquire),
+        presence_changes: counters.presence_changes.load(Ordering::Acquire),
+        settle_s: settle.as_secs_f64(),
+        rss_kib,
+        cpu_s: (after - before) as f64 / 100.0,
+    });
+    eprintln!("w. delivery latency at {top} pollers");
+    let (delivery, _) = timed::messages(addr, &cast, &pollers, duration).await?;
+    report.delivery_after_wave = Some(delivery);
+    report.poll_errors += pollers.counters.errors.load(Ordering::Acquire);
     pollers.stop();
     drop(kanect);
 
@@ -207,6 +216,19 @@ async fn run(options: Options) -> Result<()> {
     report.write(&options.json)?;
     eprintln!("written to {}", options.json.display());
     Ok(())
+}
+
+/// The cursor a page that has just loaded starts from.
+async fn page_cursor(addr: SocketAddr, login: &Login) -> Result<i64> {
+    let (status, body) = Conn::open(addr)
+        .await?
+        .get("/api/updates", Some(login))
+        .await?;
+    let cursor = serde_json::from_slice::<serde_json::Value>(&body)?["cursor"].as_i64();
+    match cursor {
+        Some(cursor) if status.is_success() => Ok(cursor),
+        _ => Err(format!("a page load answered {status}").into()),
+    }
 }
 
 /// Server CPU (percent of one core) from `before` ticks to now, over a closed loop's window.

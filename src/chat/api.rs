@@ -56,6 +56,8 @@ async fn people(
     live: &State<std::sync::Arc<Live>>,
 ) -> Result<Json<Vec<Person>>> {
     let people = users::active(&db.read).await?;
+    // Whether everyone sees everyone's presence depends on how many the list shows.
+    live.set_team(people.len());
     Ok(Json(
         people
             .into_iter()

@@ -16,8 +16,8 @@ use crate::auth::cache::Sessions;
 use crate::auth::session::still_signed_in;
 use crate::auth::User;
 use crate::config::Settings;
-use crate::db::events::{self, Event};
-use crate::db::Db;
+use crate::db::events::{self, Event, What};
+use crate::db::{presence, Db};
 use crate::error::{Error, Result};
 use crate::live::{self, ChatReceipt, Cursor, Fleeting, Live, Presence, Typing, Watch};
 
@@ -70,6 +70,10 @@ fn tab(raw: Option<&str>) -> Result<u32> {
     }
 }
 
+// Each database read below is boxed: an async fn's future is as large as the largest
+// future it awaits, and this one is held for the whole wait of every idle poll (5,000
+// open tabs hold 5,000 of them), while the reads happen only around the wait.
+
 #[get("/updates?<after>&<wait>&<tab>")]
 #[allow(clippy::too_many_arguments)]
 async fn updates(
@@ -88,78 +92,133 @@ async fn updates(
     let reader = (user.session_id, self::tab(tab)?);
     let _polling = live.polling(user.id, &user.username);
     let mut watch = live.subscribe(user.id, &user.username);
-
-    // A page that has just loaded starts from now: the current cursor, nothing else.
     let Some(after) = after else {
-        let fleeting = watch.fleeting(reader);
-        live.presence_for(reader);
-        return Ok(Json(Updates {
-            events: Vec::new(),
-            presence: Vec::new(),
-            typing: fleeting.typing,
-            receipts: Vec::new(),
-            cursor: live.newest(),
-        }));
+        return Box::pin(page_load(&mut watch, reader, &user, db, live)).await;
     };
-    match live.cursor(after) {
-        Cursor::Good => {}
-        Cursor::Expired => return Err(Error::CursorExpired),
-        Cursor::Ahead => {
-            // Memory may lag a commit by a moment; the table settles it.
-            let bounds = events::bounds(&db.read).await?;
-            live.set_bounds(bounds.floor, bounds.newest);
-            if live.cursor(after) != Cursor::Good {
-                return Err(Error::CursorExpired);
-            }
-        }
+    if live.cursor(after) != Cursor::Good {
+        Box::pin(settle_cursor(after, db, live)).await?;
     }
 
-    let mut ended = sessions.ended();
-    // A session ended between the guard's look-up and the line above rang no bell.
-    if !still_signed_in(db, settings, sessions, &user).await? {
-        return Err(Error::NotSignedIn);
-    }
     let latest = match watch.latest() {
         Some(latest) => latest,
         None => {
-            // First poll for this user since start: learn their newest event once.
-            watch.learn(events::latest_for(&db.read, user.id).await?);
+            // First poll for this user since start: nothing tells which events are theirs
+            // yet, so the newest of all stands in (every event up to it is committed). A
+            // cursor behind it reads the stream once, and finds what is theirs, if any.
+            watch.learn(live.newest());
             watch.latest().unwrap_or_default()
         }
     };
+    if !watch.knows_contacts() {
+        Box::pin(read_contacts(&watch, &user, db)).await?;
+    }
     let news = Waited {
         latest,
-        presence: live.presence_for(reader),
+        presence: live.presence_for(&watch, reader),
         fleeting: watch.fleeting(reader),
     };
+    // An answer ready at once is like the answer to any other request: the guard's
+    // look-up of the session is enough. (Nor is a timer armed: even one already due would
+    // hold the answer for the next tick of tokio's clock, up to a millisecond.)
+    if wait.is_zero() || news.is_news(after) {
+        return Box::pin(answer(news, after, &watch, &user, db, live)).await;
+    }
+
+    let mut ended = sessions.ended();
+    let ended_at = *ended.borrow();
+    // A session ended between the guard's look-up and the line above rang no bell.
+    if !Box::pin(still_signed_in(db, settings, sessions, &user)).await? {
+        return Err(Error::NotSignedIn);
+    }
     let deadline = Instant::now() + wait;
     let waited = tokio::select! {
         waited = wait_for_news(news, after, &mut watch, live, reader, deadline) => waited,
         _ = &mut shutdown => None,
         ended = session_ends(&mut ended, db, settings, sessions, &user) => return Err(ended),
     };
-    // The session may have ended while this poll waited, and the news that woke it may
-    // have won the race against that bell: whatever woke it, a signed-out person gets
-    // nothing (a cache look-up while the session stands).
-    if !still_signed_in(db, settings, sessions, &user).await? {
-        return Err(Error::NotSignedIn);
-    }
     let news = match waited {
         Some(news) => news,
         // Shutting down: answer with whatever has come, so the client reconnects at once.
         None => Waited {
             latest: watch.latest().unwrap_or(latest),
-            presence: live.presence_for(reader),
+            presence: live.presence_for(&watch, reader),
             fleeting: watch.fleeting(reader),
         },
     };
+    // Sessions ended while the news came in, and the news won the race: this one may be
+    // among them, and must not be handed anything more.
+    if *ended.borrow() != ended_at
+        && !Box::pin(still_signed_in(db, settings, sessions, &user)).await?
+    {
+        return Err(Error::NotSignedIn);
+    }
+    Box::pin(answer(news, after, &watch, &user, db, live)).await
+}
 
+/// A page that has just loaded starts from now: the current cursor, nothing else. It has
+/// just read its chats, and so does presence (whose chats may have changed while no tab
+/// of this person was open to see it).
+async fn page_load(
+    watch: &mut Watch,
+    reader: live::Reader,
+    user: &User,
+    db: &Db,
+    live: &Live,
+) -> Result<Json<Updates>> {
+    read_contacts(watch, user, db).await?;
+    let fleeting = watch.fleeting(reader);
+    live.presence_for(watch, reader);
+    Ok(Json(Updates {
+        events: Vec::new(),
+        presence: Vec::new(),
+        typing: fleeting.typing,
+        receipts: Vec::new(),
+        cursor: live.newest(),
+    }))
+}
+
+/// A cursor memory does not place: memory may lag a commit by a moment, and the table
+/// settles it (else it has expired).
+async fn settle_cursor(after: i64, db: &Db, live: &Live) -> Result<()> {
+    if live.cursor(after) == Cursor::Ahead {
+        let bounds = events::bounds(&db.read).await?;
+        live.set_bounds(bounds.floor, bounds.newest);
+    }
+    match live.cursor(after) {
+        Cursor::Good => Ok(()),
+        Cursor::Expired | Cursor::Ahead => Err(Error::CursorExpired),
+    }
+}
+
+/// Whose presence this person sees, as the database has it now.
+async fn read_contacts(watch: &Watch, user: &User, db: &Db) -> Result<()> {
+    watch.set_contacts(presence::contacts(&db.read, user.id, live::GROUP_UP_TO).await?);
+    Ok(())
+}
+
+/// The answer to a poll that has news (or whose wait is over): the events it may see
+/// after `after`, one query when memory says there are any.
+async fn answer(
+    news: Waited,
+    after: i64,
+    watch: &Watch,
+    user: &User,
+    db: &Db,
+    live: &Live,
+) -> Result<Json<Updates>> {
     let (events, delivered) = if news.latest > after {
         events::since(&db.read, user.id, after, BATCH).await?
     } else {
         (Vec::new(), Vec::new())
     };
     live.delivered(user.id, &user.username, &delivered);
+    // Who this person shares chats with may have changed: presence follows.
+    if events
+        .iter()
+        .any(|e| matches!(e.what, What::Chat { .. } | What::ChatRemoved))
+    {
+        read_contacts(watch, user, db).await?;
+    }
     // A full batch continues from its last event; otherwise everything up to `latest` has
     // been seen (some events belong to other chats, or were pruned or skipped).
     let cursor = match events.last() {
@@ -198,31 +257,17 @@ async fn wait_for_news(
     reader: live::Reader,
     deadline: Instant,
 ) -> Option<Waited> {
-    // Without a wait the answer is ready: a timer, even one already due, would hold it
-    // for the next tick of tokio's clock (up to a millisecond).
-    if news.is_news(after) || Instant::now() >= deadline {
-        return Some(news);
-    }
     let sleep = tokio::time::sleep_until(deadline);
     tokio::pin!(sleep);
     loop {
+        // Presence comes in batches (see `live`): it rings the inbox too, once a batch.
         tokio::select! {
             _ = watch.latest.changed() => {}
             _ = watch.inbox.changed() => {}
-            _ = watch.presence.changed() => {
-                // Gather a moment: a wave of people coming online is one answer, not many.
-                let gather = tokio::time::sleep(live::PRESENCE_GATHER);
-                tokio::select! {
-                    _ = watch.latest.changed() => {}
-                    _ = watch.inbox.changed() => {}
-                    _ = gather => {}
-                    _ = &mut sleep => {}
-                }
-            }
             _ = &mut sleep => {}
         }
         news.latest = watch.latest().unwrap_or(news.latest);
-        news.presence.extend(live.presence_for(reader));
+        news.presence.extend(live.presence_for(watch, reader));
         let fleeting = watch.fleeting(reader);
         news.fleeting.typing = fleeting.typing;
         news.fleeting.typing_changed |= fleeting.typing_changed;
@@ -247,7 +292,7 @@ async fn session_ends(
             // The cache is gone: the server is stopping, and shutdown answers the poll.
             std::future::pending::<()>().await;
         }
-        match still_signed_in(db, settings, sessions, user).await {
+        match Box::pin(still_signed_in(db, settings, sessions, user)).await {
             Ok(true) => {}
             Ok(false) => return Error::NotSignedIn,
             Err(e) => return e,

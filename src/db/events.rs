@@ -343,19 +343,6 @@ pub async fn since(
     Ok((events, delivered))
 }
 
-/// The newest event `user` may see (0 when none): what their first poll since the start
-/// of this process learns, before memory knows.
-pub async fn latest_for(db: &SqlitePool, user: UserId) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT MAX(COALESCE((SELECT MAX(seq) FROM events WHERE user_id = ?1), 0),
-                    COALESCE((SELECT MAX((SELECT MAX(seq) FROM events e WHERE e.chat_id = cm.chat_id))
-                              FROM chat_members cm WHERE cm.user_id = ?1), 0))",
-    )
-    .bind(user)
-    .fetch_one(db)
-    .await
-}
-
 /// Where the stream stands: everything up to `floor` has been pruned, `newest` is the
 /// last sequence number handed out.
 #[derive(Debug, Clone, Copy, Default)]

@@ -11,6 +11,7 @@ pub mod chats;
 pub mod checkpoint;
 pub mod events;
 pub mod messages;
+pub mod presence;
 pub mod schema;
 pub mod send_queue;
 pub mod sessions;
