@@ -1,6 +1,6 @@
 //! Signing up, signing in and out: the forms, their errors, sessions and CSRF.
 
-mod common;
+use crate::common;
 
 use common::{csrf_in, expect_error, header, location, unescape, TestApp, PASSWORD};
 use kanect::config::Signup;

@@ -1,7 +1,7 @@
 //! The admin console: roles, every page and action of each model, validation, history,
 //! and the SQL whitelist against hostile parameters.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rocket::http::Status;

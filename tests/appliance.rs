@@ -2,14 +2,13 @@
 //! variables, `kanect check`, refusing a database from a newer Kanect, and what the logs
 //! may and may not say. These drive the real binary (see `process`).
 
-mod process;
+use crate::process;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use process::{Browser, Server, PASSWORD};
 
-#[path = "appliance/damaged.rs"]
 mod damaged;
 
 /// Every file the binary should serve under /assets/, as it is in the source tree.

@@ -6,44 +6,17 @@
 //! KANECT_REQUIRE_BROWSER=1 (CI) makes that a failure. Screenshots go to
 //! target/tmp/screenshots/, and to docs/screenshots/ with KANECT_UPDATE_SCREENSHOTS=1.
 
-mod optional;
-mod process;
-
-#[path = "browser/mod.rs"]
+mod driver;
 mod web;
-
-#[path = "browser/accounts.rs"]
 mod accounts;
-
-#[path = "browser/chat.rs"]
 mod chat;
-
-#[path = "browser/admin.rs"]
 mod admin;
-
-#[path = "browser/phone.rs"]
 mod phone;
-
-#[path = "browser/gestures.rs"]
 mod gestures;
-
-#[path = "browser/messages.rs"]
 mod messages;
-
-#[path = "browser/mentions.rs"]
 mod mentions;
-
-#[path = "browser/receipts.rs"]
 mod receipts;
-
-#[path = "browser/typing.rs"]
 mod typing;
-
-#[path = "browser/groups.rs"]
 mod groups;
-
-#[path = "browser/drafts.rs"]
 mod drafts;
-
-#[path = "browser/live.rs"]
 mod live;

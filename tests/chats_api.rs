@@ -1,7 +1,7 @@
 //! The chat API: who am I, who is here, opening direct chats and groups, the chat list,
 //! archiving, and the guards every chat route shares (membership, CSRF, sign-in).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

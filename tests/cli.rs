@@ -1,7 +1,7 @@
 //! The command line, driven through the real binary: createsuperuser, changepassword,
 //! migrate, config and backup.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! answer, every acknowledged message is stored exactly once, and a refused send in the
 //! same batch refuses only itself.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

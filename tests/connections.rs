@@ -2,7 +2,7 @@
 //! are closed, one address cannot take every socket (not even with requests it leaves
 //! hanging mid-body), and long polls are not cut.
 
-mod process;
+use crate::process;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};

@@ -5,7 +5,7 @@
 //! page count, any write that needs a new page fails with SQLITE_FULL, exactly where a full
 //! disk would make it fail, and raising it is the space coming back.
 
-mod common;
+use crate::common;
 
 use common::{Person, TestApp};
 use kanect::db::Db;

@@ -2,7 +2,7 @@
 //! message, SIGTERM and SIGINT stop gracefully, and a backup taken under write load is
 //! sound. These drive the real binary over HTTP (see `process`).
 
-mod process;
+use crate::process;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! event of its chats exactly once and in order, across reconnects, several tabs and a
 //! restart of the server; an expired cursor gets 410.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! answer also passes `inspect`: no 5xx, no internal detail, the CSP header, and the JSON
 //! error shape under /api.
 
-mod common;
+use crate::common;
 
 use common::hostile::*;
 use common::*;

@@ -2,7 +2,7 @@
 //! and visitors, odd ids, and injection strings in every field, search box and filter,
 //! checked escaped on changelists, forms, delete pages, bulk confirmations and history.
 
-mod common;
+use crate::common;
 
 use common::hostile::*;
 use common::*;

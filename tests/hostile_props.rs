@@ -2,7 +2,7 @@
 //! route that reads one never get a 5xx, a leak or an error outside the contract's shape.
 //! Case counts stay modest so `cargo test` stays quick; raise `PROPTEST_CASES` to dig.
 
-mod common;
+use crate::common;
 
 use common::hostile::inspect;
 use common::*;

@@ -1,6 +1,6 @@
 //! Last-seen times kept in memory reach the database in one statement.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use kanect::db::{users, Db};

@@ -2,7 +2,7 @@
 //! mentions, receipts, typing, renaming, adding and removing people. Each change reaches
 //! the other members' open tabs as an event.
 
-mod common;
+use crate::common;
 
 use common::{cursor, events, expect_error, expect_invalid, kinds, Person, TestApp};
 use rocket::http::Status;

@@ -1,7 +1,7 @@
 //! Sending and reading messages: validation, history paging, read marks, closed chats,
 //! concurrency and the archive.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

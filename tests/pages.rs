@@ -1,6 +1,6 @@
 //! The HTML pages, deep links, embedded assets, health check and security headers.
 
-mod common;
+use crate::common;
 
 use common::{csrf_in, header, location, TestApp};
 use rocket::http::{ContentType, Header, Status};

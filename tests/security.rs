@@ -3,7 +3,7 @@
 //! tokens that belong to their session, and what a server error shows. Throttling is in
 //! `throttling.rs`.
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

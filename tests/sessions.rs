@@ -1,7 +1,7 @@
 //! Sessions are served from memory, yet end at once: sign-out, password change,
 //! deactivation and role changes are seen by the very next request.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, TestApp, PASSWORD};
 use kanect::auth::cache::Sessions;

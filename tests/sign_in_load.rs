@@ -1,7 +1,7 @@
 //! A wave of sign-ins against the real binary: password checks are bounded (the rest are
 //! told, kindly, to come back) and the server's memory returns near its idle figure.
 
-mod process;
+use crate::process;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! that signed in to an account before keep its own allowance while strangers are locked
 //! out (OWASP, "Slow Down Online Guessing Attacks with Device Cookies").
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;

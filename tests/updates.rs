@@ -1,7 +1,7 @@
 //! `/api/updates`: the long poll that brings new messages and presence without a reload
 //! (its event stream's promise is proved in `events.rs`).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::process;
-use crate::{migrated, one_error_line, sql, stdout};
+use super::{migrated, one_error_line, sql, stdout};
 
 const DATA: [(&str, &str); 1] = [("KANECT_DATA_DIR", "data")];
 
@@ -200,7 +200,7 @@ async fn a_backup_onto_a_full_disk_leaves_no_file_and_says_so() {
     assert!(
         output.status.success(),
         "backup: {}",
-        crate::stderr(&output)
+        super::stderr(&output)
     );
     assert_eq!(
         std::fs::metadata(dir.path().join("copy.db")).unwrap().len(),
@@ -227,7 +227,7 @@ async fn a_first_start_on_a_full_disk_leaves_no_secret_key_behind() {
 
     // So nothing stands in the way of the next start.
     let output = process::run(&process::binary(), dir.path(), &DATA, &["check"]);
-    assert!(output.status.success(), "check: {}", crate::stderr(&output));
+    assert!(output.status.success(), "check: {}", super::stderr(&output));
     assert!(stdout(&output).contains("secret key: none yet"));
 }
 

@@ -1,6 +1,6 @@
 //! Signing up, in and out through the forms.
 
-use crate::web::{Kanect, Window, DESKTOP, PASSWORD};
+use super::web::{Kanect, Window, DESKTOP, PASSWORD};
 
 #[tokio::test]
 async fn a_newcomer_signs_up_sees_field_errors_then_signs_out_and_in() {

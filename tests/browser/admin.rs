@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::web::{say, Kanect, Window, DESKTOP, ENTER, PASSWORD, ROOT_PASSWORD};
+use super::web::{say, Kanect, Window, DESKTOP, ENTER, PASSWORD, ROOT_PASSWORD};
 
 /// The messages the console shows after an action ("was added successfully", ...).
 const FLASH: &str = "#main-content ul[aria-label='Messages'] li[role=status]";

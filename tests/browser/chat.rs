@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::web::{group, say, Kanect, Window, DESKTOP, ENTER, NULL, SHIFT};
+use super::web::{group, say, Kanect, Window, DESKTOP, ENTER, NULL, SHIFT};
 
 /// The spec's promise for delivery to an open window.
 const LIVE: Duration = Duration::from_secs(1);

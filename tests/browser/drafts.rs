@@ -1,7 +1,7 @@
 //! Drafts: what someone typed in a chat waits there while they look elsewhere, and
 //! after a reload, until it is sent.
 
-use crate::web::{Kanect, Window, DESKTOP, ENTER};
+use super::web::{Kanect, Window, DESKTOP, ENTER};
 
 async fn composer_text(window: &Window) -> String {
     let value = window

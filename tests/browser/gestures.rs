@@ -6,7 +6,7 @@ use std::time::Duration;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, TouchActions};
 use serde_json::{json, Value};
 
-use crate::web::Window;
+use super::web::Window;
 
 impl Window {
     /// Waits for the message showing exactly `text` in the open chat; answers the CSS

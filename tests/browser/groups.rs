@@ -2,7 +2,7 @@
 //! staff remove people. Every member's page follows at once, and the page of someone
 //! removed drops the chat.
 
-use crate::web::{group, say, Kanect, Window, DESKTOP, PASSWORD, ROOT_PASSWORD};
+use super::web::{group, say, Kanect, Window, DESKTOP, PASSWORD, ROOT_PASSWORD};
 
 async fn open_settings(window: &Window) {
     window.click("#chat-settings-button").await;

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::web::{group, say, Kanect, DESKTOP, ENTER, PASSWORD, ROOT_PASSWORD};
+use super::web::{group, say, Kanect, DESKTOP, ENTER, PASSWORD, ROOT_PASSWORD};
 
 /// The spec's promise for delivery to an open window.
 const LIVE: Duration = Duration::from_secs(1);

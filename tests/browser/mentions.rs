@@ -2,14 +2,14 @@
 //! person mentioned sees the message highlighted, and their chat list says so apart
 //! from the unread count.
 
-use crate::web::{group, say, Kanect, DESKTOP, ENTER};
+use super::web::{group, say, Kanect, DESKTOP, ENTER};
 
 const ARROW_DOWN: char = '\u{E015}';
 const ESCAPE: char = '\u{E00C}';
 const TAB: char = '\u{E004}';
 
 /// The names the mention list offers now.
-async fn offered(window: &crate::web::Window) -> Vec<String> {
+async fn offered(window: &super::web::Window) -> Vec<String> {
     let names = window
         .js(
             "const l = document.getElementById('mention-list'); \

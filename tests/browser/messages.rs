@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::process;
-use crate::web::{say, Kanect, DESKTOP, ENTER, NULL, ROOT_PASSWORD, SHIFT};
+use super::web::{say, Kanect, DESKTOP, ENTER, NULL, ROOT_PASSWORD, SHIFT};
 
 const TAB: char = '\u{E004}';
 const ARROW_RIGHT: char = '\u{E014}';

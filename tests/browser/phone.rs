@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::web::{group, say, Kanect, PHONE};
+use super::web::{group, say, Kanect, PHONE};
 
 #[tokio::test]
 async fn the_chat_is_usable_on_a_phone() {

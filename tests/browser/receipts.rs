@@ -1,7 +1,7 @@
 //! Message status: in a direct chat the sender's own messages go sent, delivered, read;
 //! in a group they say "Seen by N", with the names on hover and on a tap.
 
-use crate::web::{group, Kanect, DESKTOP};
+use super::web::{group, Kanect, DESKTOP};
 
 #[tokio::test]
 async fn own_messages_go_sent_delivered_read_and_groups_say_who_has_seen_them() {

@@ -1,7 +1,7 @@
 //! Typing indicators: words under the messages while someone types, gone when their
 //! message arrives or a few seconds after they stop.
 
-use crate::web::{group, Kanect, DESKTOP, ENTER};
+use super::web::{group, Kanect, DESKTOP, ENTER};
 
 #[tokio::test]
 async fn who_is_typing_shows_under_the_messages_and_goes_when_they_send_or_stop() {

@@ -4,8 +4,6 @@
 //! begins with `let Some(app) = Kanect::start() else { return };`.
 #![allow(dead_code)]
 
-pub mod driver;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +13,7 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 use crate::process::{self, Server};
-use driver::{Browser, Chromedriver};
+use super::driver::{self, Browser, Chromedriver};
 
 pub const PASSWORD: &str = process::PASSWORD;
 pub const ROOT_PASSWORD: &str = "lantern-okapi-81";
