@@ -6,17 +6,17 @@
 //! KANECT_REQUIRE_BROWSER=1 (CI) makes that a failure. Screenshots go to
 //! target/tmp/screenshots/, and to docs/screenshots/ with KANECT_UPDATE_SCREENSHOTS=1.
 
-mod driver;
-mod web;
 mod accounts;
-mod chat;
 mod admin;
-mod phone;
+mod chat;
+mod drafts;
+mod driver;
 mod gestures;
-mod messages;
+mod groups;
+mod live;
 mod mentions;
+mod messages;
+mod phone;
 mod receipts;
 mod typing;
-mod groups;
-mod drafts;
-mod live;
+mod web;

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::process;
 use super::{migrated, one_error_line, sql, stdout};
+use crate::process;
 
 const DATA: [(&str, &str); 1] = [("KANECT_DATA_DIR", "data")];
 

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::process;
 use super::web::{say, Kanect, DESKTOP, ENTER, NULL, ROOT_PASSWORD, SHIFT};
+use crate::process;
 
 const TAB: char = '\u{E004}';
 const ARROW_RIGHT: char = '\u{E014}';

@@ -12,8 +12,8 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
-use crate::process::{self, Server};
 use super::driver::{self, Browser, Chromedriver};
+use crate::process::{self, Server};
 
 pub const PASSWORD: &str = process::PASSWORD;
 pub const ROOT_PASSWORD: &str = "lantern-okapi-81";
