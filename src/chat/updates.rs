@@ -99,24 +99,16 @@ async fn updates(
         Box::pin(settle_cursor(after, db, live)).await?;
     }
 
-    let latest = match watch.latest() {
-        Some(latest) => latest,
-        None => {
-            // First poll for this user since start: nothing tells which events are theirs
-            // yet, so the newest of all stands in (every event up to it is committed). A
-            // cursor behind it reads the stream once, and finds what is theirs, if any.
-            watch.learn(live.newest());
-            watch.latest().unwrap_or_default()
-        }
-    };
+    if watch.latest().is_none() {
+        // First poll for this user since start: nothing tells which events are theirs
+        // yet, so the newest of all stands in (every event up to it is committed). A
+        // cursor behind it reads the stream once, and finds what is theirs, if any.
+        watch.learn(live.newest());
+    }
     if !watch.knows_contacts() {
         Box::pin(read_contacts(&watch, &user, db)).await?;
     }
-    let news = Waited {
-        latest,
-        presence: live.presence_for(&watch, reader),
-        fleeting: watch.fleeting(reader),
-    };
+    let news = Waited::now(&mut watch, live, reader);
     // An answer ready at once is like the answer to any other request: the guard's
     // look-up of the session is enough. (Nor is a timer armed: even one already due would
     // hold the answer for the next tick of tokio's clock, up to a millisecond.)
@@ -139,11 +131,7 @@ async fn updates(
     let news = match waited {
         Some(news) => news,
         // Shutting down: answer with whatever has come, so the client reconnects at once.
-        None => Waited {
-            latest: watch.latest().unwrap_or(latest),
-            presence: live.presence_for(&watch, reader),
-            fleeting: watch.fleeting(reader),
-        },
+        None => Waited::now(&mut watch, live, reader),
     };
     // Sessions ended while the news came in, and the news won the race: this one may be
     // among them, and must not be handed anything more.
@@ -243,6 +231,25 @@ struct Waited {
 }
 
 impl Waited {
+    /// What memory holds for `reader` now: the newest event of its person, and the
+    /// presence, typing and receipts it has not had.
+    fn now(watch: &mut Watch, live: &Live, reader: live::Reader) -> Waited {
+        Waited {
+            latest: watch.latest().unwrap_or_default(),
+            presence: live.presence_for(watch, reader),
+            fleeting: watch.fleeting(reader),
+        }
+    }
+
+    /// Adds what came since: typing is a state (the newest wins), the rest adds up.
+    fn add(&mut self, newer: Waited) {
+        self.latest = self.latest.max(newer.latest);
+        self.presence.extend(newer.presence);
+        self.fleeting.typing = newer.fleeting.typing;
+        self.fleeting.typing_changed |= newer.fleeting.typing_changed;
+        self.fleeting.receipts.extend(newer.fleeting.receipts);
+    }
+
     fn is_news(&self, after: i64) -> bool {
         self.latest > after || !self.presence.is_empty() || self.fleeting.is_news()
     }
@@ -266,12 +273,7 @@ async fn wait_for_news(
             _ = watch.inbox.changed() => {}
             _ = &mut sleep => {}
         }
-        news.latest = watch.latest().unwrap_or(news.latest);
-        news.presence.extend(live.presence_for(watch, reader));
-        let fleeting = watch.fleeting(reader);
-        news.fleeting.typing = fleeting.typing;
-        news.fleeting.typing_changed |= fleeting.typing_changed;
-        news.fleeting.receipts.extend(fleeting.receipts);
+        news.add(Waited::now(watch, live, reader));
         if news.is_news(after) || Instant::now() >= deadline {
             return Some(news);
         }

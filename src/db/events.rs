@@ -90,13 +90,13 @@ pub async fn record_for(
 /// One event per row `select` names, as `(chat_id, message_id or NULL, user_id or NULL)`
 /// over the bound JSON array `?1`, each told to the members of its chat (and its user).
 /// The set-based form of `record`, for changes to many objects at once (the console).
-async fn record_many(tx: &mut WriteTx, kind: Kind, select: &str, ids: &str) -> sqlx::Result<()> {
+async fn record_many(tx: &mut WriteTx, kind: Kind, select: &str, ids: &[i64]) -> sqlx::Result<()> {
     let recorded: Vec<(i64, ChatId, Option<UserId>)> = sqlx::query_as(&format!(
         "INSERT INTO events (chat_id, kind, message_id, user_id, created_at)
          SELECT s.chat_id, ?2, s.message_id, s.user_id, ?3 FROM ({select}) s WHERE 1
          RETURNING seq, chat_id, user_id"
     ))
-    .bind(ids)
+    .bind(json_ids(ids))
     .bind(kind)
     .bind(Timestamp::now())
     .fetch_all(&mut *tx)
@@ -112,25 +112,30 @@ async fn record_many(tx: &mut WriteTx, kind: Kind, select: &str, ids: &str) -> s
         "SELECT chat_id, user_id FROM chat_members
          WHERE chat_id IN (SELECT value FROM json_each(?))",
     )
-    .bind(serde_json::to_string(&chats).unwrap_or_else(|_| "[]".to_owned()))
+    .bind(json_ids(&chats))
     .fetch_all(&mut *tx)
     .await?;
     for (seq, chat, user) in recorded {
         let audience = match user {
             Some(user) => vec![user],
-            None => members
-                .iter()
-                .filter(|(c, _)| *c == chat)
-                .map(|(_, u)| *u)
-                .collect(),
+            None => members_of(&members, chat),
         };
         tx.tell(audience, seq);
     }
     Ok(())
 }
 
-fn json_ids(ids: &[i64]) -> String {
+fn json_ids<T: serde::Serialize>(ids: &[T]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The members of `chat` among `(chat, member)` pairs: an event's audience.
+pub(super) fn members_of(members: &[(ChatId, UserId)], chat: ChatId) -> Vec<UserId> {
+    members
+        .iter()
+        .filter(|(c, _)| *c == chat)
+        .map(|(_, user)| *user)
+        .collect()
 }
 
 /// Messages `ids` are going (deleted in the console): each is a `message_deleted`.
@@ -140,7 +145,7 @@ pub async fn messages_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()>
         Kind::MessageDeleted,
         "SELECT chat_id, id AS message_id, NULL AS user_id FROM messages
          WHERE id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL",
-        &json_ids(ids),
+        ids,
     )
     .await
 }
@@ -152,7 +157,7 @@ pub async fn chats_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()> {
         Kind::ChatRemoved,
         "SELECT chat_id, NULL AS message_id, user_id FROM chat_members
          WHERE chat_id IN (SELECT value FROM json_each(?1))",
-        &json_ids(ids),
+        ids,
     )
     .await
 }
@@ -166,7 +171,7 @@ pub async fn users_changed(tx: &mut WriteTx, ids: &[i64], going: bool) -> sqlx::
             Kind::MessageDeleted,
             "SELECT chat_id, id AS message_id, NULL AS user_id FROM messages
              WHERE sender_id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL",
-            &json_ids(ids),
+            ids,
         )
         .await?;
     }
@@ -175,7 +180,7 @@ pub async fn users_changed(tx: &mut WriteTx, ids: &[i64], going: bool) -> sqlx::
         Kind::Chat,
         "SELECT DISTINCT chat_id, NULL AS message_id, NULL AS user_id FROM chat_members
          WHERE user_id IN (SELECT value FROM json_each(?1))",
-        &json_ids(ids),
+        ids,
     )
     .await
 }

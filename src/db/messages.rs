@@ -192,12 +192,7 @@ pub async fn sent(
         *at = (*at).max(seq);
     }
     for (chat, seq) in newest {
-        let audience = members
-            .iter()
-            .filter(|(c, _)| *c == chat)
-            .map(|(_, user)| *user)
-            .collect();
-        tx.tell(audience, seq);
+        tx.tell(super::events::members_of(&members, chat), seq);
     }
     Ok((members, mentions))
 }

@@ -144,12 +144,7 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
 #[tokio::test]
 async fn enter_sends_shift_enter_breaks_the_line_and_markup_stays_text() {
     let Some(app) = Kanect::start() else { return };
-    app.member("alice");
-    app.member("bob");
-    let alice = app.signed_in("alice", DESKTOP).await;
-    let bob = app.signed_in("bob", DESKTOP).await;
-    alice.open_chat_with("bob").await;
-    bob.open_chat_with("alice").await;
+    let (alice, bob) = app.alice_and_bob_in_their_chat().await;
 
     let composer = alice.wait_visible("#composer-input").await;
     composer

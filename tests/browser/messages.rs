@@ -12,12 +12,7 @@ const ARROW_RIGHT: char = '\u{E014}';
 #[tokio::test]
 async fn a_message_edited_in_place_changes_in_the_other_window_and_says_edited() {
     let Some(app) = Kanect::start() else { return };
-    app.member("alice");
-    app.member("bob");
-    let alice = app.signed_in("alice", DESKTOP).await;
-    let bob = app.signed_in("bob", DESKTOP).await;
-    alice.open_chat_with("bob").await;
-    bob.open_chat_with("alice").await;
+    let (alice, bob) = app.alice_and_bob_in_their_chat().await;
     alice.send("Lunch at 12?").await;
     bob.wait_message("Lunch at 12?").await;
 
@@ -274,12 +269,7 @@ async fn reactions_are_one_click_away_toggle_and_say_who_reacted() {
 #[tokio::test]
 async fn formatting_becomes_elements_and_everything_else_stays_text() {
     let Some(app) = Kanect::start() else { return };
-    app.member("alice");
-    app.member("bob");
-    let alice = app.signed_in("alice", DESKTOP).await;
-    let bob = app.signed_in("bob", DESKTOP).await;
-    alice.open_chat_with("bob").await;
-    bob.open_chat_with("alice").await;
+    let (alice, bob) = app.alice_and_bob_in_their_chat().await;
     let composer = alice.wait_visible("#composer-input").await;
     let shift_enter = "\u{E008}\u{E007}\u{E000}";
     let lines = [

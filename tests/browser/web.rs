@@ -94,6 +94,17 @@ impl Kanect {
         window.wait_chat_ready().await;
         window
     }
+
+    /// alice and bob, signed up, each signed in on a desktop window with their chat open.
+    pub async fn alice_and_bob_in_their_chat(&self) -> (Window, Window) {
+        self.member("alice");
+        self.member("bob");
+        let alice = self.signed_in("alice", DESKTOP).await;
+        let bob = self.signed_in("bob", DESKTOP).await;
+        alice.open_chat_with("bob").await;
+        bob.open_chat_with("alice").await;
+        (alice, bob)
+    }
 }
 
 /// A person driven over HTTP (signed up, holding a session and CSRF token): seeds
