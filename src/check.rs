@@ -90,6 +90,9 @@ fn tls(config: &Config) -> Result<Option<String>, CliError> {
 
 async fn database(config: &Config) -> Result<Vec<String>, CliError> {
     let url = config.database_url();
+    if crate::db::backend::is_postgres_url(&url) {
+        return postgres(&url).await;
+    }
     let options = SqliteConnectOptions::from_str(&url)
         .map_err(|e| problem(format!("database_url {url:?} is not usable: {e}")))?;
     let file = options.clone().get_filename().into_owned();
@@ -114,7 +117,37 @@ async fn database(config: &Config) -> Result<Vec<String>, CliError> {
     if let Some(detail) = damage {
         return Err(refused(SchemaError::Damaged { file, detail }));
     }
-    let status = schema::status(&mut conn).await.map_err(refused)?;
+    let status = schema::status(crate::db::On::Sqlite(&mut conn))
+        .await
+        .map_err(refused)?;
+    migrations(&url, &status, false)
+}
+
+/// `check` on a PostgreSQL server: reachable with these credentials, and its schema is one
+/// this binary knows, fully migrated.
+async fn postgres(url: &str) -> Result<Vec<String>, CliError> {
+    let shown = crate::db::backend::without_password(url);
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)
+        .map_err(|e| problem(format!("database_url {shown:?} is not usable: {e}")))?;
+    let mut conn = options
+        .connect()
+        .await
+        .map_err(|e| problem(format!("cannot open the database {shown}: {e}")))?;
+    let version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| problem(format!("cannot query the database {shown}: {e}")))?;
+    let status = schema::status(crate::db::On::Postgres(&mut conn))
+        .await
+        .map_err(|e| CliError::Database(DbError::Schema(e)))?;
+    let _ = sqlx::Connection::close(conn).await;
+    let mut lines = vec![format!("database: {shown} answers (PostgreSQL {version})")];
+    lines.extend(migrations(&shown, &status, true)?.into_iter().skip(1));
+    Ok(lines)
+}
+
+/// The migrations line of `check`, or the refusal when some are pending.
+fn migrations(url: &str, status: &schema::Status, postgres: bool) -> Result<Vec<String>, CliError> {
     if !status.pending.is_empty() {
         return Err(problem(format!(
             "the database {url} needs {} migration(s) ({}): run `kanect migrate`, or start \
@@ -133,7 +166,7 @@ async fn database(config: &Config) -> Result<Vec<String>, CliError> {
         format!(
             "migrations: {} applied, none pending (schema version {})",
             status.applied.len(),
-            schema::known()
+            schema::known(postgres)
         ),
     ])
 }

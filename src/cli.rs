@@ -136,7 +136,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             pools.close().await;
             println!(
                 "Database {} is up to date ({applied} migrations applied).",
-                config.database_url()
+                crate::db::backend::without_password(&config.database_url())
             );
             Ok(())
         }),

@@ -350,6 +350,10 @@ impl Loaded {
                 let value = match (key, &found) {
                     ("secret_key", Some(_)) => "********".to_owned(),
                     ("tls", Some(_)) => "enabled".to_owned(),
+                    ("database_url", Some(value)) => match value.as_str() {
+                        Some(url) => format!("{:?}", crate::db::backend::without_password(url)),
+                        None => show_value(value),
+                    },
                     (_, Some(value)) => show_value(value),
                     ("database_url", None) => {
                         return Explained {

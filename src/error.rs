@@ -135,6 +135,10 @@ impl Error {
             ),
             Error::TooLarge => Problem::from_status(Status::PayloadTooLarge),
             Error::Database(e) if crate::db::writer::is_storage_error(e) => unavailable(),
+            // Text PostgreSQL cannot hold (a NUL) in a look-up nothing validated first.
+            Error::Database(e) if crate::db::is_unstorable_text(e) => {
+                Problem::from_status(Status::BadRequest)
+            }
             Error::Unavailable(_) => unavailable(),
             Error::Database(_) | Error::Internal(_) => {
                 Problem::from_status(Status::InternalServerError)

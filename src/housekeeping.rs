@@ -9,8 +9,9 @@ use rocket::fairing::AdHoc;
 use rocket::{Orbit, Rocket};
 use rocket_db_pools::Database;
 
+use crate::auth::cache::Sessions;
 use crate::config::Settings;
-use crate::db::{chats, events, presence, sessions, users, Db, Pools};
+use crate::db::{chats, events, notify, presence, sessions, users, Db, Pools};
 use crate::live::{self, Live};
 use crate::model::Timestamp;
 
@@ -58,6 +59,9 @@ async fn start(rocket: &Rocket<Orbit>) {
         return;
     };
     let (pools, live, settings) = ((**db).clone(), live.clone(), settings.clone());
+    if pools.read.is_postgres() {
+        instances(&pools, &live, rocket.state::<Sessions>().cloned());
+    }
     tokio::spawn(publish_presence(live.clone(), rocket.shutdown()));
     let mut shutdown = rocket.shutdown();
     tokio::spawn(async move {
@@ -75,6 +79,24 @@ async fn start(rocket: &Rocket<Orbit>) {
             count += 1;
         }
     });
+}
+
+/// Several instances on one PostgreSQL database: each hears the others' commits, ended
+/// sessions and fleeting news, and tells them its own (see `db::notify`).
+fn instances(pools: &Pools, live: &Arc<Live>, sessions: Option<Sessions>) {
+    let (outbox, sent) = tokio::sync::mpsc::unbounded_channel();
+    live.share(outbox);
+    tokio::spawn(notify::announce::<live::Shared>(pools.clone(), sent));
+    let here = live.clone();
+    let hooks = notify::Hooks {
+        sessions_changed: Arc::new(move || {
+            if let Some(sessions) = &sessions {
+                sessions.clear();
+            }
+        }),
+        fleeting: Arc::new(move |from, news| here.apply(from, news)),
+    };
+    tokio::spawn(notify::listen::<live::Shared>(pools.clone(), hooks));
 }
 
 /// Presence changes go out in batches, apart from the tick's database work so that a slow

@@ -13,14 +13,20 @@
 //! share a direct chat or a group of at most `GROUP_UP_TO` members with (their contacts),
 //! so that a whole team coming online at once costs each poll a few answers, not one per
 //! person.
+//!
+//! Several instances on one PostgreSQL database share what is fleeting: each change this
+//! process's own requests make (typing, receipts, presence) is also put in its `outbox`,
+//! which `db::notify` announces to the others, and what they announce comes back through
+//! `apply`. A person is online while any instance has a poll of theirs; an instance that
+//! died without a word is forgotten when its announcements stop (`REMOTE_PRESENCE_MS`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use serde::Serialize;
-use tokio::sync::watch;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
 
 use crate::db::chats::{Chat, Receipt};
 use crate::db::events::{Delivered, Listener};
@@ -55,6 +61,52 @@ pub const TYPING_MS: i64 = 6_000;
 const CURSOR_IDLE_MS: i64 = 10 * 60_000;
 
 const UNKNOWN: i64 = -1;
+/// Another instance's word that someone is online holds this long unless renewed; each
+/// instance renews its own every `REMOTE_RENEW_MS`.
+const REMOTE_PRESENCE_MS: i64 = 90_000;
+const REMOTE_RENEW_MS: i64 = 30_000;
+
+/// Someone online on other instances: by instance, when it last said so.
+struct Elsewhere {
+    username: String,
+    last_active: i64,
+    instances: HashMap<u64, i64>,
+}
+
+/// What instances tell each other (see the module's comment): the arguments of the call
+/// that made the change here, to be made there too.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Shared {
+    Typing {
+        chat: ChatId,
+        who: UserId,
+        username: String,
+        members: Vec<UserId>,
+    },
+    StoppedTyping {
+        chat: ChatId,
+        username: String,
+        members: Vec<UserId>,
+    },
+    Receipt {
+        chat: ChatId,
+        receipt: Receipt,
+        others: Vec<UserId>,
+    },
+    Delivered {
+        viewer: UserId,
+        username: String,
+        deliveries: Vec<Delivered>,
+    },
+    /// Someone's polls here started (`online`) or ended, or are still going (a renewal).
+    Presence {
+        user: UserId,
+        username: String,
+        online: bool,
+        last_active: i64,
+    },
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Presence {
@@ -313,6 +365,12 @@ pub struct Live {
     /// make sense lie between.
     newest: AtomicI64,
     floor: AtomicI64,
+    /// Where changes go for the other instances, once `share` has set it (PostgreSQL).
+    outbox: std::sync::OnceLock<mpsc::UnboundedSender<Shared>>,
+    /// Who the other instances say is online.
+    remote: Mutex<HashMap<UserId, Elsewhere>>,
+    /// When this instance last renewed its word on who is online here.
+    renewed: AtomicI64,
 }
 
 impl Default for Live {
@@ -324,6 +382,9 @@ impl Default for Live {
             delivered: Mutex::default(),
             newest: AtomicI64::new(0),
             floor: AtomicI64::new(0),
+            outbox: std::sync::OnceLock::new(),
+            remote: Mutex::default(),
+            renewed: AtomicI64::new(0),
         }
     }
 }
@@ -333,6 +394,18 @@ impl Listener for Live {
     fn committed(&self, audience: &[UserId], seq: i64) {
         self.newest.fetch_max(seq, Ordering::AcqRel);
         self.wake(audience, seq);
+    }
+
+    fn everyone(&self, seq: i64) {
+        self.newest.fetch_max(seq, Ordering::AcqRel);
+        let everyone: Vec<UserId> = self
+            .members
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect();
+        self.wake(&everyone, seq);
     }
 }
 
@@ -349,6 +422,90 @@ pub enum Cursor {
 }
 
 impl Live {
+    /// From now on, every change this process's requests make is also sent to `outbox`,
+    /// for the other instances. Set once.
+    pub fn share(&self, outbox: mpsc::UnboundedSender<Shared>) {
+        let _ = self.outbox.set(outbox);
+    }
+
+    fn tell_others(&self, news: impl FnOnce() -> Shared) {
+        if let Some(outbox) = self.outbox.get() {
+            let _ = outbox.send(news());
+        }
+    }
+
+    /// A change another instance (`from`) made: made here too.
+    pub fn apply(&self, from: u64, news: Shared) {
+        match news {
+            Shared::Typing {
+                chat,
+                who,
+                username,
+                members,
+            } => self.typing_here(chat, who, &username, &members),
+            Shared::StoppedTyping {
+                chat,
+                username,
+                members,
+            } => self.stopped_typing_here(chat, &username, &members),
+            Shared::Receipt {
+                chat,
+                receipt,
+                others,
+            } => self.receipt_here(chat, receipt, &others),
+            Shared::Delivered {
+                viewer,
+                username,
+                deliveries,
+            } => self.delivered_here(viewer, &username, &deliveries),
+            Shared::Presence {
+                user,
+                username,
+                online,
+                last_active,
+            } => self.remote_presence(from, user, &username, online, last_active),
+        }
+    }
+
+    /// Whether another instance says `user` is online.
+    fn online_elsewhere(&self, user: UserId) -> bool {
+        self.remote
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&user)
+            .is_some_and(|elsewhere| !elsewhere.instances.is_empty())
+    }
+
+    fn online_here(&self, user: UserId) -> bool {
+        self.existing(user)
+            .is_some_and(|member| member.online.load(Ordering::Acquire))
+    }
+
+    fn remote_presence(&self, from: u64, user: UserId, username: &str, online: bool, at: i64) {
+        let before = self.online_elsewhere(user);
+        {
+            let mut remote = self.remote.lock().unwrap_or_else(PoisonError::into_inner);
+            let elsewhere = remote.entry(user).or_insert_with(|| Elsewhere {
+                username: username.to_owned(),
+                last_active: at,
+                instances: HashMap::new(),
+            });
+            elsewhere.last_active = elsewhere.last_active.max(at);
+            if online {
+                elsewhere.instances.insert(from, Timestamp::now().0);
+            } else {
+                elsewhere.instances.remove(&from);
+                if elsewhere.instances.is_empty() {
+                    remote.remove(&user);
+                }
+            }
+        }
+        let after = self.online_elsewhere(user);
+        if before != after && !self.online_here(user) {
+            self.queue_presence(user, username, after, at);
+        }
+    }
+
     fn member(&self, id: UserId, username: &str) -> Arc<Member> {
         if let Some(member) = self.existing(id) {
             return member;
@@ -439,13 +596,29 @@ impl Live {
         Polling { member }
     }
 
-    /// Queues `user`'s change for the next batch (a newer one replaces it).
+    /// `user`'s polls here started or ended: the polls here hear of it unless another
+    /// instance already said so (they see one person, wherever they poll), and the other
+    /// instances hear of it.
     fn announce(&self, user: UserId, member: &Member, online: bool) {
-        let presence = Presence {
-            user_id: user,
+        let at = member.last_active.load(Ordering::Acquire);
+        if !self.online_elsewhere(user) {
+            self.queue_presence(user, &member.username, online, at);
+        }
+        self.tell_others(|| Shared::Presence {
+            user,
             username: member.username.clone(),
             online,
-            last_seen: Some(Timestamp(member.last_active.load(Ordering::Acquire))),
+            last_active: at,
+        });
+    }
+
+    /// Queues `user`'s change for the next batch (a newer one replaces it).
+    fn queue_presence(&self, user: UserId, username: &str, online: bool, at: i64) {
+        let presence = Presence {
+            user_id: user,
+            username: username.to_owned(),
+            online,
+            last_seen: Some(Timestamp(at)),
         };
         self.presences().pending.insert(user, presence);
     }
@@ -509,17 +682,34 @@ impl Live {
     /// Whether `user` is online now and when they were last active, if this process saw
     /// them at all.
     pub fn status(&self, user: UserId) -> Option<(bool, Timestamp)> {
-        let member = self.existing(user)?;
+        let Some(member) = self.existing(user) else {
+            // Seen polling on another instance only.
+            let remote = self.remote.lock().unwrap_or_else(PoisonError::into_inner);
+            return remote
+                .get(&user)
+                .map(|elsewhere| (true, Timestamp(elsewhere.last_active)));
+        };
         let last = member.last_active.load(Ordering::Acquire);
         // Decided here rather than read from the announced flag, which lags by up to a tick.
         let online = member.polls.load(Ordering::Acquire) > 0
-            || Timestamp::now().0 - last <= ONLINE_GRACE_MS;
+            || Timestamp::now().0 - last <= ONLINE_GRACE_MS
+            || self.online_elsewhere(user);
         (last > 0).then_some((online, Timestamp(last)))
     }
 
     /// `who` is typing in `chat`, whose members are `members`: tell the others for the
     /// next `TYPING_MS`.
     pub fn typing(&self, chat: ChatId, who: UserId, username: &str, members: &[UserId]) {
+        self.typing_here(chat, who, username, members);
+        self.tell_others(|| Shared::Typing {
+            chat,
+            who,
+            username: username.to_owned(),
+            members: members.to_vec(),
+        });
+    }
+
+    fn typing_here(&self, chat: ChatId, who: UserId, username: &str, members: &[UserId]) {
         let until = Timestamp::now().0 + TYPING_MS;
         self.each(members, |user, member| {
             if user == who {
@@ -545,6 +735,15 @@ impl Live {
 
     /// `username` stopped typing in `chat` (their message arrived).
     pub fn stopped_typing(&self, chat: ChatId, username: &str, members: &[UserId]) {
+        self.stopped_typing_here(chat, username, members);
+        self.tell_others(|| Shared::StoppedTyping {
+            chat,
+            username: username.to_owned(),
+            members: members.to_vec(),
+        });
+    }
+
+    fn stopped_typing_here(&self, chat: ChatId, username: &str, members: &[UserId]) {
         self.each(members, |_, member| {
             let mut inbox = member.inbox();
             let before = inbox.typing.len();
@@ -561,6 +760,15 @@ impl Live {
 
     /// `receipt` moved in `chat`: tell `others` (the chat's other members).
     pub fn receipt(&self, chat: ChatId, receipt: Receipt, others: &[UserId]) {
+        self.tell_others(|| Shared::Receipt {
+            chat,
+            receipt: receipt.clone(),
+            others: others.to_vec(),
+        });
+        self.receipt_here(chat, receipt, others);
+    }
+
+    fn receipt_here(&self, chat: ChatId, receipt: Receipt, others: &[UserId]) {
         let change = ChatReceipt {
             chat_id: chat,
             receipt,
@@ -574,6 +782,15 @@ impl Live {
     /// A poll of `viewer` has just handed them these new messages: their delivery marks
     /// move, and the other members of each chat hear of it.
     pub fn delivered(&self, viewer: UserId, username: &str, deliveries: &[Delivered]) {
+        self.delivered_here(viewer, username, deliveries);
+        self.tell_others(|| Shared::Delivered {
+            viewer,
+            username: username.to_owned(),
+            deliveries: deliveries.to_vec(),
+        });
+    }
+
+    fn delivered_here(&self, viewer: UserId, username: &str, deliveries: &[Delivered]) {
         for delivery in deliveries {
             let moved = {
                 let mut marks = self
@@ -608,7 +825,7 @@ impl Live {
                     read_up_to: delivery.read_up_to,
                     delivered_up_to: delivery.message.max(delivery.read_up_to),
                 };
-                self.receipt(delivery.chat, receipt, &others);
+                self.receipt_here(delivery.chat, receipt, &others);
             }
         }
     }
@@ -691,7 +908,60 @@ impl Live {
             self.announce(id, &member, false);
         }
         self.presences().forget_idle(now);
+        self.renew_and_expire(now);
         due
+    }
+
+    /// With other instances: renews this one's word on who polls here, and forgets what
+    /// an instance that stopped renewing (it died) said.
+    fn renew_and_expire(&self, now: i64) {
+        if self.outbox.get().is_none() {
+            return;
+        }
+        if now - self.renewed.load(Ordering::Acquire) >= REMOTE_RENEW_MS {
+            self.renewed.store(now, Ordering::Release);
+            let online: Vec<(UserId, String, i64)> = self
+                .members
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .filter(|member| member.online.load(Ordering::Acquire))
+                .map(|m| {
+                    (
+                        m.id,
+                        m.username.clone(),
+                        m.last_active.load(Ordering::Acquire),
+                    )
+                })
+                .collect();
+            for (user, username, at) in online {
+                self.tell_others(|| Shared::Presence {
+                    user,
+                    username,
+                    online: true,
+                    last_active: at,
+                });
+            }
+        }
+        let gone: Vec<(UserId, String, i64)> = {
+            let mut remote = self.remote.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut gone = Vec::new();
+            remote.retain(|user, elsewhere| {
+                elsewhere
+                    .instances
+                    .retain(|_, said| now - *said < REMOTE_PRESENCE_MS);
+                if elsewhere.instances.is_empty() {
+                    gone.push((*user, elsewhere.username.clone(), elsewhere.last_active));
+                }
+                !elsewhere.instances.is_empty()
+            });
+            gone
+        };
+        for (user, username, at) in gone {
+            if !self.online_here(user) {
+                self.queue_presence(user, &username, false, at);
+            }
+        }
     }
 
     /// Every last-seen time not yet in the database (for shutdown).

@@ -388,7 +388,7 @@ async fn deactivated_bob_cannot_sign_in_and_his_session_stops_working() {
     let bob = app.signup("bob").await;
     assert_eq!(bob.get("/api/me").await.status(), Status::Ok);
 
-    app.sql("UPDATE users SET is_active = 0 WHERE username = 'bob'")
+    app.sql("UPDATE users SET is_active = FALSE WHERE username = 'bob'")
         .await;
 
     expect_error(
@@ -796,6 +796,9 @@ async fn alice_signs_in_however_her_keyboard_writes_her_name() {
 /// working, the older one keeps the name's look, and nobody new can take it.
 #[rocket::async_test]
 async fn an_old_database_with_look_alike_names_still_starts_and_keeps_both() {
+    if common::postgres::skips("an SQLite file from an older Kanect") {
+        return;
+    }
     use std::borrow::Cow;
 
     let dir = tempfile::tempdir().unwrap();

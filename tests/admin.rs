@@ -70,7 +70,7 @@ async fn members_are_forbidden_everywhere() {
         assert_eq!(response.status(), Status::Forbidden, "POST {post}");
     }
     assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE is_active = 1")
+        app.count("SELECT count(*) FROM users WHERE is_active = TRUE")
             .await,
         2
     );
@@ -146,7 +146,7 @@ async fn unsafe_requests_need_the_csrf_token() {
         }
     }
     assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE username = 'bob' AND is_active = 1")
+        app.count("SELECT count(*) FROM users WHERE username = 'bob' AND is_active = TRUE")
             .await,
         1
     );
@@ -422,7 +422,7 @@ async fn bulk_actions_activate_and_deactivate_in_one_logged_transaction() {
         .await;
     assert!(root.follow(response).await.contains("Deactivated 2 users."));
     assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE is_active = 0")
+        app.count("SELECT count(*) FROM users WHERE is_active = FALSE")
             .await,
         2
     );
@@ -437,7 +437,7 @@ async fn bulk_actions_activate_and_deactivate_in_one_logged_transaction() {
         .await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE is_active = 0")
+        app.count("SELECT count(*) FROM users WHERE is_active = FALSE")
             .await,
         1
     );
@@ -504,7 +504,7 @@ async fn nobody_locks_themselves_out() {
         .await
         .contains("You cannot delete your own account."));
     assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE role = 'superuser' AND is_active = 1")
+        app.count("SELECT count(*) FROM users WHERE role = 'superuser' AND is_active = TRUE")
             .await,
         1
     );
@@ -570,7 +570,7 @@ async fn staff_manage_members_but_not_staff() {
         (staff.follow(response).await).contains("You may not change some of the selected users")
     );
     assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE is_active = 0")
+        app.count("SELECT count(*) FROM users WHERE is_active = FALSE")
             .await,
         0
     );
@@ -613,18 +613,9 @@ async fn staff_manage_members_but_not_staff() {
 async fn passwords_are_set_through_their_own_form_and_never_shown() {
     let app = TestApp::new().await;
     let (root, bob) = seeded(&app).await;
-    let hash: String = {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(app.db_path())
-            .connect()
-            .await
-            .expect("db");
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = 2")
-            .fetch_one(&mut conn)
-            .await
-            .expect("hash")
-    };
+    let hash = app
+        .text("SELECT password_hash FROM users WHERE id = 2")
+        .await;
     let html = root.page("/admin/users/2/change/", Status::Ok).await;
     assert!(html.contains("algorithm: argon2id"));
     let digest = hash.rsplit('$').next().unwrap_or_default();

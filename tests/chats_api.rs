@@ -49,7 +49,7 @@ async fn deactivated_people_leave_the_people_list() {
     let app = TestApp::new().await;
     let alice = app.signup("alice").await;
     app.signup("bob").await;
-    app.sql("UPDATE users SET is_active = 0 WHERE username = 'bob'")
+    app.sql("UPDATE users SET is_active = FALSE WHERE username = 'bob'")
         .await;
     let people = alice.get_json("/api/users", Status::Ok).await;
     assert!(people
@@ -143,7 +143,7 @@ async fn alice_cannot_open_a_chat_with_a_deactivated_person() {
     let app = TestApp::new().await;
     let alice = app.signup("alice").await;
     app.signup("bob").await;
-    app.sql("UPDATE users SET is_active = 0 WHERE username = 'bob'")
+    app.sql("UPDATE users SET is_active = FALSE WHERE username = 'bob'")
         .await;
     expect_invalid(
         alice.post("/api/chats", json!({ "with": "bob" })).await,

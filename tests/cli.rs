@@ -28,6 +28,16 @@ impl Cli {
         Cli { cwd, data_dir }
     }
 
+    /// Every username in the data directory's database, by id.
+    async fn usernames(&self) -> Vec<String> {
+        match common::postgres::database_for(&self.data_dir) {
+            Some(url) => {
+                common::postgres::texts(&url, "SELECT username FROM users ORDER BY id").await
+            }
+            None => usernames_in(&self.data_dir.join("kanect.db")).await,
+        }
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.cwd.path().join(name)
     }
@@ -48,6 +58,10 @@ impl Cli {
             if key.starts_with("KANECT_") || key.starts_with("ROCKET_") {
                 command.env_remove(key);
             }
+        }
+        // On PostgreSQL the data directory's database goes with it.
+        if let Some(url) = common::postgres::database_for(&self.data_dir) {
+            command.env("KANECT_DATABASE_URL", url);
         }
         command.envs(env.iter().copied());
         command.stdin(if stdin.is_some() {
@@ -162,10 +176,7 @@ async fn a_taken_username_is_one_clear_error() {
     assert_ok(&cli.createsuperuser("root", GOOD), "first createsuperuser");
     let line = assert_one_line_error(&cli.createsuperuser("ROOT", GOOD), "duplicate");
     assert!(line.contains("taken") || line.contains("exists"), "{line}");
-    assert_eq!(
-        usernames_in(&cli.data_dir.join("kanect.db")).await,
-        ["root"]
-    );
+    assert_eq!(cli.usernames().await, ["root"]);
 }
 
 #[rocket::async_test]
@@ -185,10 +196,7 @@ async fn a_name_that_passes_for_another_is_one_clear_error() {
         let line = assert_one_line_error(&cli.createsuperuser(fake, GOOD), fake);
         assert!(line.contains(words), "{fake}: {line}");
     }
-    assert_eq!(
-        usernames_in(&cli.data_dir.join("kanect.db")).await,
-        ["root", "cop"]
-    );
+    assert_eq!(cli.usernames().await, ["root", "cop"]);
 }
 
 #[rocket::async_test]
@@ -327,7 +335,18 @@ async fn migrate_says_the_database_is_up_to_date() {
             stdout(&output)
         );
     }
-    assert!(cli.data_dir.join("kanect.db").is_file());
+    match common::postgres::database_for(&cli.data_dir) {
+        Some(url) => {
+            let applied = common::postgres::ints(
+                &url,
+                &cli.data_dir,
+                "SELECT count(*) FROM _sqlx_migrations",
+            )
+            .await;
+            assert_eq!(applied, [1]);
+        }
+        None => assert!(cli.data_dir.join("kanect.db").is_file()),
+    }
 }
 
 /// The `kanect config` line for `key`.
@@ -470,6 +489,9 @@ async fn config_never_shows_the_secret_key() {
 
 #[rocket::async_test]
 async fn backup_makes_a_copy_that_sqlite_opens() {
+    if common::postgres::skips("`kanect backup` of an SQLite file") {
+        return;
+    }
     let cli = Cli::new();
     assert_ok(&cli.createsuperuser("root", GOOD), "createsuperuser");
     let app = TestApp::over(&cli.data_dir).await;
@@ -507,6 +529,9 @@ async fn backup_makes_a_copy_that_sqlite_opens() {
 
 #[rocket::async_test]
 async fn backup_never_overwrites_a_file() {
+    if common::postgres::skips("`kanect backup` of an SQLite file") {
+        return;
+    }
     let cli = Cli::new();
     assert_ok(&cli.createsuperuser("root", GOOD), "createsuperuser");
     let existing = cli.path("existing.db");

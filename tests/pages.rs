@@ -249,7 +249,7 @@ async fn a_link_to_nobody_is_404_and_to_yourself_goes_home() {
     let app = TestApp::new().await;
     let alice = app.signup("alice").await;
     app.signup("bob").await;
-    app.sql("UPDATE users SET is_active = 0 WHERE username = 'bob'")
+    app.sql("UPDATE users SET is_active = FALSE WHERE username = 'bob'")
         .await;
 
     let response = alice.get("/u/nobody").await;

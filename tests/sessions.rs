@@ -110,12 +110,20 @@ async fn a_role_change_reaches_the_cached_session_on_the_next_request() {
     assert_eq!(cached_role(), Some(Role::Member));
 
     // Through the app's own writer, as the admin console does: no watch would notice.
-    db.write
-        .execute(sqlx::query("UPDATE users SET role = 'staff' WHERE id = ?").bind(alice.id))
-        .await
-        .expect("role changed");
+    kanect::on!(&db.write, |c| {
+        sqlx::query("UPDATE users SET role = 'staff' WHERE id = $1")
+            .bind(alice.id)
+            .execute(c)
+            .await
+            .map(drop)
+    })
+    .expect("role changed");
     rocket::tokio::time::sleep(kanect::auth::cache::WATCH_EVERY * 2).await;
-    assert_eq!(cached_role(), Some(Role::Member), "still the cached role");
+    // SQLite's watch sees only other processes' commits; PostgreSQL announces every change
+    // of a role, this process's own too.
+    if !app.is_postgres() {
+        assert_eq!(cached_role(), Some(Role::Member), "still the cached role");
+    }
     session::forget_user(cache, UserId(alice.id));
     assert_eq!(cached_role(), None, "forgotten at once");
     assert_eq!(alice.get("/api/me").await.status(), Status::Ok);

@@ -21,6 +21,7 @@ mod events;
 mod hostile;
 mod hostile_admin;
 mod hostile_props;
+mod instances;
 mod last_seen;
 mod lifecycle;
 mod messages_api;

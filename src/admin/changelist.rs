@@ -9,7 +9,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
 
 use crate::admin::delete;
-use crate::admin::describe::{Action, Cell, Filter, FilterKind, Model};
+use crate::admin::describe::{Action, Cell, Filter, FilterKind, Kind, Model};
 use crate::admin::facets::{self, Counts};
 use crate::admin::guard::Staff;
 use crate::admin::history::{self, Flag};
@@ -318,10 +318,14 @@ async fn set_column(
     back: String,
 ) -> Result<Flash<Redirect>> {
     let label = model.field(column).map_or(column, |f| f.label);
+    let value = match model.field(column).map(|f| &f.kind) {
+        Some(Kind::Bool) => Value::Bool(value != 0),
+        _ => Value::Int(value),
+    };
     let mut tx = db.write.begin().await?;
     let mut changed = 0;
     for id in ids {
-        let Some(old) = form::load(&mut tx, model, *id).await? else {
+        let Some(old) = form::load(tx.reading()?, model, *id).await? else {
             continue;
         };
         if !model.rules.can_change(&staff.user, &old) {
@@ -332,7 +336,7 @@ async fn set_column(
             return Ok(page::refused(back, message));
         }
         let mut new = old.clone();
-        new.insert(column, Value::Int(value));
+        new.insert(column, value.clone());
         if new == old {
             continue;
         }
@@ -346,8 +350,7 @@ async fn set_column(
                 format!("{} Nothing was changed.", problem.message),
             ));
         }
-        crate::db::admin::update(&mut tx, model.table, *id, &[(column, &Value::Int(value))])
-            .await?;
+        crate::db::admin::update(&mut tx, model.table, *id, &[(column, &value)]).await?;
         let write = crate::admin::rules::Write {
             actor: &staff.user,
             id: *id,
@@ -357,7 +360,7 @@ async fn set_column(
         };
         let mut message = vec![format!("Changed {}.", label.to_lowercase())];
         message.extend(model.rules.saved(&mut tx, write).await?);
-        let repr = form::repr(&mut tx, model, *id).await?;
+        let repr = form::repr(tx.reading()?, model, *id).await?;
         history::log(
             &mut tx,
             &staff.user,

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value as Json};
-use sqlx::Sqlite;
 
+use crate::db::backend::ConnRef;
 use crate::db::events::Kind as EventKind;
 use crate::db::WriteTx;
 use crate::model::{ChatId, UserId};
@@ -22,7 +22,7 @@ use crate::validate::{username_key, Invalid};
 const KINDS: &[&str] = &["group", "direct"];
 const STATUSES: &[&str] = &["open", "closed"];
 /// A group's title, or a direct chat's two names.
-const NAME: &str = "COALESCE(t.title, (SELECT group_concat(u.username, ' & ') FROM chat_members m
+const NAME: &str = "COALESCE(t.title, (SELECT string_agg(u.username, ' & ') FROM chat_members m
     JOIN users u ON u.id = m.user_id WHERE m.chat_id = t.id), 'Chat ' || t.id)";
 /// Empty rows offered for new members.
 const EXTRA_ROWS: usize = 3;
@@ -123,13 +123,10 @@ fn requested(form: &Params) -> Vec<String> {
 }
 
 /// Ids of the named users, and the names nobody has.
-async fn resolve<'c, E>(
-    db: E,
+async fn resolve(
+    db: ConnRef<'_>,
     names: &[String],
-) -> sqlx::Result<(BTreeMap<i64, String>, Vec<String>)>
-where
-    E: sqlx::Executor<'c, Database = Sqlite>,
-{
+) -> sqlx::Result<(BTreeMap<i64, String>, Vec<String>)> {
     let keys: Vec<String> = names.iter().map(|n| username_key(n)).collect();
     let found = crate::db::users::named(db, &keys).await?;
     let unknown = names
@@ -160,7 +157,7 @@ impl ChatRules {
         if kind(write.new) == "direct" && write.old.is_some() {
             return Ok(Vec::new());
         }
-        let (wanted, _) = resolve(&mut *tx, &requested(form)).await?;
+        let (wanted, _) = resolve(tx.reading()?, &requested(form)).await?;
         let chat = ChatId(write.id);
         let current = crate::db::chats::members_named(tx, chat).await?;
         let mut changes = Vec::new();
@@ -211,7 +208,11 @@ impl Rules for ChatRules {
             return problems; // Its two members are fixed.
         }
         let names = requested(form);
-        let (found, unknown) = match resolve(&db.read, &names).await {
+        let found = match db.read.acquire().await {
+            Ok(mut conn) => resolve(conn.borrow(), &names).await,
+            Err(e) => Err(e),
+        };
+        let (found, unknown) = match found {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "looking up chat members");

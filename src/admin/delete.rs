@@ -165,7 +165,7 @@ async fn delete(
     let id = object_id(id)?;
     require(&staff, model)?;
     let mut conn = db.read.acquire().await?;
-    if form::load(&mut *conn, model, id).await?.is_none() {
+    if form::load(conn.borrow(), model, id).await?.is_none() {
         return Err(Error::NotFound);
     }
     drop(conn);

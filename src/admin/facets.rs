@@ -5,11 +5,10 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqlitePool;
-
 use crate::admin::describe::{Filter, FilterKind};
 use crate::admin::list::{date_range, DATE_CHOICES};
 use crate::db::admin::{self as store, Condition};
+use crate::db::backend::Pool;
 
 /// Rows per choice value of one filter.
 pub type Counts = HashMap<String, i64>;
@@ -17,7 +16,7 @@ pub type Counts = HashMap<String, i64>;
 /// The counts of each of `filters` over the rows of `from` that `cond` keeps: rows
 /// grouped by the filters' values, date choices (which overlap) summed per group.
 pub async fn counts(
-    db: &SqlitePool,
+    db: &Pool,
     from: &str,
     filters: &[&Filter],
     cond: &Condition,

@@ -8,7 +8,6 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
-use sqlx::{Executor, Sqlite, SqlitePool};
 
 use crate::admin::describe::{Field, Kind, Model};
 use crate::admin::guard::Staff;
@@ -22,6 +21,7 @@ use crate::admin::value::{Value, Values};
 use crate::admin::{model, object_id};
 use crate::auth::CsrfForm;
 use crate::db::admin as store;
+use crate::db::backend::{ConnRef, Pool};
 use crate::db::{is_unique_violation, Db};
 use crate::error::{Error, Result};
 use crate::validate::{Email, Invalid, MessageBody, Username};
@@ -41,11 +41,7 @@ fn add_error(errors: &mut Errors, invalid: Invalid) {
 }
 
 /// The object's stored values, one per field column.
-pub async fn load<'c>(
-    conn: impl Executor<'c, Database = Sqlite>,
-    model: &Model,
-    id: i64,
-) -> Result<Option<Values>> {
+pub async fn load(conn: ConnRef<'_>, model: &Model, id: i64) -> Result<Option<Values>> {
     let columns: Vec<&'static str> = model.fields.iter().filter_map(Field::column).collect();
     let Some(row) = store::load(conn, model.table, &columns, id).await? else {
         return Ok(None);
@@ -54,11 +50,7 @@ pub async fn load<'c>(
 }
 
 /// The object's name, as the model describes it.
-pub async fn repr<'c>(
-    conn: impl Executor<'c, Database = Sqlite>,
-    model: &Model,
-    id: i64,
-) -> Result<String> {
+pub async fn repr(conn: ConnRef<'_>, model: &Model, id: i64) -> Result<String> {
     let name = store::repr(conn, model.table, model.repr, id).await?;
     Ok(name.unwrap_or_else(|| format!("{} {id}", model.name)))
 }
@@ -68,7 +60,7 @@ pub async fn options(db: &Db, model: &Model) -> Result<Vec<(i64, String)>> {
     Ok(store::options(&db.read, model.table, model.repr, 500).await?)
 }
 
-async fn exists(db: &SqlitePool, model: &Model, id: i64) -> Result<bool> {
+async fn exists(db: &Pool, model: &Model, id: i64) -> Result<bool> {
     Ok(store::exists(db, model.table, id).await?)
 }
 
@@ -124,9 +116,9 @@ async fn parse(
                 )),
             }
         }
-        Kind::Bool => Ok(Value::Int(i64::from(
+        Kind::Bool => Ok(Value::Bool(
             crate::admin::list::parse_bool(raw).unwrap_or(false),
-        ))),
+        )),
         Kind::Related(slug) => match raw.parse::<i64>() {
             Ok(id) if id > 0 && exists(&db.read, crate::admin::model(slug)?, id).await? => {
                 Ok(Value::Int(id))
@@ -230,7 +222,7 @@ async fn form_page(
     let object_json = match object {
         Some((id, values)) => {
             let mut conn = db.read.acquire().await?;
-            let repr = repr(&mut *conn, model, id).await?;
+            let repr = repr(conn.borrow(), model, id).await?;
             let can_password =
                 !read_only && model.fields.iter().any(|f| f.kind == Kind::PasswordHash);
             Some((
@@ -385,7 +377,7 @@ async fn display(db: &Db, field: &Field, value: &Value) -> Result<(String, Optio
             let target = crate::admin::model(slug)?;
             let mut conn = db.read.acquire().await?;
             (
-                repr(&mut *conn, target, *id).await?,
+                repr(conn.borrow(), target, *id).await?,
                 Some(target.object_url(*id, "change")),
             )
         }
@@ -450,7 +442,9 @@ async fn change_page(slug: &str, id: &str, staff: Staff, db: &Db) -> Result<Temp
     let model = model(slug)?;
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
-    let values = load(&mut *conn, model, id).await?.ok_or(Error::NotFound)?;
+    let values = load(conn.borrow(), model, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     drop(conn);
     form_page(&staff, model, db, Some((id, &values)), None, Errors::new()).await
 }
@@ -466,7 +460,9 @@ async fn change(
     let model = model(slug)?;
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
-    let old = load(&mut *conn, model, id).await?.ok_or(Error::NotFound)?;
+    let old = load(conn.borrow(), model, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     drop(conn);
     if !model.rules.can_change(&staff.user, &old) {
         return Err(Error::Forbidden("You may view this but not change it."));
@@ -555,7 +551,7 @@ async fn save(
     if message.is_empty() {
         message.push("No fields changed.".into());
     }
-    let repr = repr(&mut tx, model, id).await?;
+    let repr = repr(tx.reading()?, model, id).await?;
     history::log(
         &mut tx,
         &staff.user,

@@ -4,9 +4,9 @@
 use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
-use sqlx::SqlitePool;
 
 use crate::db::admin::{self as store, LogEntry, Logged};
+use crate::db::backend::Pool;
 use crate::db::WriteTx;
 
 use crate::admin::describe::Model;
@@ -88,7 +88,7 @@ fn entry_json(entry: Logged) -> Json {
 }
 
 /// The newest entries, for the index's "Recent actions".
-pub async fn recent(db: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Json>> {
+pub async fn recent(db: &Pool, limit: i64) -> sqlx::Result<Vec<Json>> {
     let entries = store::recent(db, limit).await?;
     Ok(entries.into_iter().map(entry_json).collect())
 }
@@ -98,10 +98,10 @@ async fn history(slug: &str, id: &str, staff: Staff, db: &Db) -> Result<Template
     let model = model(slug)?;
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
-    if form::load(&mut *conn, model, id).await?.is_none() {
+    if form::load(conn.borrow(), model, id).await?.is_none() {
         return Err(Error::NotFound);
     }
-    let repr = form::repr(&mut *conn, model, id).await?;
+    let repr = form::repr(conn.borrow(), model, id).await?;
     drop(conn);
     let entries = store::history(&db.read, model.slug, id).await?;
     let body = json!({

@@ -2,13 +2,13 @@
 //! only picks among the model's columns and filters and supplies bound values; anything
 //! else it sends is ignored.
 
-use sqlx::SqlitePool;
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
 use crate::admin::describe::{Column, Filter, FilterKind, Model, Search};
 use crate::admin::params::Params;
 use crate::admin::value::Value;
 use crate::db::admin::{self as store, Condition};
+use crate::db::backend::Pool;
 
 pub const DEFAULT_PER_PAGE: i64 = 100;
 pub const MAX_PER_PAGE: i64 = 500;
@@ -117,17 +117,17 @@ impl List {
         cond
     }
 
-    pub async fn count(&self, db: &SqlitePool) -> sqlx::Result<i64> {
+    pub async fn count(&self, db: &Pool) -> sqlx::Result<i64> {
         store::count(db, self.model.from, &self.condition(None)).await
     }
 
     /// Every id the list matches (the bulk action's "select all").
-    pub async fn ids(&self, db: &SqlitePool) -> sqlx::Result<Vec<i64>> {
+    pub async fn ids(&self, db: &Pool) -> sqlx::Result<Vec<i64>> {
         store::ids(db, self.model.from, &self.condition(None)).await
     }
 
     /// One page of rows: the id, then a value per column.
-    pub async fn rows(&self, db: &SqlitePool, page: i64) -> sqlx::Result<Vec<(i64, Vec<Value>)>> {
+    pub async fn rows(&self, db: &Pool, page: i64) -> sqlx::Result<Vec<(i64, Vec<Value>)>> {
         let columns: Vec<&str> = self.model.columns.iter().map(|c| c.sql).collect();
         let order: Vec<(&str, bool)> = self
             .order
@@ -194,7 +194,7 @@ pub fn condition(filter: &Filter, value: &str) -> Option<Condition> {
     };
     match filter.kind {
         FilterKind::Words(words) => words.contains(&value).then(|| equals(Value::from(value))),
-        FilterKind::Bool => parse_bool(value).map(|b| equals(Value::Int(i64::from(b)))),
+        FilterKind::Bool => parse_bool(value).map(|b| equals(Value::Bool(b))),
         FilterKind::Related(_) => value
             .parse::<i64>()
             .ok()

@@ -26,7 +26,7 @@ pub fn routes() -> Vec<Route> {
 async fn target(staff: &Staff, db: &Db, id: &str) -> Result<(i64, String)> {
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
-    let values = form::load(&mut *conn, &USERS, id)
+    let values = form::load(conn.borrow(), &USERS, id)
         .await?
         .ok_or(Error::NotFound)?;
     if !USERS.rules.can_change(&staff.user, &values) {
@@ -34,7 +34,7 @@ async fn target(staff: &Staff, db: &Db, id: &str) -> Result<(i64, String)> {
             "Only a superuser can change the password of staff.",
         ));
     }
-    Ok((id, form::repr(&mut *conn, &USERS, id).await?))
+    Ok((id, form::repr(conn.borrow(), &USERS, id).await?))
 }
 
 fn page_for(staff: &Staff, id: i64, repr: &str, error: Option<Invalid>) -> Template {

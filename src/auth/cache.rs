@@ -206,7 +206,10 @@ impl Fairing for Watch {
                 }
                 count += 1;
                 match write.data_version().await {
-                    Ok(version) => {
+                    // PostgreSQL: other instances and processes announce their changes
+                    // (see `db::notify`); there is nothing to watch.
+                    Ok(None) => {}
+                    Ok(Some(version)) => {
                         if known.is_some_and(|known| known != version) {
                             sessions.clear();
                         }

@@ -159,7 +159,7 @@ async fn signup(
     ]);
     // Every attempt counts, whatever comes of it.
     let keys: Vec<Key> = client.address.map(Key::SignUp).into_iter().collect();
-    if let Err(wait) = throttle.begin(keys) {
+    if let Err(wait) = throttle.begin(db, keys).await? {
         let page = throttled_page("auth/signup.html", &csrf, values, wait, true);
         return Ok(Right(page));
     }
@@ -314,7 +314,7 @@ async fn login(
     let key = username_key(&username);
     let found = users::credentials(&db.read, &key).await?;
     let keys = throttle_keys(cookies, &client, key, found.as_ref().map(|user| user.id));
-    let attempt = match throttle.begin(keys) {
+    let attempt = match throttle.begin(db, keys).await? {
         Ok(attempt) => attempt,
         Err(wait) => {
             tracing::warn!(ip = %client.ip, "sign-in throttled");
@@ -335,7 +335,7 @@ async fn login(
         let page = form_page("auth/login.html", &csrf, values, errors, signup_open);
         return Ok(Right(page));
     };
-    throttle.refund(attempt);
+    throttle.refund(db, attempt).await?;
     users::record_login(&db.write, user.id).await?;
     session::sign_in(db, cookies, settings, user.id, &client).await?;
     device::remember(cookies, &client, user.id);

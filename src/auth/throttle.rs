@@ -1,7 +1,9 @@
-//! Sign-in and sign-up throttling, in memory: after 5 failed sign-ins in 15 minutes for an
-//! account, from an address, or with one device cookie, further attempts get 429 until the
-//! oldest failure ages out; sign-ups are limited per address. A restart forgets
-//! everything, which only gives an attacker one more window per restart.
+//! Sign-in and sign-up throttling: after 5 failed sign-ins in 15 minutes for an account,
+//! from an address, or with one device cookie, further attempts get 429 until the oldest
+//! failure ages out; sign-ups are limited per address. On SQLite (one process) the counts
+//! live in memory, and a restart forgets them, which only gives an attacker one more
+//! window per restart; on PostgreSQL every instance counts in one table
+//! (`db::throttle`), so a second instance is no second window.
 //!
 //! An attempt is counted when it begins, before its password is checked, in the same
 //! step as the limit is checked: many attempts at once can never check more passwords
@@ -13,6 +15,8 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::db::{throttle, Pools};
 
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const SIGN_IN_FAILURES: usize = 5;
@@ -34,6 +38,16 @@ pub enum Key {
 }
 
 impl Key {
+    /// The key as the shared table stores it.
+    fn name(&self) -> String {
+        match self {
+            Key::Account(name) => format!("account:{name}"),
+            Key::Address(ip) => format!("address:{ip}"),
+            Key::Device(nonce) => format!("device:{nonce}"),
+            Key::SignUp(ip) => format!("signup:{ip}"),
+        }
+    }
+
     fn limit(&self) -> usize {
         match self {
             Key::Account(_) | Key::Address(_) | Key::Device(_) => SIGN_IN_FAILURES,
@@ -48,6 +62,8 @@ impl Key {
 pub struct Attempt {
     keys: Vec<Key>,
     at: Instant,
+    /// Its rows in the shared table (PostgreSQL).
+    shared: Vec<i64>,
 }
 
 #[derive(Default)]
@@ -58,12 +74,32 @@ pub struct Throttle {
 impl Throttle {
     /// Counts an attempt against every key, or `Err(seconds)` to wait when any of them is
     /// at its limit (then nothing is counted).
-    pub fn begin(&self, keys: Vec<Key>) -> Result<Attempt, u64> {
-        self.begin_at(keys, Instant::now())
+    pub async fn begin(&self, db: &Pools, keys: Vec<Key>) -> sqlx::Result<Result<Attempt, u64>> {
+        if !db.read.is_postgres() {
+            return Ok(self.begin_at(keys, Instant::now()));
+        }
+        let named: Vec<(String, usize)> =
+            keys.iter().map(|key| (key.name(), key.limit())).collect();
+        let window = i64::try_from(WINDOW.as_millis()).unwrap_or(i64::MAX);
+        Ok(throttle::begin(&db.write, &named, window)
+            .await?
+            .map(|shared| Attempt {
+                keys,
+                at: Instant::now(),
+                shared,
+            }))
     }
 
     /// Takes back an attempt that did not fail (a successful sign-in).
-    pub fn refund(&self, attempt: Attempt) {
+    pub async fn refund(&self, db: &Pools, attempt: Attempt) -> sqlx::Result<()> {
+        if !attempt.shared.is_empty() {
+            return throttle::refund(&db.write, &attempt.shared).await;
+        }
+        self.refund_here(attempt);
+        Ok(())
+    }
+
+    fn refund_here(&self, attempt: Attempt) {
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         for key in &attempt.keys {
             if let Some(times) = events.get_mut(key) {
@@ -101,7 +137,11 @@ impl Throttle {
         for key in &keys {
             events.entry(key.clone()).or_default().push_back(now);
         }
-        Ok(Attempt { keys, at: now })
+        Ok(Attempt {
+            keys,
+            at: now,
+            shared: Vec::new(),
+        })
     }
 }
 
@@ -170,7 +210,7 @@ mod tests {
         let success = throttle
             .begin_at(account(), start + Duration::from_secs(10))
             .expect("the fifth attempt begins");
-        throttle.refund(success);
+        throttle.refund_here(success);
         let fifth = start + Duration::from_secs(11);
         assert!(
             throttle.begin_at(account(), fifth).is_ok(),

@@ -3,25 +3,35 @@
 //! the expression that names a row; this module puts those fragments together with the
 //! clauses the request chose and binds every value the request supplied. Nothing a
 //! request sends is ever formatted into SQL.
+//!
+//! Fragments and clauses mark their values with `?`; `finish` numbers them for the
+//! backend (a NULL is written as `NULL`: PostgreSQL types even a NULL parameter, and no
+//! one type fits every column) and, on PostgreSQL, makes LIKE as case-blind as SQLite's.
 
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Arguments, Executor, Row, Sqlite, SqlitePool, TypeInfo, ValueRef};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, TypeInfo, ValueRef};
 
+use super::backend::{on, ConnRef, Pool};
 use super::WriteTx;
 use crate::model::{Timestamp, UserId};
 
 /// One column's value, as the console reads and writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 pub enum Value {
     Null,
     Int(i64),
+    /// A yes/no column: PostgreSQL's boolean, SQLite's 0 or 1 (read back as `Int`).
+    Bool(bool),
     Text(String),
 }
 
 impl Value {
+    /// The value as a number; a yes/no as 1 or 0.
     pub fn int(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
+            Value::Bool(b) => Some(i64::from(*b)),
             _ => None,
         }
     }
@@ -38,7 +48,25 @@ impl Value {
         match self {
             Value::Null => String::new(),
             Value::Int(i) => i.to_string(),
+            Value::Bool(b) => i64::from(*b).to_string(),
             Value::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// A yes/no equals the number SQLite stores for it, so that a value read back from
+/// either database compares equal to the one a form submitted.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Bool(_), Value::Int(_)) | (Value::Int(_), Value::Bool(_)) => {
+                self.int() == other.int()
+            }
+            (Value::Null, Value::Null) => true,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Text(a), Value::Text(b)) => a == b,
+            _ => false,
         }
     }
 }
@@ -55,43 +83,105 @@ impl From<i64> for Value {
     }
 }
 
-fn args<'q>(values: impl IntoIterator<Item = &'q Value>) -> SqliteArguments<'q> {
-    let mut args = SqliteArguments::default();
-    for value in values {
-        match value {
-            Value::Null => args.add(None::<i64>),
-            Value::Int(i) => args.add(*i),
-            Value::Text(s) => args.add(s.as_str()),
+/// `sql` with its `?` marks numbered for `values` (a NULL written in place), and the
+/// values that remain to bind, in order.
+fn finish<'v>(sql: &str, values: &'v [Value], pg: bool) -> (String, Vec<&'v Value>) {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut bound = Vec::with_capacity(values.len());
+    let mut values = values.iter();
+    let mut quoted = false;
+    for ch in sql.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                out.push(ch);
+            }
+            '?' if !quoted => match values.next() {
+                Some(Value::Null) | None => out.push_str("NULL"),
+                Some(value) => {
+                    bound.push(value);
+                    out.push('$');
+                    out.push_str(&bound.len().to_string());
+                }
+            },
+            _ => out.push(ch),
         }
     }
-    args
+    let sql = if pg {
+        out.replace(" LIKE ", " ILIKE ")
+    } else {
+        out
+    };
+    (sql, bound)
 }
 
-/// Column `i` of a row, whatever SQLite stored there.
-fn read(row: &SqliteRow, i: usize) -> sqlx::Result<Value> {
-    let raw = row.try_get_raw(i)?;
-    if raw.is_null() {
-        return Ok(Value::Null);
+/// `$query` (any sqlx query builder) with `$values` (`&Value`s) bound in order.
+macro_rules! bind_all {
+    ($query:expr, $values:expr) => {{
+        let mut query = $query;
+        for value in $values {
+            query = match value {
+                Value::Null => query.bind(None::<i64>),
+                Value::Int(i) => query.bind(*i),
+                Value::Bool(b) => query.bind(*b),
+                Value::Text(s) => query.bind(s.as_str()),
+            };
+        }
+        query
+    }};
+}
+
+/// A row of either backend, read column by column whatever its type.
+trait Cells {
+    /// Column `i`, whatever the database stored there.
+    fn value(&self, i: usize) -> sqlx::Result<Value>;
+
+    fn cells(&self, from: usize, to: usize) -> sqlx::Result<Vec<Value>> {
+        (from..to).map(|i| self.value(i)).collect()
     }
-    let type_name = raw.type_info().name().to_owned();
-    Ok(match type_name.as_str() {
-        "INTEGER" | "BOOLEAN" => Value::Int(row.try_get(i)?),
-        "REAL" => Value::Text(row.try_get::<f64, _>(i)?.to_string()),
-        "BLOB" => Value::Text("(binary)".into()),
-        _ => Value::Text(row.try_get(i)?),
-    })
 }
 
-fn cells(row: &SqliteRow, from: usize, to: usize) -> sqlx::Result<Vec<Value>> {
-    (from..to).map(|i| read(row, i)).collect()
+/// The type names are SQLite's and PostgreSQL's: no name means one thing in one and
+/// another in the other.
+macro_rules! cells_of {
+    ($row:ty) => {
+        impl Cells for $row {
+            fn value(&self, i: usize) -> sqlx::Result<Value> {
+                let raw = self.try_get_raw(i)?;
+                if raw.is_null() {
+                    return Ok(Value::Null);
+                }
+                let type_name = raw.type_info().name().to_owned();
+                Ok(match type_name.as_str() {
+                    "INTEGER" | "BOOLEAN" | "INT8" => Value::Int(self.try_get(i)?),
+                    "INT4" => Value::Int(self.try_get::<i32, _>(i)?.into()),
+                    "INT2" => Value::Int(self.try_get::<i16, _>(i)?.into()),
+                    "BOOL" => Value::Bool(self.try_get(i)?),
+                    "REAL" | "FLOAT8" => Value::Text(self.try_get::<f64, _>(i)?.to_string()),
+                    "BLOB" | "BYTEA" => Value::Text("(binary)".into()),
+                    _ => Value::Text(self.try_get(i)?),
+                })
+            }
+        }
+    };
 }
+
+cells_of!(SqliteRow);
+cells_of!(PgRow);
 
 /// A JSON array of ids: one bound value for any number of them.
 fn id_list(ids: &[i64]) -> Value {
     Value::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned()))
 }
 
-const IN_IDS: &str = "IN (SELECT value FROM json_each(?))";
+/// Ids among the JSON array bound at this `?` (`id_list`).
+fn in_ids(pg: bool) -> &'static str {
+    if pg {
+        "IN (SELECT value::bigint FROM json_array_elements_text(?::json))"
+    } else {
+        "IN (SELECT value FROM json_each(?))"
+    }
+}
 
 /// A WHERE clause and its bound values, built only from a description's fragments (each
 /// with its `?` marks) and values.
@@ -156,33 +246,41 @@ fn escape_like(word: &str) -> String {
 }
 
 /// How many rows of `from` the condition keeps.
-pub async fn count(db: &SqlitePool, from: &str, cond: &Condition) -> sqlx::Result<i64> {
+pub async fn count(db: &Pool, from: &str, cond: &Condition) -> sqlx::Result<i64> {
     let sql = format!("SELECT count(*) FROM {from} {}", cond.sql());
-    sqlx::query_scalar_with(&sql, args(&cond.values))
-        .fetch_one(db)
-        .await
+    on!(db, |c, pg| {
+        let (sql, values) = finish(&sql, &cond.values, pg);
+        bind_all!(sqlx::query_scalar(&sql), values)
+            .fetch_one(c)
+            .await
+    })
 }
 
 /// How many rows `table` has.
-pub async fn count_all(db: &SqlitePool, table: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-        .fetch_one(db)
-        .await
+pub async fn count_all(db: &Pool, table: &str) -> sqlx::Result<i64> {
+    on!(db, |c| {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(c)
+            .await
+    })
 }
 
 /// Every id the condition keeps (a bulk action's "select all").
-pub async fn ids(db: &SqlitePool, from: &str, cond: &Condition) -> sqlx::Result<Vec<i64>> {
+pub async fn ids(db: &Pool, from: &str, cond: &Condition) -> sqlx::Result<Vec<i64>> {
     let sql = format!("SELECT t.id FROM {from} {}", cond.sql());
-    sqlx::query_scalar_with(&sql, args(&cond.values))
-        .fetch_all(db)
-        .await
+    on!(db, |c, pg| {
+        let (sql, values) = finish(&sql, &cond.values, pg);
+        bind_all!(sqlx::query_scalar(&sql), values)
+            .fetch_all(c)
+            .await
+    })
 }
 
 /// One page of rows in `order` (expression, descending), ties by id, newest first: the id,
 /// then a value per column. The page's ids come from the sort keys alone; only its own
 /// rows then compute every column (names of senders, chats...).
 pub async fn page(
-    db: &SqlitePool,
+    db: &Pool,
     from: &str,
     columns: &[&str],
     cond: &Condition,
@@ -205,10 +303,13 @@ pub async fn page(
     );
     let mut values = cond.values.clone();
     values.extend([Value::Int(limit), Value::Int(offset)]);
-    let rows = sqlx::query_with(&sql, args(&values)).fetch_all(db).await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get(0)?, cells(row, 1, columns.len() + 1)?)))
-        .collect()
+    on!(db, |c, pg| {
+        let (sql, values) = finish(&sql, &values, pg);
+        let rows = bind_all!(sqlx::query(&sql), values).fetch_all(c).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.cells(1, columns.len() + 1)?)))
+            .collect()
+    })
 }
 
 /// A group of `grouped_counts`: its key values, its rows, and each range's share.
@@ -222,7 +323,7 @@ pub struct Group {
 /// many of its rows fall in each of `ranges` (expression, from, to): the filter panel's
 /// counts in one scan.
 pub async fn grouped_counts(
-    db: &SqlitePool,
+    db: &Pool,
     from: &str,
     keys: &[&str],
     ranges: &[(&str, i64, i64)],
@@ -230,7 +331,7 @@ pub async fn grouped_counts(
 ) -> sqlx::Result<Vec<Group>> {
     let sums: Vec<String> = ranges
         .iter()
-        .map(|(expr, ..)| format!("sum({expr} >= ? AND {expr} < ?)"))
+        .map(|(expr, ..)| format!("count(CASE WHEN {expr} >= ? AND {expr} < ? THEN 1 END)"))
         .collect();
     let mut values: Vec<Value> = ranges
         .iter()
@@ -254,98 +355,111 @@ pub async fn grouped_counts(
         columns.join(", "),
         cond.sql()
     );
-    let rows = sqlx::query_with(&sql, args(&values)).fetch_all(db).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Group {
-                keys: cells(row, 0, keys.len())?,
-                count: row.try_get(keys.len())?,
-                within: cells(row, keys.len() + 1, keys.len() + 1 + ranges.len())?
-                    .iter()
-                    .map(|v| v.int().unwrap_or(0))
-                    .collect(),
+    on!(db, |c, pg| {
+        let (sql, values) = finish(&sql, &values, pg);
+        let rows = bind_all!(sqlx::query(&sql), values).fetch_all(c).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Group {
+                    keys: row.cells(0, keys.len())?,
+                    count: row.try_get(keys.len())?,
+                    within: row
+                        .cells(keys.len() + 1, keys.len() + 1 + ranges.len())?
+                        .iter()
+                        .map(|v| v.int().unwrap_or(0))
+                        .collect(),
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }
 
 /// The stored values of `columns` of row `id` of `table`.
-pub async fn load<'c>(
-    conn: impl Executor<'c, Database = Sqlite>,
+pub async fn load(
+    conn: ConnRef<'_>,
     table: &str,
     columns: &[&str],
     id: i64,
 ) -> sqlx::Result<Option<Vec<Value>>> {
-    let sql = format!("SELECT {} FROM {table} WHERE id = ?", columns.join(", "));
-    let row = sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
-    row.map(|row| cells(&row, 0, columns.len())).transpose()
+    let sql = format!("SELECT {} FROM {table} WHERE id = $1", columns.join(", "));
+    on!(conn, |c| {
+        let row = sqlx::query(&sql).bind(id).fetch_optional(c).await?;
+        row.map(|row| row.cells(0, columns.len())).transpose()
+    })
 }
 
 /// The name of row `id` (`repr` over the table aliased `t`), if it exists and has one.
-pub async fn repr<'c>(
-    conn: impl Executor<'c, Database = Sqlite>,
+pub async fn repr(
+    conn: ConnRef<'_>,
     table: &str,
     repr: &str,
     id: i64,
 ) -> sqlx::Result<Option<String>> {
-    let sql = format!("SELECT {repr} FROM {table} t WHERE t.id = ?");
-    let name: Option<Option<String>> = sqlx::query_scalar(&sql)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let sql = format!("SELECT {repr} FROM {table} t WHERE t.id = $1");
+    let name: Option<Option<String>> = on!(conn, |c| {
+        sqlx::query_scalar(&sql).bind(id).fetch_optional(c).await
+    })?;
     Ok(name.flatten())
 }
 
-/// The first `limit` rows of `table` as (id, name), by name (a choice of related objects).
+/// The first `limit` rows of `table` as (id, name), by name ignoring case (a choice of
+/// related objects).
 pub async fn options(
-    db: &SqlitePool,
+    db: &Pool,
     table: &str,
     repr: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<(i64, String)>> {
-    let sql = format!("SELECT t.id, {repr} FROM {table} t ORDER BY {repr} COLLATE NOCASE LIMIT ?");
-    sqlx::query_as(&sql).bind(limit).fetch_all(db).await
+    let sql = format!("SELECT t.id, {repr} FROM {table} t ORDER BY lower({repr}) LIMIT $1");
+    on!(db, |c| sqlx::query_as(&sql).bind(limit).fetch_all(c).await)
 }
 
-pub async fn exists(db: &SqlitePool, table: &str, id: i64) -> sqlx::Result<bool> {
-    let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?)");
-    sqlx::query_scalar(&sql).bind(id).fetch_one(db).await
+pub async fn exists(db: &Pool, table: &str, id: i64) -> sqlx::Result<bool> {
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = $1)");
+    on!(db, |c| sqlx::query_scalar(&sql).bind(id).fetch_one(c).await)
 }
 
 /// Names of those of `ids` that exist, in id order.
 pub async fn names(
-    db: &SqlitePool,
+    db: &Pool,
     table: &str,
     repr: &str,
     ids: &[i64],
 ) -> sqlx::Result<Vec<(i64, String)>> {
-    let sql = format!("SELECT t.id, {repr} FROM {table} t WHERE t.id {IN_IDS} ORDER BY t.id");
-    let list = id_list(ids);
-    sqlx::query_as_with(&sql, args([&list])).fetch_all(db).await
+    let list = [id_list(ids)];
+    on!(db, |c, pg| {
+        let sql = format!(
+            "SELECT t.id, {repr} FROM {table} t WHERE t.id {} ORDER BY t.id",
+            in_ids(pg)
+        );
+        let (sql, values) = finish(&sql, &list, pg);
+        bind_all!(sqlx::query_as(&sql), values).fetch_all(c).await
+    })
 }
 
 /// How many rows of `table` point at `ids` through `key`, and the names (`repr`, over the
 /// table aliased `r`) of the first `limit`: what deleting them takes along.
 pub async fn related(
-    db: &SqlitePool,
+    db: &Pool,
     table: &str,
     key: &str,
     repr: &str,
     ids: &[i64],
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<String>)> {
-    let from = format!("FROM {table} r WHERE r.{key} {IN_IDS}");
-    let list = id_list(ids);
-    let count: i64 = sqlx::query_scalar_with(&format!("SELECT count(*) {from}"), args([&list]))
-        .fetch_one(db)
-        .await?;
-    let examples = sqlx::query_scalar_with(
-        &format!("SELECT {repr} {from} LIMIT ?"),
-        args([&list, &Value::Int(limit)]),
-    )
-    .fetch_all(db)
-    .await?;
-    Ok((count, examples))
+    let values = [id_list(ids), Value::Int(limit)];
+    on!(db, |c, pg| {
+        let from = format!("FROM {table} r WHERE r.{key} {}", in_ids(pg));
+        let (sql, bound) = finish(&format!("SELECT count(*) {from}"), &values[..1], pg);
+        let count: i64 = bind_all!(sqlx::query_scalar(&sql), bound)
+            .fetch_one(c)
+            .await?;
+        let (sql, bound) = finish(&format!("SELECT {repr} {from} LIMIT ?"), &values, pg);
+        let examples = bind_all!(sqlx::query_scalar(&sql), bound)
+            .fetch_all(c)
+            .await?;
+        Ok((count, examples))
+    })
 }
 
 /// Adds a row; its id.
@@ -353,13 +467,16 @@ pub async fn insert(tx: &mut WriteTx, table: &str, values: &[(&str, &Value)]) ->
     let columns: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
     let marks = vec!["?"; columns.len()].join(", ");
     let sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({marks})",
+        "INSERT INTO {table} ({}) VALUES ({marks}) RETURNING id",
         columns.join(", ")
     );
-    let done = sqlx::query_with(&sql, args(values.iter().map(|(_, v)| *v)))
-        .execute(&mut *tx)
-        .await?;
-    Ok(done.last_insert_rowid())
+    let values: Vec<Value> = values.iter().map(|(_, v)| (*v).clone()).collect();
+    on!(tx, |c, pg| {
+        let (sql, values) = finish(&sql, &values, pg);
+        bind_all!(sqlx::query_scalar(&sql), values)
+            .fetch_one(c)
+            .await
+    })
 }
 
 /// Sets `values` on row `id`.
@@ -374,12 +491,18 @@ pub async fn update(
     }
     let sets: Vec<String> = values.iter().map(|(c, _)| format!("{c} = ?")).collect();
     let sql = format!("UPDATE {table} SET {} WHERE id = ?", sets.join(", "));
-    let id = Value::Int(id);
-    let bound = values.iter().map(|(_, v)| *v).chain(std::iter::once(&id));
-    sqlx::query_with(&sql, args(bound))
-        .execute(&mut *tx)
-        .await
-        .map(drop)
+    let values: Vec<Value> = values
+        .iter()
+        .map(|(_, v)| (*v).clone())
+        .chain([Value::Int(id)])
+        .collect();
+    on!(tx, |c, pg| {
+        let (sql, values) = finish(&sql, &values, pg);
+        bind_all!(sqlx::query(&sql), values)
+            .execute(c)
+            .await
+            .map(drop)
+    })
 }
 
 /// Deletes those of `ids` that exist (what goes with them goes by the schema's cascades);
@@ -390,16 +513,23 @@ pub async fn delete(
     repr: &str,
     ids: &[i64],
 ) -> sqlx::Result<Vec<(i64, Option<String>)>> {
-    let list = id_list(ids);
-    let sql = format!("SELECT t.id, {repr} FROM {table} t WHERE t.id {IN_IDS}");
-    let doomed: Vec<(i64, Option<String>)> = sqlx::query_as_with(&sql, args([&list]))
-        .fetch_all(&mut *tx)
-        .await?;
-    let sql = format!("DELETE FROM {table} WHERE id {IN_IDS}");
-    sqlx::query_with(&sql, args([&list]))
-        .execute(&mut *tx)
-        .await?;
-    Ok(doomed)
+    let list = [id_list(ids)];
+    on!(tx, |c, pg| {
+        let sql = format!(
+            "SELECT t.id, {repr} FROM {table} t WHERE t.id {}",
+            in_ids(pg)
+        );
+        let (sql, values) = finish(&sql, &list, pg);
+        let doomed: Vec<(i64, Option<String>)> = bind_all!(sqlx::query_as(&sql), values)
+            .fetch_all(&mut *c)
+            .await?;
+        let sql = format!("DELETE FROM {table} WHERE id {}", in_ids(pg));
+        let (sql, values) = finish(&sql, &list, pg);
+        bind_all!(sqlx::query(&sql), values)
+            .execute(&mut *c)
+            .await?;
+        Ok(doomed)
+    })
 }
 
 /// One entry of the console's history (Django's LogEntry), written in the transaction of
@@ -415,10 +545,10 @@ pub struct LogEntry<'a> {
 }
 
 pub async fn log(tx: &mut WriteTx, entry: LogEntry<'_>) -> sqlx::Result<()> {
-    sqlx::query(
+    on!(tx, |c| sqlx::query(
         "INSERT INTO admin_log (action_time, user_id, object_type, object_id, object_repr,
                                 action_flag, change_message)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(Timestamp::now())
     .bind(entry.actor)
@@ -427,9 +557,9 @@ pub async fn log(tx: &mut WriteTx, entry: LogEntry<'_>) -> sqlx::Result<()> {
     .bind(entry.object_repr.chars().take(200).collect::<String>())
     .bind(entry.flag)
     .bind(entry.message)
-    .execute(&mut *tx)
+    .execute(c)
     .await
-    .map(drop)
+    .map(drop))
 }
 
 /// A history entry as pages show it: time, who, flag, message, model slug, object id,
@@ -450,33 +580,39 @@ const LOGGED: &str = "SELECT l.action_time, u.username, l.action_flag, l.change_
      FROM admin_log l LEFT JOIN users u ON u.id = l.user_id";
 
 /// The newest entries, for the index's "Recent actions".
-pub async fn recent(db: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Logged>> {
-    sqlx::query_as(&format!("{LOGGED} ORDER BY l.id DESC LIMIT ?"))
-        .bind(limit)
-        .fetch_all(db)
-        .await
+pub async fn recent(db: &Pool, limit: i64) -> sqlx::Result<Vec<Logged>> {
+    on!(db, |c| {
+        sqlx::query_as(&format!("{LOGGED} ORDER BY l.id DESC LIMIT $1"))
+            .bind(limit)
+            .fetch_all(c)
+            .await
+    })
 }
 
 /// Every entry about one object, oldest first.
-pub async fn history(db: &SqlitePool, object_type: &str, id: i64) -> sqlx::Result<Vec<Logged>> {
-    sqlx::query_as(&format!(
-        "{LOGGED} WHERE l.object_type = ? AND l.object_id = ? ORDER BY l.id"
-    ))
-    .bind(object_type)
-    .bind(id.to_string())
-    .fetch_all(db)
-    .await
+pub async fn history(db: &Pool, object_type: &str, id: i64) -> sqlx::Result<Vec<Logged>> {
+    on!(db, |c| {
+        sqlx::query_as(&format!(
+            "{LOGGED} WHERE l.object_type = $1 AND l.object_id = $2 ORDER BY l.id"
+        ))
+        .bind(object_type)
+        .bind(id.to_string())
+        .fetch_all(c)
+        .await
+    })
 }
 
 /// Messages per UTC day (days since the epoch) from `since` on.
-pub async fn messages_per_day(db: &SqlitePool, since: Timestamp) -> sqlx::Result<Vec<(i64, i64)>> {
-    sqlx::query_as(
-        "SELECT created_at / 86400000 AS day, count(*) FROM messages
-         WHERE created_at >= ? GROUP BY day",
-    )
-    .bind(since)
-    .fetch_all(db)
-    .await
+pub async fn messages_per_day(db: &Pool, since: Timestamp) -> sqlx::Result<Vec<(i64, i64)>> {
+    on!(db, |c| {
+        sqlx::query_as(
+            "SELECT created_at / 86400000 AS day, count(*) FROM messages
+             WHERE created_at >= $1 GROUP BY day",
+        )
+        .bind(since)
+        .fetch_all(c)
+        .await
+    })
 }
 
 #[cfg(test)]
@@ -486,5 +622,13 @@ mod tests {
     #[test]
     fn like_patterns_match_wildcards_literally() {
         assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+
+    #[test]
+    fn marks_are_numbered_past_quotes_and_nulls_are_written_in_place() {
+        let values = [Value::Int(1), Value::Null, Value::from("x")];
+        let (sql, bound) = finish("a = ? AND b = '?' AND c = ? AND d LIKE ?", &values, true);
+        assert_eq!(sql, "a = $1 AND b = '?' AND c = NULL AND d ILIKE $2");
+        assert_eq!(bound, [&Value::Int(1), &Value::from("x")]);
     }
 }

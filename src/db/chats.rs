@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use sqlx::SqlitePool;
+
+use super::backend::{on, Pool, Sql};
 
 use super::events::{self, Kind};
 use super::messages::{Message, Reaction, MENTIONS, REACTIONS};
@@ -95,30 +96,48 @@ impl From<ChatRow> for Chat {
     }
 }
 
-/// One row per chat of the viewer (`?1`), in one query: members and receipts as JSON
-/// arrays, the unread and mention counts and the last message from correlated subqueries
-/// over indexes.
-fn chats_sql() -> String {
-    let last_reactions = REACTIONS.replace("m.id", "lm.id");
-    let last_mentions = MENTIONS.replace("m.id", "lm.id");
-    format!(
-        "SELECT c.id, c.kind, c.title, c.status, cm.archived,
-            (SELECT json_group_array(u.username ORDER BY u.username_key)
-             FROM chat_members mm JOIN users u ON u.id = mm.user_id
-             WHERE mm.chat_id = c.id) AS members,
-            (SELECT COUNT(*) FROM messages um
-             WHERE um.chat_id = c.id AND um.id > cm.last_read_message_id
-               AND um.sender_id <> ?1 AND um.deleted_at IS NULL) AS unread,
-            (SELECT COUNT(*) FROM mentions x JOIN messages xm ON xm.id = x.message_id
-             WHERE x.user_id = ?1 AND xm.chat_id = c.id
-               AND xm.id > cm.last_read_message_id AND xm.deleted_at IS NULL) AS mentions,
-            (SELECT json_group_array(json(o)) FROM (
+/// The other members' receipts in chat `c` for viewer `$1`, as a JSON array.
+const RECEIPTS: Sql = Sql {
+    sqlite: "(SELECT json_group_array(json(o)) FROM (
                 SELECT json_object('username', ou.username,
                     'read_up_to', om.last_read_message_id,
                     'delivered_up_to', MAX(om.delivered_up_to, om.last_read_message_id)) AS o
                 FROM chat_members om JOIN users ou ON ou.id = om.user_id
-                WHERE om.chat_id = c.id AND om.user_id <> ?1 ORDER BY ou.username_key))
-                AS receipts,
+                WHERE om.chat_id = c.id AND om.user_id <> $1 ORDER BY ou.username_key))",
+    postgres: "(SELECT COALESCE(json_agg(json_build_object('username', ou.username,
+                    'read_up_to', om.last_read_message_id,
+                    'delivered_up_to', GREATEST(om.delivered_up_to, om.last_read_message_id))
+                    ORDER BY ou.username_key), '[]')
+                FROM chat_members om JOIN users ou ON ou.id = om.user_id
+                WHERE om.chat_id = c.id AND om.user_id <> $1)",
+};
+
+/// The usernames of chat `c`'s members, as a JSON array.
+const MEMBERS: Sql = Sql {
+    sqlite: "(SELECT json_group_array(u.username ORDER BY u.username_key)
+             FROM chat_members mm JOIN users u ON u.id = mm.user_id
+             WHERE mm.chat_id = c.id)",
+    postgres: "(SELECT COALESCE(json_agg(u.username ORDER BY u.username_key), '[]')
+             FROM chat_members mm JOIN users u ON u.id = mm.user_id
+             WHERE mm.chat_id = c.id)",
+};
+
+/// One row per chat of the viewer (`$1`), in one query: members and receipts as JSON
+/// arrays, the unread and mention counts and the last message from correlated subqueries
+/// over indexes.
+fn chats_sql(pg: bool) -> String {
+    let last_reactions = REACTIONS.on(pg).replace("m.id", "lm.id");
+    let last_mentions = MENTIONS.on(pg).replace("m.id", "lm.id");
+    format!(
+        "SELECT c.id, c.kind, c.title, c.status, cm.archived,
+            {members} AS members,
+            (SELECT COUNT(*) FROM messages um
+             WHERE um.chat_id = c.id AND um.id > cm.last_read_message_id
+               AND um.sender_id <> $1 AND um.deleted_at IS NULL) AS unread,
+            (SELECT COUNT(*) FROM mentions x JOIN messages xm ON xm.id = x.message_id
+             WHERE x.user_id = $1 AND xm.chat_id = c.id
+               AND xm.id > cm.last_read_message_id AND xm.deleted_at IS NULL) AS mentions,
+            {receipts} AS receipts,
             lm.id AS last_id, lu.username AS last_sender, lm.body AS last_body,
             lm.created_at AS last_created_at, lm.edited_at AS last_edited_at,
             lm.added_by AS last_added_by,
@@ -129,62 +148,64 @@ fn chats_sql() -> String {
         LEFT JOIN messages lm ON lm.id =
             (SELECT MAX(id) FROM messages WHERE chat_id = c.id AND deleted_at IS NULL)
         LEFT JOIN users lu ON lu.id = lm.sender_id
-        WHERE cm.user_id = ?1"
+        WHERE cm.user_id = $1",
+        members = MEMBERS.on(pg),
+        receipts = RECEIPTS.on(pg),
     )
 }
 
 /// Every chat of `viewer`, the most recently active first.
-pub async fn for_member(db: &SqlitePool, viewer: UserId) -> sqlx::Result<Vec<Chat>> {
-    let rows: Vec<ChatRow> = sqlx::query_as(&format!(
+pub async fn for_member(db: &Pool, viewer: UserId) -> sqlx::Result<Vec<Chat>> {
+    let rows: Vec<ChatRow> = on!(db, |c, pg| sqlx::query_as(&format!(
         "{} ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC",
-        chats_sql()
+        chats_sql(pg)
     ))
     .bind(viewer)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     Ok(rows.into_iter().map(Chat::from).collect())
 }
 
 /// The chats among `ids` that `viewer` is in, as they see them.
 pub async fn for_member_among(
-    db: &SqlitePool,
+    db: &Pool,
     viewer: UserId,
     ids: &[ChatId],
 ) -> sqlx::Result<Vec<Chat>> {
-    let rows: Vec<ChatRow> = sqlx::query_as(&format!(
-        "{} AND c.id IN (SELECT value FROM json_each(?2))",
-        chats_sql()
+    let rows: Vec<ChatRow> = on!(db, |c, pg| sqlx::query_as(&format!(
+        "{} AND c.id IN {}",
+        chats_sql(pg),
+        super::events::IDS.on(pg).replace("$1", "$2")
     ))
     .bind(viewer)
     .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned()))
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     Ok(rows.into_iter().map(Chat::from).collect())
 }
 
 /// One chat as `viewer` sees it; `None` when it does not exist or they are not a member.
-pub async fn one_for_member(
-    db: &SqlitePool,
-    viewer: UserId,
-    chat: ChatId,
-) -> sqlx::Result<Option<Chat>> {
-    let row: Option<ChatRow> = sqlx::query_as(&format!("{} AND c.id = ?2", chats_sql()))
-        .bind(viewer)
-        .bind(chat)
-        .fetch_optional(db)
-        .await?;
+pub async fn one_for_member(db: &Pool, viewer: UserId, chat: ChatId) -> sqlx::Result<Option<Chat>> {
+    let row: Option<ChatRow> = on!(db, |c, pg| sqlx::query_as(&format!(
+        "{} AND c.id = $2",
+        chats_sql(pg)
+    ))
+    .bind(viewer)
+    .bind(chat)
+    .fetch_optional(c)
+    .await)?;
     Ok(row.map(Chat::from))
 }
 
 /// `true` when `user` is a member of `chat`: the one membership check every chat route uses.
-pub async fn is_member(db: &SqlitePool, chat: ChatId, user: UserId) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM chat_members WHERE chat_id = ? AND user_id = ?)",
+pub async fn is_member(db: &Pool, chat: ChatId, user: UserId) -> sqlx::Result<bool> {
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2)",
     )
     .bind(chat)
     .bind(user)
-    .fetch_one(db)
-    .await
+    .fetch_one(c)
+    .await)
 }
 
 /// Opens the direct chat of two people, creating it if needed. `true` when created.
@@ -192,22 +213,22 @@ pub async fn open_direct(db: &Writer, a: UserId, b: UserId) -> sqlx::Result<(Cha
     let key = format!("{}:{}", a.min(b), a.max(b));
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
-    let created: Option<ChatId> = sqlx::query_scalar(
-        "INSERT INTO chats (kind, direct_key, created_at) VALUES ('direct', ?, ?)
+    let created: Option<ChatId> = on!(&mut tx, |c| sqlx::query_scalar(
+        "INSERT INTO chats (kind, direct_key, created_at) VALUES ('direct', $1, $2)
          ON CONFLICT (direct_key) DO NOTHING RETURNING id",
     )
     .bind(&key)
     .bind(now)
-    .fetch_optional(&mut tx)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     let id = match created {
         Some(id) => id,
-        None => {
-            sqlx::query_scalar("SELECT id FROM chats WHERE direct_key = ?")
-                .bind(&key)
-                .fetch_one(&mut tx)
-                .await?
-        }
+        None => on!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT id FROM chats WHERE direct_key = $1"
+        )
+        .bind(&key)
+        .fetch_one(c)
+        .await)?,
     };
     // Also heals a direct chat that lost a member (an admin removed them).
     let joined = add_members(&mut tx, id, &[a, b], now).await?;
@@ -227,13 +248,13 @@ pub async fn create_group(
 ) -> sqlx::Result<ChatId> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
-    let id: ChatId = sqlx::query_scalar(
-        "INSERT INTO chats (kind, title, created_at) VALUES ('group', ?, ?) RETURNING id",
+    let id: ChatId = on!(&mut tx, |c| sqlx::query_scalar(
+        "INSERT INTO chats (kind, title, created_at) VALUES ('group', $1, $2) RETURNING id",
     )
     .bind(title.as_str())
     .bind(now)
-    .fetch_one(&mut tx)
-    .await?;
+    .fetch_one(c)
+    .await)?;
     add_members(&mut tx, id, &[creator], now).await?;
     add_members(&mut tx, id, members, now).await?;
     events::record(&mut tx, id, Kind::Chat, None).await?;
@@ -250,16 +271,16 @@ pub async fn add_members(
 ) -> sqlx::Result<u64> {
     let mut joined = 0;
     for user in users {
-        joined += sqlx::query(
-            "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)
+        joined += on!(&mut *tx, |c| sqlx::query(
+            "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
         )
         .bind(chat)
         .bind(user)
         .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
     }
     Ok(joined)
 }
@@ -272,14 +293,16 @@ pub async fn set_archived(
     archived: bool,
 ) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
-    let done =
-        sqlx::query("UPDATE chat_members SET archived = ? WHERE chat_id = ? AND user_id = ?")
-            .bind(archived)
-            .bind(chat)
-            .bind(user)
-            .execute(&mut tx)
-            .await?;
-    if done.rows_affected() == 0 {
+    let done = on!(&mut tx, |c| sqlx::query(
+        "UPDATE chat_members SET archived = $1 WHERE chat_id = $2 AND user_id = $3"
+    )
+    .bind(archived)
+    .bind(chat)
+    .bind(user)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if done == 0 {
         tx.rollback().await;
         return Ok(false);
     }
@@ -306,29 +329,31 @@ pub async fn mark_read(
     up_to: MessageId,
 ) -> sqlx::Result<Option<Read>> {
     let mut tx = db.begin().await?;
-    let before: Option<MessageId> = sqlx::query_scalar(
-        "SELECT last_read_message_id FROM chat_members WHERE chat_id = ? AND user_id = ?",
+    let before: Option<MessageId> = on!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT last_read_message_id FROM chat_members WHERE chat_id = $1 AND user_id = $2",
     )
     .bind(chat)
     .bind(user)
-    .fetch_optional(&mut tx)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     let Some(before) = before else {
         tx.rollback().await;
         return Ok(None);
     };
-    let newest: MessageId =
-        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM messages WHERE chat_id = ?")
-            .bind(chat)
-            .fetch_one(&mut tx)
-            .await?;
+    let newest: MessageId = on!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(id), 0) FROM messages WHERE chat_id = $1"
+    )
+    .bind(chat)
+    .fetch_one(c)
+    .await)?;
     let after = before.max(up_to.min(newest));
-    let others: Vec<UserId> =
-        sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = ? AND user_id <> ?")
-            .bind(chat)
-            .bind(user)
-            .fetch_all(&mut tx)
-            .await?;
+    let others: Vec<UserId> = on!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT user_id FROM chat_members WHERE chat_id = $1 AND user_id <> $2"
+    )
+    .bind(chat)
+    .bind(user)
+    .fetch_all(c)
+    .await)?;
     if after == before {
         tx.rollback().await;
         return Ok(Some(Read {
@@ -337,14 +362,15 @@ pub async fn mark_read(
             others,
         }));
     }
-    sqlx::query(
-        "UPDATE chat_members SET last_read_message_id = ? WHERE chat_id = ? AND user_id = ?",
+    on!(&mut tx, |c| sqlx::query(
+        "UPDATE chat_members SET last_read_message_id = $1 WHERE chat_id = $2 AND user_id = $3",
     )
     .bind(after)
     .bind(chat)
     .bind(user)
-    .execute(&mut tx)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     // The person's other tabs clear their unread count too.
     events::record_for(&mut tx, chat, Kind::Chat, user).await?;
     tx.commit().await?;
@@ -357,53 +383,57 @@ pub async fn mark_read(
 
 /// The members of `chat` with their names (the console's inline).
 pub async fn members_named(tx: &mut WriteTx, chat: ChatId) -> sqlx::Result<Vec<(UserId, String)>> {
-    sqlx::query_as(
+    on!(&mut *tx, |c| sqlx::query_as(
         "SELECT u.id, u.username FROM chat_members m JOIN users u ON u.id = m.user_id
-         WHERE m.chat_id = ?",
+         WHERE m.chat_id = $1",
     )
     .bind(chat)
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// Each member's name, joining time, read mark and archive flag, by name.
-pub async fn member_rows(
-    db: &SqlitePool,
-    chat: ChatId,
-) -> sqlx::Result<Vec<(String, i64, i64, bool)>> {
-    sqlx::query_as(
+pub async fn member_rows(db: &Pool, chat: ChatId) -> sqlx::Result<Vec<(String, i64, i64, bool)>> {
+    on!(db, |c| sqlx::query_as(
         "SELECT u.username, m.joined_at, m.last_read_message_id, m.archived
          FROM chat_members m JOIN users u ON u.id = m.user_id
-         WHERE m.chat_id = ? ORDER BY u.username_key",
+         WHERE m.chat_id = $1 ORDER BY u.username_key",
     )
     .bind(chat)
-    .fetch_all(db)
-    .await
+    .fetch_all(c)
+    .await)
 }
 
-pub async fn kind_of(db: &SqlitePool, chat: ChatId) -> sqlx::Result<Option<ChatKind>> {
-    sqlx::query_scalar("SELECT kind FROM chats WHERE id = ?")
-        .bind(chat)
-        .fetch_optional(db)
-        .await
+pub async fn kind_of(db: &Pool, chat: ChatId) -> sqlx::Result<Option<ChatKind>> {
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT kind FROM chats WHERE id = $1"
+    )
+    .bind(chat)
+    .fetch_optional(c)
+    .await)
 }
 
 /// Takes `user` out of `chat`, nothing else (the console records what goes with it).
 pub async fn drop_member(tx: &mut WriteTx, chat: ChatId, user: UserId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
-        .bind(chat)
-        .bind(user)
-        .execute(&mut *tx)
-        .await
-        .map(drop)
+    on!(&mut *tx, |c| sqlx::query(
+        "DELETE FROM chat_members WHERE chat_id = $1 AND user_id = $2"
+    )
+    .bind(chat)
+    .bind(user)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))
+    .map(drop)
 }
 
 /// The members of `chat` (empty when there is no such chat).
-pub async fn member_ids(db: &SqlitePool, chat: ChatId) -> sqlx::Result<Vec<UserId>> {
-    sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = ?")
-        .bind(chat)
-        .fetch_all(db)
-        .await
+pub async fn member_ids(db: &Pool, chat: ChatId) -> sqlx::Result<Vec<UserId>> {
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT user_id FROM chat_members WHERE chat_id = $1"
+    )
+    .bind(chat)
+    .fetch_all(c)
+    .await)
 }
 
 /// Why a change to a chat was refused.
@@ -430,14 +460,14 @@ async fn reach(
     chat: ChatId,
     actor: UserId,
 ) -> Result<(ChatKind, ChatStatus), ChangeError> {
-    let found: Option<(ChatKind, ChatStatus)> = sqlx::query_as(
+    let found: Option<(ChatKind, ChatStatus)> = on!(&mut *tx, |c| sqlx::query_as(
         "SELECT c.kind, c.status FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
-         WHERE c.id = ? AND cm.user_id = ?",
+         WHERE c.id = $1 AND cm.user_id = $2",
     )
     .bind(chat)
     .bind(actor)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     found.ok_or(ChangeError::NotFound)
 }
 
@@ -459,11 +489,14 @@ pub async fn rename(
 ) -> Result<(), ChangeError> {
     let mut tx = db.begin().await?;
     open_group(&mut tx, chat, actor).await?;
-    sqlx::query("UPDATE chats SET title = ? WHERE id = ?")
-        .bind(title.as_str())
-        .bind(chat)
-        .execute(&mut tx)
-        .await?;
+    on!(&mut tx, |c| sqlx::query(
+        "UPDATE chats SET title = $1 WHERE id = $2"
+    )
+    .bind(title.as_str())
+    .bind(chat)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     events::record(&mut tx, chat, Kind::Chat, None).await?;
     tx.commit().await?;
     Ok(())
@@ -501,12 +534,15 @@ pub async fn remove_member(
     if user != actor && !staff {
         return Err(ChangeError::NotAllowed);
     }
-    let gone = sqlx::query("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?")
-        .bind(chat)
-        .bind(user)
-        .execute(&mut tx)
-        .await?;
-    if gone.rows_affected() == 0 {
+    let gone = on!(&mut tx, |c| sqlx::query(
+        "DELETE FROM chat_members WHERE chat_id = $1 AND user_id = $2"
+    )
+    .bind(chat)
+    .bind(user)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if gone == 0 {
         return Err(ChangeError::NotFound);
     }
     events::record(&mut tx, chat, Kind::Chat, None).await?;
@@ -524,14 +560,21 @@ pub async fn store_delivered(
         return Ok(());
     }
     let marks = serde_json::to_string(marks).unwrap_or_else(|_| "[]".to_owned());
-    db.execute(
-        sqlx::query(
+    on!(db, |c, pg| {
+        sqlx::query(if pg {
+            "UPDATE chat_members
+             SET delivered_up_to = GREATEST(delivered_up_to, (j.value ->> 2)::bigint)
+             FROM json_array_elements($1::json) j
+             WHERE chat_members.chat_id = (j.value ->> 0)::bigint
+               AND chat_members.user_id = (j.value ->> 1)::bigint"
+        } else {
             "UPDATE chat_members SET delivered_up_to = MAX(delivered_up_to, j.value ->> 2)
-             FROM json_each(?) j
-             WHERE chat_members.chat_id = j.value ->> 0 AND chat_members.user_id = j.value ->> 1",
-        )
-        .bind(marks),
-    )
-    .await
-    .map(drop)
+             FROM json_each($1) j
+             WHERE chat_members.chat_id = j.value ->> 0 AND chat_members.user_id = j.value ->> 1"
+        })
+        .bind(marks)
+        .execute(c)
+        .await
+        .map(drop)
+    })
 }

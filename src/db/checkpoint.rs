@@ -36,6 +36,10 @@ impl Fairing for Checkpoints {
         else {
             return;
         };
+        // PostgreSQL checkpoints by itself.
+        if super::backend::is_postgres_url(&url) {
+            return;
+        }
         let mut conn = match connect(&url).await {
             Ok(conn) => conn,
             Err(e) => {

@@ -3,15 +3,15 @@
 //!
 //! A row names its object; a reader gets the object's current state (a message as it is
 //! now, a chat as that reader sees it), so replaying an event is harmless. Sequence
-//! numbers commit in order because there is one writer, so a reader that has seen `seq`
-//! has seen everything before it.
+//! numbers commit in order because write transactions take turns (see `writer`), so a
+//! reader that has seen `seq` has seen everything before it.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use sqlx::types::Json;
-use sqlx::SqlitePool;
 
+use super::backend::{on, Pool, Sql};
 use super::chats::{self, Chat};
 use super::messages::{Message, Reaction};
 use super::{WriteTx, Writer};
@@ -35,6 +35,10 @@ pub enum Kind {
 /// the long polls, and none wakes them before the change is readable.
 pub trait Listener: Send + Sync {
     fn committed(&self, audience: &[UserId], seq: i64);
+
+    /// Events up to `seq` have committed for an audience nobody said (another instance's,
+    /// too large to announce): every poll should look.
+    fn everyone(&self, seq: i64);
 }
 
 async fn insert(
@@ -44,17 +48,19 @@ async fn insert(
     message: Option<MessageId>,
     user: Option<UserId>,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO events (chat_id, kind, message_id, user_id, created_at)
-         VALUES (?, ?, ?, ?, ?) RETURNING seq",
-    )
-    .bind(chat)
-    .bind(kind)
-    .bind(message)
-    .bind(user)
-    .bind(Timestamp::now())
-    .fetch_one(&mut *tx)
-    .await
+    on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO events (chat_id, kind, message_id, user_id, created_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+        )
+        .bind(chat)
+        .bind(kind)
+        .bind(message)
+        .bind(user)
+        .bind(Timestamp::now())
+        .fetch_one(c)
+        .await
+    })
 }
 
 /// Appends an event about `chat` (and `message`) for its current members.
@@ -65,11 +71,12 @@ pub async fn record(
     message: Option<MessageId>,
 ) -> sqlx::Result<i64> {
     let seq = insert(tx, chat, kind, message, None).await?;
-    let audience: Vec<UserId> =
-        sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = ?")
+    let audience: Vec<UserId> = on!(&mut *tx, |c| {
+        sqlx::query_scalar("SELECT user_id FROM chat_members WHERE chat_id = $1")
             .bind(chat)
-            .fetch_all(&mut *tx)
-            .await?;
+            .fetch_all(c)
+            .await
+    })?;
     tx.tell(audience, seq);
     Ok(seq)
 }
@@ -88,19 +95,25 @@ pub async fn record_for(
 }
 
 /// One event per row `select` names, as `(chat_id, message_id or NULL, user_id or NULL)`
-/// over the bound JSON array `?1`, each told to the members of its chat (and its user).
-/// The set-based form of `record`, for changes to many objects at once (the console).
+/// over the bound JSON array `$1` (`{ids}` in `select`), each told to the members of its
+/// chat (and its user). The set-based form of `record`, for changes to many objects at
+/// once (the console).
 async fn record_many(tx: &mut WriteTx, kind: Kind, select: &str, ids: &[i64]) -> sqlx::Result<()> {
-    let recorded: Vec<(i64, ChatId, Option<UserId>)> = sqlx::query_as(&format!(
-        "INSERT INTO events (chat_id, kind, message_id, user_id, created_at)
-         SELECT s.chat_id, ?2, s.message_id, s.user_id, ?3 FROM ({select}) s WHERE 1
-         RETURNING seq, chat_id, user_id"
-    ))
-    .bind(json_ids(ids))
-    .bind(kind)
-    .bind(Timestamp::now())
-    .fetch_all(&mut *tx)
-    .await?;
+    let recorded: Vec<(i64, ChatId, Option<UserId>)> = on!(&mut *tx, |c, pg| {
+        // `WHERE TRUE`: SQLite would read a bare `ON` after the join as an upsert's.
+        sqlx::query_as(&format!(
+            "INSERT INTO events (chat_id, kind, message_id, user_id, created_at)
+             SELECT s.chat_id, $2, s.message_id, s.user_id, $3
+             FROM ({select}) s WHERE TRUE
+             RETURNING seq, chat_id, user_id",
+            select = select.replace("{ids}", IDS.on(pg)),
+        ))
+        .bind(json_ids(ids))
+        .bind(kind)
+        .bind(Timestamp::now())
+        .fetch_all(c)
+        .await
+    })?;
     let chats: Vec<ChatId> = recorded
         .iter()
         .filter(|(_, _, user)| user.is_none())
@@ -108,13 +121,15 @@ async fn record_many(tx: &mut WriteTx, kind: Kind, select: &str, ids: &[i64]) ->
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let members: Vec<(ChatId, UserId)> = sqlx::query_as(
-        "SELECT chat_id, user_id FROM chat_members
-         WHERE chat_id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(json_ids(&chats))
-    .fetch_all(&mut *tx)
-    .await?;
+    let members: Vec<(ChatId, UserId)> = on!(&mut *tx, |c, pg| {
+        sqlx::query_as(&format!(
+            "SELECT chat_id, user_id FROM chat_members WHERE chat_id IN {ids}",
+            ids = IDS.on(pg)
+        ))
+        .bind(json_ids(&chats))
+        .fetch_all(c)
+        .await
+    })?;
     for (seq, chat, user) in recorded {
         let audience = match user {
             Some(user) => vec![user],
@@ -125,7 +140,13 @@ async fn record_many(tx: &mut WriteTx, kind: Kind, select: &str, ids: &[i64]) ->
     Ok(())
 }
 
-fn json_ids<T: serde::Serialize>(ids: &[T]) -> String {
+/// The ids of the JSON array bound as `$1` (`json_ids`), as a subquery.
+pub(super) const IDS: Sql = Sql {
+    sqlite: "(SELECT value FROM json_each($1))",
+    postgres: "(SELECT value::bigint FROM json_array_elements_text($1::json))",
+};
+
+pub(super) fn json_ids<T: serde::Serialize>(ids: &[T]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
 }
 
@@ -143,8 +164,8 @@ pub async fn messages_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()>
     record_many(
         tx,
         Kind::MessageDeleted,
-        "SELECT chat_id, id AS message_id, NULL AS user_id FROM messages
-         WHERE id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL",
+        "SELECT chat_id, id AS message_id, CAST(NULL AS BIGINT) AS user_id FROM messages
+         WHERE id IN {ids} AND deleted_at IS NULL",
         ids,
     )
     .await
@@ -155,8 +176,8 @@ pub async fn chats_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()> {
     record_many(
         tx,
         Kind::ChatRemoved,
-        "SELECT chat_id, NULL AS message_id, user_id FROM chat_members
-         WHERE chat_id IN (SELECT value FROM json_each(?1))",
+        "SELECT chat_id, CAST(NULL AS BIGINT) AS message_id, user_id FROM chat_members
+         WHERE chat_id IN {ids}",
         ids,
     )
     .await
@@ -169,8 +190,8 @@ pub async fn users_changed(tx: &mut WriteTx, ids: &[i64], going: bool) -> sqlx::
         record_many(
             tx,
             Kind::MessageDeleted,
-            "SELECT chat_id, id AS message_id, NULL AS user_id FROM messages
-             WHERE sender_id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL",
+            "SELECT chat_id, id AS message_id, CAST(NULL AS BIGINT) AS user_id FROM messages
+             WHERE sender_id IN {ids} AND deleted_at IS NULL",
             ids,
         )
         .await?;
@@ -178,8 +199,8 @@ pub async fn users_changed(tx: &mut WriteTx, ids: &[i64], going: bool) -> sqlx::
     record_many(
         tx,
         Kind::Chat,
-        "SELECT DISTINCT chat_id, NULL AS message_id, NULL AS user_id FROM chat_members
-         WHERE user_id IN (SELECT value FROM json_each(?1))",
+        "SELECT DISTINCT chat_id, CAST(NULL AS BIGINT) AS message_id, CAST(NULL AS BIGINT) AS user_id FROM chat_members
+         WHERE user_id IN {ids}",
         ids,
     )
     .await
@@ -207,7 +228,7 @@ pub enum What {
 
 /// A new message delivered to the reader, and who else should hear that it was: what
 /// the poll needs for delivery receipts (`delivered_up_to`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Delivered {
     pub chat: ChatId,
     pub message: MessageId,
@@ -256,39 +277,40 @@ impl Row {
 /// chats they are in (since they joined), and those addressed to them alone. One query,
 /// and one more only when chat objects are among them.
 pub async fn since(
-    db: &SqlitePool,
+    db: &Pool,
     viewer: UserId,
     after: i64,
     limit: u32,
 ) -> sqlx::Result<(Vec<Event>, Vec<Delivered>)> {
-    let mut rows: Vec<Row> = sqlx::query_as(&format!(
+    let mut rows: Vec<Row> = on!(db, |c, pg| sqlx::query_as(&format!(
         "SELECT e.seq, e.kind, e.chat_id, e.message_id,
             m.id AS m_id, u.username AS m_sender, m.body AS m_body,
             m.created_at AS m_created_at, m.edited_at AS m_edited_at,
             m.added_by AS m_added_by,
             CASE WHEN m.id IS NOT NULL THEN {reactions} END AS m_reactions,
             CASE WHEN m.id IS NOT NULL THEN {mentions} END AS m_mentions,
-            CASE WHEN e.kind = 'message' AND m.sender_id <> ?1 THEN
+            CASE WHEN e.kind = 'message' AND m.sender_id <> $1 THEN
                 (SELECT last_read_message_id FROM chat_members
-                 WHERE chat_id = e.chat_id AND user_id = ?1) END AS read_up_to,
-            CASE WHEN e.kind = 'message' AND m.sender_id <> ?1 THEN
-                (SELECT json_group_array(user_id) FROM chat_members
+                 WHERE chat_id = e.chat_id AND user_id = $1) END AS read_up_to,
+            CASE WHEN e.kind = 'message' AND m.sender_id <> $1 THEN
+                (SELECT {user_ids} FROM chat_members
                  WHERE chat_id = e.chat_id) END AS members
          FROM events e
          LEFT JOIN messages m ON m.id = e.message_id AND m.deleted_at IS NULL
          LEFT JOIN users u ON u.id = m.sender_id
-         WHERE e.seq > ?2 AND (e.user_id = ?1 OR (e.user_id IS NULL AND EXISTS (
+         WHERE e.seq > $2 AND (e.user_id = $1 OR (e.user_id IS NULL AND EXISTS (
              SELECT 1 FROM chat_members cm
-             WHERE cm.chat_id = e.chat_id AND cm.user_id = ?1 AND cm.joined_at <= e.created_at)))
-         ORDER BY e.seq LIMIT ?3",
-        reactions = super::messages::REACTIONS,
-        mentions = super::messages::MENTIONS,
+             WHERE cm.chat_id = e.chat_id AND cm.user_id = $1 AND cm.joined_at <= e.created_at)))
+         ORDER BY e.seq LIMIT $3",
+        reactions = super::messages::REACTIONS.on(pg),
+        mentions = super::messages::MENTIONS.on(pg),
+        user_ids = USER_IDS.on(pg),
     ))
     .bind(viewer)
     .bind(after)
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    .bind(i64::from(limit))
+    .fetch_all(c)
+    .await)?;
 
     let wanted: HashSet<ChatId> = rows
         .iter()
@@ -348,6 +370,12 @@ pub async fn since(
     Ok((events, delivered))
 }
 
+/// The `user_id`s of the rows aggregated, as a JSON array.
+const USER_IDS: Sql = Sql {
+    sqlite: "json_group_array(user_id)",
+    postgres: "COALESCE(json_agg(user_id), '[]')",
+};
+
 /// Where the stream stands: everything up to `floor` has been pruned, `newest` is the
 /// last sequence number handed out.
 #[derive(Debug, Clone, Copy, Default)]
@@ -356,13 +384,18 @@ pub struct Bounds {
     pub newest: i64,
 }
 
-pub async fn bounds(db: &SqlitePool) -> sqlx::Result<Bounds> {
-    let (oldest, newest): (Option<i64>, i64) = sqlx::query_as(
-        "SELECT (SELECT MIN(seq) FROM events),
-                COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)",
-    )
-    .fetch_one(db)
-    .await?;
+pub async fn bounds(db: &Pool) -> sqlx::Result<Bounds> {
+    let (oldest, newest): (Option<i64>, i64) = on!(db, |c, pg| {
+        sqlx::query_as(if pg {
+            "SELECT (SELECT MIN(seq) FROM events),
+                    (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_seq_seq)"
+        } else {
+            "SELECT (SELECT MIN(seq) FROM events),
+                    COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)"
+        })
+        .fetch_one(c)
+        .await
+    })?;
     Ok(Bounds {
         // With nothing left, everything handed out so far has been pruned.
         floor: oldest.map_or(newest, |oldest| oldest - 1),
@@ -376,21 +409,26 @@ pub async fn prune(db: &Writer, before: Timestamp) -> sqlx::Result<Option<i64>> 
     let mut floor = None;
     loop {
         let mut tx = db.begin().await?;
-        let last: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(seq) FROM (SELECT seq FROM events WHERE created_at < ?
-                                   ORDER BY seq LIMIT 5000)",
-        )
-        .bind(before)
-        .fetch_one(&mut tx)
-        .await?;
+        let last: Option<i64> = on!(&mut tx, |c| {
+            sqlx::query_scalar(
+                "SELECT MAX(seq) FROM (SELECT seq FROM events WHERE created_at < $1
+                                       ORDER BY seq LIMIT 5000) AS oldest",
+            )
+            .bind(before)
+            .fetch_one(c)
+            .await
+        })?;
         let Some(last) = last else {
             tx.rollback().await;
             return Ok(floor);
         };
-        sqlx::query("DELETE FROM events WHERE seq <= ?")
-            .bind(last)
-            .execute(&mut tx)
-            .await?;
+        on!(&mut tx, |c| {
+            sqlx::query("DELETE FROM events WHERE seq <= $1")
+                .bind(last)
+                .execute(c)
+                .await
+                .map(drop)
+        })?;
         tx.commit().await?;
         floor = Some(last);
     }

@@ -2,8 +2,8 @@
 //! through `send_queue`, which writes batches with the same rules.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 
+use super::backend::{on, Pool, Sql};
 use super::events::{self, Kind};
 use super::{WriteTx, Writer};
 use crate::mentions::Mentioned;
@@ -41,25 +41,40 @@ pub struct Reaction {
     pub users: Vec<String>,
 }
 
-/// The reactions of message `m`, as JSON in the shape of `Vec<Reaction>`. Objects are
-/// ordered in a subquery and re-read with `json()`: an aggregate's own ORDER BY would turn
-/// them into strings (SQLite drops the JSON subtype in its sorter).
-pub(super) const REACTIONS: &str = "(SELECT json_group_array(json(o)) FROM (
+/// The reactions of message `m`, as JSON in the shape of `Vec<Reaction>`. On SQLite the
+/// objects are ordered in a subquery and re-read with `json()`: an aggregate's own ORDER
+/// BY would turn them into strings (SQLite drops the JSON subtype in its sorter). Text is
+/// ordered byte by byte on both (PostgreSQL's `COLLATE "C"`), as SQLite does.
+pub(super) const REACTIONS: Sql = Sql {
+    sqlite: "(SELECT json_group_array(json(o)) FROM (
         SELECT json_object('emoji', r.emoji, 'users',
                    json(json_group_array(ru.username ORDER BY r.created_at, r.user_id))) AS o,
                MIN(r.created_at) AS first
         FROM reactions r JOIN users ru ON ru.id = r.user_id
-        WHERE r.message_id = m.id GROUP BY r.emoji ORDER BY first, r.emoji))";
+        WHERE r.message_id = m.id GROUP BY r.emoji ORDER BY first, r.emoji))",
+    postgres: "(SELECT COALESCE(json_agg(o ORDER BY first, emoji), '[]') FROM (
+        SELECT json_build_object('emoji', r.emoji, 'users',
+                   json_agg(ru.username ORDER BY r.created_at, r.user_id)) AS o,
+               MIN(r.created_at) AS first, r.emoji
+        FROM reactions r JOIN users ru ON ru.id = r.user_id
+        WHERE r.message_id = m.id GROUP BY r.emoji) AS grouped)",
+};
 
 /// The usernames message `m` mentions, as a JSON array.
-pub(super) const MENTIONS: &str = "(SELECT json_group_array(mu.username ORDER BY mu.username_key)
-    FROM mentions x JOIN users mu ON mu.id = x.user_id WHERE x.message_id = m.id)";
+pub(super) const MENTIONS: Sql = Sql {
+    sqlite: "(SELECT json_group_array(mu.username ORDER BY mu.username_key)
+    FROM mentions x JOIN users mu ON mu.id = x.user_id WHERE x.message_id = m.id)",
+    postgres: "(SELECT COALESCE(json_agg(mu.username ORDER BY mu.username_key), '[]')
+    FROM mentions x JOIN users mu ON mu.id = x.user_id WHERE x.message_id = m.id)",
+};
 
-fn select() -> String {
+fn select(pg: bool) -> String {
     format!(
         "SELECT m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at,
-            m.added_by, {REACTIONS} AS reactions, {MENTIONS} AS mentions
-         FROM messages m JOIN users u ON u.id = m.sender_id"
+            m.added_by, {reactions} AS reactions, {mentions} AS mentions
+         FROM messages m JOIN users u ON u.id = m.sender_id",
+        reactions = REACTIONS.on(pg),
+        mentions = MENTIONS.on(pg),
     )
 }
 
@@ -71,22 +86,24 @@ pub struct Page {
     pub limit: u32,
 }
 
-pub async fn page(db: &SqlitePool, chat: ChatId, page: Page) -> sqlx::Result<Vec<Message>> {
+pub async fn page(db: &Pool, chat: ChatId, page: Page) -> sqlx::Result<Vec<Message>> {
     // With only `after`, read forwards from it; otherwise read backwards from `before`
     // (or from the newest) so the page ends next to what the reader already has.
     let forwards = page.after.is_some() && page.before.is_none();
     let order = if forwards { "ASC" } else { "DESC" };
-    let mut messages: Vec<Message> = sqlx::query_as(&format!(
-        "{} WHERE m.chat_id = ? AND m.id > ? AND m.id < ? AND m.deleted_at IS NULL
-         ORDER BY m.id {order} LIMIT ?",
-        select()
-    ))
-    .bind(chat)
-    .bind(page.after.map_or(0, |id| id.0))
-    .bind(page.before.map_or(i64::MAX, |id| id.0))
-    .bind(page.limit)
-    .fetch_all(db)
-    .await?;
+    let mut messages: Vec<Message> = on!(db, |c, pg| {
+        sqlx::query_as(&format!(
+            "{} WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3 AND m.deleted_at IS NULL
+             ORDER BY m.id {order} LIMIT $4",
+            select(pg)
+        ))
+        .bind(chat)
+        .bind(page.after.map_or(0, |id| id.0))
+        .bind(page.before.map_or(i64::MAX, |id| id.0))
+        .bind(i64::from(page.limit))
+        .fetch_all(c)
+        .await
+    })?;
     if !forwards {
         messages.reverse();
     }
@@ -94,15 +111,17 @@ pub async fn page(db: &SqlitePool, chat: ChatId, page: Page) -> sqlx::Result<Vec
 }
 
 /// One message of `chat` as it is now, unless deleted.
-pub async fn one(db: &SqlitePool, chat: ChatId, id: MessageId) -> sqlx::Result<Option<Message>> {
-    sqlx::query_as(&format!(
-        "{} WHERE m.id = ? AND m.chat_id = ? AND m.deleted_at IS NULL",
-        select()
-    ))
-    .bind(id)
-    .bind(chat)
-    .fetch_optional(db)
-    .await
+pub async fn one(db: &Pool, chat: ChatId, id: MessageId) -> sqlx::Result<Option<Message>> {
+    on!(db, |c, pg| {
+        sqlx::query_as(&format!(
+            "{} WHERE m.id = $1 AND m.chat_id = $2 AND m.deleted_at IS NULL",
+            select(pg)
+        ))
+        .bind(id)
+        .bind(chat)
+        .fetch_optional(c)
+        .await
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,31 +159,35 @@ pub async fn sent(
             .collect(),
     )
     .to_string();
-    sqlx::query(
-        "UPDATE chats SET last_message_at = ?1
-         WHERE id IN (SELECT value ->> 1 FROM json_each(?2))",
-    )
-    .bind(now)
-    .bind(&inserted)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE chat_members SET last_read_message_id = s.id
-         FROM (SELECT value ->> 1 AS chat, value ->> 2 AS sender, MAX(value ->> 0) AS id
-               FROM json_each(?1) GROUP BY 1, 2) s
-         WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender",
-    )
-    .bind(&inserted)
-    .execute(&mut *tx)
-    .await?;
-    let members: Vec<(ChatId, UserId)> = sqlx::query_as(
-        "UPDATE chat_members SET archived = 0
-         WHERE chat_id IN (SELECT value ->> 1 FROM json_each(?1))
-         RETURNING chat_id, user_id",
-    )
-    .bind(&inserted)
-    .fetch_all(&mut *tx)
-    .await?;
+    // `$2` (`$1` in the others): `[[message, chat, sender], ...]`, as `SENT` reads it.
+    let members: Vec<(ChatId, UserId)> = on!(&mut *tx, |c, pg| {
+        let sent = SENT.on(pg);
+        sqlx::query(&format!(
+            "UPDATE chats SET last_message_at = $1
+             WHERE id IN (SELECT chat FROM {})",
+            sent.replace("$1", "$2")
+        ))
+        .bind(now)
+        .bind(&inserted)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(&format!(
+            "UPDATE chat_members SET last_read_message_id = s.id
+             FROM (SELECT chat, sender, MAX(id) AS id FROM {sent} GROUP BY 1, 2) s
+             WHERE chat_members.chat_id = s.chat AND chat_members.user_id = s.sender"
+        ))
+        .bind(&inserted)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query_as(&format!(
+            "UPDATE chat_members SET archived = FALSE
+             WHERE chat_id IN (SELECT chat FROM {sent})
+             RETURNING chat_id, user_id"
+        ))
+        .bind(&inserted)
+        .fetch_all(&mut *c)
+        .await?
+    });
 
     let mut mentions = Vec::new();
     let ids: Vec<MessageId> = stored
@@ -177,15 +200,18 @@ pub async fn sent(
         mentions = mentioned_in(tx, &ids).await?;
     }
 
-    let seqs: Vec<(i64, ChatId)> = sqlx::query_as(
-        "INSERT INTO events (chat_id, kind, message_id, created_at)
-         SELECT value ->> 1, 'message', value ->> 0, ?1 FROM json_each(?2) ORDER BY key
-         RETURNING seq, chat_id",
-    )
-    .bind(now)
-    .bind(&inserted)
-    .fetch_all(&mut *tx)
-    .await?;
+    let seqs: Vec<(i64, ChatId)> = on!(&mut *tx, |c, pg| {
+        sqlx::query_as(&format!(
+            "INSERT INTO events (chat_id, kind, message_id, created_at)
+             SELECT chat, 'message', id, $1 FROM {} ORDER BY key
+             RETURNING seq, chat_id",
+            SENT.on(pg).replace("$1", "$2")
+        ))
+        .bind(now)
+        .bind(&inserted)
+        .fetch_all(c)
+        .await
+    })?;
     let mut newest: std::collections::HashMap<ChatId, i64> = Default::default();
     for (seq, chat) in seqs {
         let at = newest.entry(chat).or_default();
@@ -196,6 +222,16 @@ pub async fn sent(
     }
     Ok((members, mentions))
 }
+
+/// The sends of a batch bound as `$1`, `[[message, chat, sender], ...]`, as rows
+/// `(id, chat, sender, key)`, `key` being the send's place in the batch.
+const SENT: Sql = Sql {
+    sqlite: "(SELECT value ->> 0 AS id, value ->> 1 AS chat, value ->> 2 AS sender, key
+              FROM json_each($1)) AS sent",
+    postgres: "(SELECT (value ->> 0)::bigint AS id, (value ->> 1)::bigint AS chat,
+                       (value ->> 2)::bigint AS sender, key
+              FROM json_array_elements($1::json) WITH ORDINALITY AS j(value, key)) AS sent",
+};
 
 /// Why a change to a message was refused.
 #[derive(Debug, thiserror::Error)]
@@ -224,16 +260,18 @@ async fn reach(
     id: MessageId,
     actor: UserId,
 ) -> Result<(UserId, ChatStatus), ChangeError> {
-    let found: Option<(UserId, ChatStatus)> = sqlx::query_as(
-        "SELECT m.sender_id, c.status FROM messages m JOIN chats c ON c.id = m.chat_id
-         WHERE m.id = ? AND m.chat_id = ? AND m.deleted_at IS NULL
-           AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = c.id AND user_id = ?)",
-    )
-    .bind(id)
-    .bind(chat)
-    .bind(actor)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let found: Option<(UserId, ChatStatus)> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT m.sender_id, c.status FROM messages m JOIN chats c ON c.id = m.chat_id
+             WHERE m.id = $1 AND m.chat_id = $2 AND m.deleted_at IS NULL
+               AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = c.id AND user_id = $3)",
+        )
+        .bind(id)
+        .bind(chat)
+        .bind(actor)
+        .fetch_optional(c)
+        .await
+    })?;
     found.ok_or(ChangeError::NotFound)
 }
 
@@ -253,12 +291,15 @@ pub async fn edit(
     if status == ChatStatus::Closed {
         return Err(ChangeError::Closed);
     }
-    sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
-        .bind(body.as_str())
-        .bind(Timestamp::now())
-        .bind(id)
-        .execute(&mut tx)
-        .await?;
+    on!(&mut tx, |c| {
+        sqlx::query("UPDATE messages SET body = $1, edited_at = $2 WHERE id = $3")
+            .bind(body.as_str())
+            .bind(Timestamp::now())
+            .bind(id)
+            .execute(c)
+            .await
+            .map(drop)
+    })?;
     forget_mentions(&mut tx, id).await?;
     store_mentions(
         &mut tx,
@@ -295,17 +336,19 @@ pub async fn delete(
 
 /// What deleting leaves of a message: the row, without its words.
 pub async fn erase(tx: &mut WriteTx, id: MessageId) -> sqlx::Result<()> {
-    sqlx::query("UPDATE messages SET body = '', deleted_at = ? WHERE id = ?")
-        .bind(Timestamp::now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    for table in ["reactions", "mentions"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE message_id = ?"))
+    on!(tx, |c| {
+        sqlx::query("UPDATE messages SET body = '', deleted_at = $1 WHERE id = $2")
+            .bind(Timestamp::now())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *c)
             .await?;
-    }
+        for table in ["reactions", "mentions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE message_id = $1"))
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
     Ok(())
 }
 
@@ -324,37 +367,47 @@ pub async fn react(
     if status == ChatStatus::Closed {
         return Err(ChangeError::Closed);
     }
-    let changed = if on {
-        let (distinct, present): (i64, bool) = sqlx::query_as(
-            "SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji = ?), 0) FROM reactions
-             WHERE message_id = ?",
-        )
-        .bind(emoji)
-        .bind(id)
-        .fetch_one(&mut tx)
-        .await?;
+    let changed: u64 = if on {
+        let (distinct, present): (i64, bool) = on!(&mut tx, |c| {
+            sqlx::query_as(
+                "SELECT COUNT(DISTINCT emoji), COUNT(CASE WHEN emoji = $1 THEN 1 END) > 0
+                 FROM reactions WHERE message_id = $2",
+            )
+            .bind(emoji)
+            .bind(id)
+            .fetch_one(c)
+            .await
+        })?;
         if !present && distinct >= MAX_REACTIONS {
             return Err(ChangeError::TooManyReactions);
         }
-        sqlx::query(
-            "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(emoji)
-        .bind(user)
-        .bind(Timestamp::now())
-        .execute(&mut tx)
-        .await?
-    } else {
-        sqlx::query("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?")
+        on!(&mut tx, |c| {
+            sqlx::query(
+                "INSERT INTO reactions (message_id, emoji, user_id, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
             .bind(id)
             .bind(emoji)
             .bind(user)
-            .execute(&mut tx)
+            .bind(Timestamp::now())
+            .execute(c)
             .await?
+            .rows_affected()
+        })
+    } else {
+        on!(&mut tx, |c| {
+            sqlx::query(
+                "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3",
+            )
+            .bind(id)
+            .bind(emoji)
+            .bind(user)
+            .execute(c)
+            .await?
+            .rows_affected()
+        })
     };
-    if changed.rows_affected() > 0 {
+    if changed > 0 {
         events::record(&mut tx, chat, Kind::Reaction, Some(id)).await?;
         tx.commit().await?;
     } else {
@@ -380,29 +433,44 @@ pub async fn store_mentions(
     if wanted.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO mentions (message_id, user_id)
-         SELECT j.value ->> 0, cm.user_id FROM json_each(?) j
-         JOIN chat_members cm ON cm.chat_id = j.value ->> 1 AND cm.user_id <> j.value ->> 2
-         JOIN users u ON u.id = cm.user_id
-         JOIN chats c ON c.id = cm.chat_id
-         WHERE u.username_key IN (SELECT value FROM json_each(j.value -> 3))
-            OR (j.value ->> 4 AND c.kind = 'group')
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(serde_json::Value::Array(wanted).to_string())
-    .execute(&mut *tx)
-    .await?;
+    on!(tx, |c, pg| {
+        sqlx::query(if pg {
+            "INSERT INTO mentions (message_id, user_id)
+             SELECT (j.value ->> 0)::bigint, cm.user_id FROM json_array_elements($1::json) j
+             JOIN chat_members cm ON cm.chat_id = (j.value ->> 1)::bigint
+                                 AND cm.user_id <> (j.value ->> 2)::bigint
+             JOIN users u ON u.id = cm.user_id
+             JOIN chats c ON c.id = cm.chat_id
+             WHERE u.username_key IN (SELECT json_array_elements_text(j.value -> 3))
+                OR ((j.value ->> 4)::boolean AND c.kind = 'group')
+             ON CONFLICT DO NOTHING"
+        } else {
+            "INSERT INTO mentions (message_id, user_id)
+             SELECT j.value ->> 0, cm.user_id FROM json_each($1) j
+             JOIN chat_members cm ON cm.chat_id = j.value ->> 1 AND cm.user_id <> j.value ->> 2
+             JOIN users u ON u.id = cm.user_id
+             JOIN chats c ON c.id = cm.chat_id
+             WHERE u.username_key IN (SELECT value FROM json_each(j.value -> 3))
+                OR (j.value ->> 4 AND c.kind = 'group')
+             ON CONFLICT DO NOTHING"
+        })
+        .bind(serde_json::Value::Array(wanted).to_string())
+        .execute(c)
+        .await
+        .map(drop)
+    })?;
     Ok(())
 }
 
 /// Forgets who `id` mentions (before its new text is read again).
 pub async fn forget_mentions(tx: &mut WriteTx, id: MessageId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM mentions WHERE message_id = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map(drop)
+    on!(tx, |c| {
+        sqlx::query("DELETE FROM mentions WHERE message_id = $1")
+            .bind(id)
+            .execute(c)
+            .await
+            .map(drop)
+    })
 }
 
 /// Marks a message the console added as added by `staff` when it was in someone else's
@@ -412,16 +480,18 @@ pub async fn added_in_the_console(
     id: MessageId,
     staff: &crate::auth::User,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "UPDATE messages SET added_by = ?1
-         WHERE id = ?2 AND sender_id <> ?3
-         RETURNING (SELECT username FROM users WHERE id = messages.sender_id)",
-    )
-    .bind(&staff.username)
-    .bind(id)
-    .bind(staff.id)
-    .fetch_optional(&mut *tx)
-    .await
+    on!(tx, |c| {
+        sqlx::query_scalar(
+            "UPDATE messages SET added_by = $1
+             WHERE id = $2 AND sender_id <> $3
+             RETURNING (SELECT username FROM users WHERE id = messages.sender_id)",
+        )
+        .bind(&staff.username)
+        .bind(id)
+        .bind(staff.id)
+        .fetch_optional(c)
+        .await
+    })
 }
 
 /// The usernames each of `ids` mentions, by id.
@@ -429,11 +499,14 @@ pub async fn mentioned_in(
     tx: &mut WriteTx,
     ids: &[MessageId],
 ) -> sqlx::Result<Vec<(MessageId, String)>> {
-    sqlx::query_as(
-        "SELECT x.message_id, u.username FROM mentions x JOIN users u ON u.id = x.user_id
-         WHERE x.message_id IN (SELECT value FROM json_each(?)) ORDER BY u.username_key",
-    )
-    .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned()))
-    .fetch_all(&mut *tx)
-    .await
+    on!(tx, |c, pg| {
+        sqlx::query_as(&format!(
+            "SELECT x.message_id, u.username FROM mentions x JOIN users u ON u.id = x.user_id
+             WHERE x.message_id IN {} ORDER BY u.username_key",
+            events::IDS.on(pg)
+        ))
+        .bind(events::json_ids(ids))
+        .fetch_all(c)
+        .await
+    })
 }

@@ -1,20 +1,25 @@
-//! The database: one SQLite file behind two pools. All SQL lives in this module's children,
-//! one per entity; handlers call typed functions and never see SQL.
+//! The database: one SQLite file, or a PostgreSQL server, behind two pools. All SQL lives
+//! in this module's children, one per entity; handlers call typed functions and never see
+//! SQL, nor which database answers it (see `backend`).
 //!
 //! SQLite allows one writer at a time. Giving writes their own single-connection pool
 //! serialises them in process, so writers queue on a mutex instead of spinning on
-//! SQLITE_BUSY, and message ids are committed in the order they are assigned (the long
-//! poll relies on that). Reads use a separate pool and, under WAL, never wait for writes.
+//! SQLITE_BUSY, and event sequence numbers are committed in the order they are assigned
+//! (the long poll relies on that; on PostgreSQL the writer's lock keeps the same promise,
+//! see `writer`). Reads use a separate pool and never wait for writes.
 
 pub mod admin;
+pub mod backend;
 pub mod chats;
 pub mod checkpoint;
 pub mod events;
 pub mod messages;
+pub mod notify;
 pub mod presence;
 pub mod schema;
 pub mod send_queue;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 pub mod writer;
 
@@ -24,13 +29,26 @@ use std::time::Duration;
 use rocket::figment::Figment;
 use rocket_db_pools::Database;
 use serde::Deserialize;
-use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::ConnectOptions;
 
+pub use backend::{Conn, ConnRef, On, Pool};
 pub use writer::{WriteTx, Writer};
 
+/// SQLite's migrations (`migrations/*.sql`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// PostgreSQL's (`migrations/postgres/*.sql`): the same schema in its own dialect.
+pub static MIGRATOR_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request waits for a PostgreSQL connection before it is answered 503: while
+/// the server restarts, people hear at once that it is unavailable.
+const POSTGRES_ACQUIRE: Duration = Duration::from_secs(5);
+
+/// PostgreSQL write connections per instance: transactions take turns on the write lock,
+/// so more would only wait; a few let one-statement writes (a session's last use) pass a
+/// transaction that waits for the lock.
+const POSTGRES_WRITERS: u32 = 4;
 
 /// The database as Rocket manages it (`&Db` is a request guard).
 #[derive(Database)]
@@ -39,7 +57,7 @@ pub struct Db(Pools);
 
 #[derive(Clone)]
 pub struct Pools {
-    pub read: SqlitePool,
+    pub read: Pool,
     pub write: Writer,
 }
 
@@ -76,6 +94,9 @@ pub enum Verify {
 impl Pools {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
     pub async fn open(url: &str, readers: u32, verify: Verify) -> Result<Pools, DbError> {
+        if backend::is_postgres_url(url) {
+            return Pools::open_postgres(url, readers).await;
+        }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -109,7 +130,7 @@ impl Pools {
         if verify == Verify::Pages {
             schema::quick_check(&mut conn, &file).await?;
         }
-        schema::status(&mut conn).await?;
+        schema::status(On::Sqlite(&mut *conn)).await?;
         drop(conn);
         MIGRATOR.run(&write).await?;
         users::settle_names(&mut *write.acquire().await?).await?;
@@ -119,8 +140,34 @@ impl Pools {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Pools {
-            read,
-            write: Writer::new(write),
+            read: On::Sqlite(read),
+            write: Writer::new(On::Sqlite(write)),
+        })
+    }
+
+    /// The same on a PostgreSQL server: one connection first, which shows a wrong address,
+    /// credentials or database name at once (a pool would retry a refused connection until
+    /// its timeout), checks the schema and migrates; then both pools, which connect as
+    /// they are used and reconnect by themselves after the server restarts.
+    async fn open_postgres(url: &str, readers: u32) -> Result<Pools, DbError> {
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("kanect")
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let mut conn = options.connect().await?;
+        let status = schema::status(On::Postgres(&mut conn)).await;
+        sqlx::Connection::close(conn).await?;
+        status?;
+        let pool = |max: u32| {
+            PgPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(POSTGRES_ACQUIRE)
+                .connect_lazy_with(options.clone())
+        };
+        let write = pool(POSTGRES_WRITERS);
+        MIGRATOR_POSTGRES.run(&write).await?;
+        Ok(Pools {
+            read: On::Postgres(pool(readers.max(1))),
+            write: Writer::new(On::Postgres(write)),
         })
     }
 
@@ -148,16 +195,16 @@ impl Pools {
 
     /// `true` when the database answers a query.
     pub async fn healthy(&self) -> bool {
-        sqlx::query_scalar::<_, i64>("SELECT 1")
-            .fetch_one(&self.read)
+        backend::on!(&self.read, |c| sqlx::query("SELECT 1")
+            .execute(c)
             .await
-            .is_ok()
+            .is_ok())
     }
 }
 
 #[rocket::async_trait]
 impl rocket_db_pools::Pool for Pools {
-    type Connection = PoolConnection<Sqlite>;
+    type Connection = Conn;
     type Error = DbError;
 
     async fn init(figment: &Figment) -> Result<Self, Self::Error> {
@@ -176,6 +223,12 @@ impl rocket_db_pools::Pool for Pools {
     async fn close(&self) {}
 }
 
+/// `true` when `err` is PostgreSQL refusing text it cannot hold (a NUL character, which
+/// SQLite keeps): the request's fault, since nothing stored can contain one.
+pub fn is_unstorable_text(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("22021" | "22P05")))
+}
+
 /// `true` when `err` is a UNIQUE constraint failure (a name or a pair already taken).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
@@ -190,6 +243,14 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// file). A full disk or a crash leaves nothing under `file`, and a failure removes the
 /// temporary file too.
 pub async fn backup(url: &str, file: &std::path::Path) -> Result<(), DbError> {
+    if backend::is_postgres_url(url) {
+        return Err(DbError::Backup(
+            "`kanect backup` copies an SQLite database; on PostgreSQL use pg_dump \
+             (pg_dump --format=custom --file=kanect.dump <database_url>, README \
+             \"PostgreSQL\")"
+                .to_owned(),
+        ));
+    }
     if file.exists() {
         return Err(DbError::Backup(format!(
             "{} already exists",

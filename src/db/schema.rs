@@ -11,9 +11,11 @@
 
 use std::path::{Path, PathBuf};
 
+use sqlx::migrate::Migrator;
 use sqlx::SqliteConnection;
 
-use super::MIGRATOR;
+use super::backend::{on, ConnRef, On, Pool};
+use super::{MIGRATOR, MIGRATOR_POSTGRES};
 
 /// The state of a database's migrations, as far as this binary can tell.
 #[derive(Debug, Default)]
@@ -56,33 +58,53 @@ pub enum SchemaError {
     Sqlx(#[from] sqlx::Error),
 }
 
+/// The migrations built into this binary for one backend.
+pub fn migrator(postgres: bool) -> &'static Migrator {
+    if postgres {
+        &MIGRATOR_POSTGRES
+    } else {
+        &MIGRATOR
+    }
+}
+
 /// The newest version this binary can migrate to.
-pub fn known() -> i64 {
-    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+pub fn known(postgres: bool) -> i64 {
+    migrator(postgres)
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Reads the migrations table (absent on a new database) and compares it with the binary's.
-pub async fn status(conn: &mut SqliteConnection) -> Result<Status, SchemaError> {
-    let exists: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let rows: Vec<(i64, bool)> = if exists > 0 {
-        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(&mut *conn)
-            .await?
-    } else {
-        Vec::new()
-    };
+pub async fn status(conn: ConnRef<'_>) -> Result<Status, SchemaError> {
+    let postgres = matches!(conn, On::Postgres(_));
+    let rows: Vec<(i64, bool)> = on!(conn, |c, pg| {
+        let exists: bool = sqlx::query_scalar(if pg {
+            "SELECT to_regclass('_sqlx_migrations') IS NOT NULL"
+        } else {
+            "SELECT COUNT(*) > 0 FROM sqlite_master
+             WHERE type = 'table' AND name = '_sqlx_migrations'"
+        })
+        .fetch_one(&mut *c)
+        .await?;
+        if exists {
+            sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&mut *c)
+                .await?
+        } else {
+            Vec::new()
+        }
+    });
     if let Some((version, _)) = rows.iter().find(|(_, success)| !success) {
         return Err(SchemaError::Dirty(*version));
     }
-    let known = known();
+    let migrator = migrator(postgres);
+    let known = known(postgres);
     if let Some(found) = rows
         .iter()
         .map(|(version, _)| *version)
-        .filter(|version| !MIGRATOR.iter().any(|m| m.version == *version))
+        .filter(|version| !migrator.iter().any(|m| m.version == *version))
         .max()
     {
         return Err(SchemaError::TooNew {
@@ -92,7 +114,7 @@ pub async fn status(conn: &mut SqliteConnection) -> Result<Status, SchemaError> 
         });
     }
     let applied: Vec<i64> = rows.into_iter().map(|(version, _)| version).collect();
-    let pending = MIGRATOR
+    let pending = migrator
         .iter()
         .map(|m| m.version)
         .filter(|version| !applied.contains(version))
@@ -174,8 +196,10 @@ pub async fn integrity(conn: &mut SqliteConnection) -> Result<Option<String>, sq
 }
 
 /// How many migrations the database has had.
-pub async fn applied(db: &sqlx::SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-        .fetch_one(db)
-        .await
+pub async fn applied(db: &Pool) -> sqlx::Result<i64> {
+    on!(db, |c| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(c)
+            .await
+    })
 }

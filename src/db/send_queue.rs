@@ -14,6 +14,7 @@ use rocket_db_pools::Database;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
+use super::backend::on;
 use super::messages::{self, Message, SendError, Sent};
 use super::writer::{is_storage_error, Writer};
 use super::{Db, WriteTx};
@@ -146,19 +147,31 @@ async fn insert(tx: &mut WriteTx, batch: &[Job], now: Timestamp) -> sqlx::Result
         .map(|job| json!([job.chat, job.sender, job.body]))
         .collect();
     // Rows go in in array order (ORDER BY key), so ids follow the order of the queue.
-    sqlx::query_as(
-        "INSERT INTO messages (chat_id, sender_id, body, created_at)
-         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, ?1 FROM json_each(?2) j
-         WHERE EXISTS (
-             SELECT 1 FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
-             WHERE c.id = j.value ->> 0 AND cm.user_id = j.value ->> 1 AND c.status = 'open')
-         ORDER BY j.key
-         RETURNING id, chat_id, sender_id, body",
-    )
-    .bind(now)
-    .bind(serde_json::Value::Array(wanted).to_string())
-    .fetch_all(&mut *tx)
-    .await
+    on!(tx, |c, pg| {
+        sqlx::query_as(if pg {
+            "INSERT INTO messages (chat_id, sender_id, body, created_at)
+             SELECT (j.value ->> 0)::bigint, (j.value ->> 1)::bigint, j.value ->> 2, $1
+             FROM json_array_elements($2::json) WITH ORDINALITY AS j(value, key)
+             WHERE EXISTS (
+                 SELECT 1 FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
+                 WHERE c.id = (j.value ->> 0)::bigint AND cm.user_id = (j.value ->> 1)::bigint
+                   AND c.status = 'open')
+             ORDER BY j.key
+             RETURNING id, chat_id, sender_id, body"
+        } else {
+            "INSERT INTO messages (chat_id, sender_id, body, created_at)
+             SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, $1 FROM json_each($2) j
+             WHERE EXISTS (
+                 SELECT 1 FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
+                 WHERE c.id = j.value ->> 0 AND cm.user_id = j.value ->> 1 AND c.status = 'open')
+             ORDER BY j.key
+             RETURNING id, chat_id, sender_id, body"
+        })
+        .bind(now)
+        .bind(serde_json::Value::Array(wanted).to_string())
+        .fetch_all(c)
+        .await
+    })
 }
 
 /// Why the jobs that stored nothing were refused, read in the same transaction as the
@@ -175,14 +188,16 @@ async fn refusals(
             refused.push(None);
             continue;
         }
-        let status: Option<ChatStatus> = sqlx::query_scalar(
-            "SELECT c.status FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
-             WHERE c.id = ? AND cm.user_id = ?",
-        )
-        .bind(job.chat)
-        .bind(job.sender)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let status: Option<ChatStatus> = on!(&mut *tx, |c| {
+            sqlx::query_scalar(
+                "SELECT c.status FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
+                 WHERE c.id = $1 AND cm.user_id = $2",
+            )
+            .bind(job.chat)
+            .bind(job.sender)
+            .fetch_optional(c)
+            .await
+        })?;
         refused.push(Some(match status {
             None => SendError::NotMember,
             Some(ChatStatus::Closed) => SendError::Closed,

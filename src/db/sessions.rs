@@ -1,7 +1,6 @@
 //! Server-side sessions. The cookie holds a random token; this table only its SHA-256.
 
-use sqlx::SqlitePool;
-
+use super::backend::{on, Pool};
 use super::{WriteTx, Writer};
 
 use crate::model::{Role, Timestamp, UserId};
@@ -30,85 +29,91 @@ pub struct NewSession<'a> {
 
 pub async fn create(db: &Writer, session: NewSession<'_>) -> sqlx::Result<i64> {
     let now = Timestamp::now();
-    // `execute` so the session is committed before the caller answers (see users::create).
-    let done = db
-        .execute(
-            sqlx::query(
-                "INSERT INTO sessions
+    // `fetch_all` so the session is committed before the caller answers (see users::create).
+    let ids: Vec<i64> = on!(db, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO sessions
             (token_hash, user_id, csrf_token, created_at, last_used_at, expires_at, user_agent, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(session.token_hash)
-            .bind(session.user_id)
-            .bind(session.csrf_token)
-            .bind(now)
-            .bind(now)
-            .bind(session.expires_at)
-            .bind(session.user_agent)
-            .bind(session.ip),
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
-        .await?;
-    Ok(done.last_insert_rowid())
+        .bind(session.token_hash)
+        .bind(session.user_id)
+        .bind(session.csrf_token)
+        .bind(now)
+        .bind(now)
+        .bind(session.expires_at)
+        .bind(session.user_agent)
+        .bind(session.ip)
+        .fetch_all(c)
+        .await
+    })?;
+    ids.first().copied().ok_or(sqlx::Error::RowNotFound)
 }
 
 /// The session of an active user with this token hash, unless idle too long or started
 /// before `started_after` (the absolute limit): one indexed look-up.
 pub async fn lookup(
-    db: &SqlitePool,
+    db: &Pool,
     token_hash: &[u8],
     started_after: Timestamp,
 ) -> sqlx::Result<Option<SessionUser>> {
-    sqlx::query_as(
+    on!(db, |c| sqlx::query_as(
         "SELECT s.id AS session_id, s.user_id, u.username, u.role, s.csrf_token, s.last_used_at,
                 s.expires_at, s.created_at
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ? AND s.expires_at > ? AND s.created_at > ? AND u.is_active = 1",
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.created_at > $3 AND u.is_active",
     )
     .bind(token_hash)
     .bind(Timestamp::now())
     .bind(started_after)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// Slides the idle expiry forward; `false` when the session no longer exists.
 pub async fn touch(db: &Writer, id: i64, expires_at: Timestamp) -> sqlx::Result<bool> {
-    db.execute(
-        sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
+    on!(db, |c| {
+        sqlx::query("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3")
             .bind(Timestamp::now())
             .bind(expires_at)
-            .bind(id),
-    )
-    .await
-    .map(|done| done.rows_affected() == 1)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected() == 1)
+    })
 }
 
 pub async fn delete(db: &Writer, id: i64) -> sqlx::Result<()> {
-    db.execute(sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id))
+    on!(db, |c| sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(c)
         .await
-        .map(drop)
+        .map(drop))
 }
 
 /// Removes sessions past their idle or absolute limit.
 pub async fn delete_expired(db: &Writer, started_before: Timestamp) -> sqlx::Result<u64> {
-    db.execute(
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?")
+    on!(db, |c| {
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR created_at <= $2")
             .bind(Timestamp::now())
-            .bind(started_before),
-    )
-    .await
-    .map(|done| done.rows_affected())
+            .bind(started_before)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected())
+    })
 }
 
 /// Ends every session of a user (deactivation, new password) but `keep`, if given;
 /// returns how many.
 pub async fn delete_for_user(tx: &mut WriteTx, user: i64, keep: Option<i64>) -> sqlx::Result<u64> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
-        .bind(user)
-        .bind(keep)
-        .execute(tx)
-        .await
-        .map(|done| done.rows_affected())
+    on!(tx, |c| {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+            .bind(user)
+            .bind(keep)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected())
+    })
 }
 
 /// A session as its owner's account page lists it.
@@ -123,29 +128,30 @@ pub struct Listed {
 
 /// A user's live sessions, most recently used first.
 pub async fn for_user(
-    db: &SqlitePool,
+    db: &Pool,
     user: UserId,
     started_after: Timestamp,
 ) -> sqlx::Result<Vec<Listed>> {
-    sqlx::query_as(
+    on!(db, |c| sqlx::query_as(
         "SELECT id, created_at, last_used_at, user_agent, ip FROM sessions
-         WHERE user_id = ? AND expires_at > ? AND created_at > ?
+         WHERE user_id = $1 AND expires_at > $2 AND created_at > $3
          ORDER BY last_used_at DESC, id DESC",
     )
     .bind(user)
     .bind(Timestamp::now())
     .bind(started_after)
-    .fetch_all(db)
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// Ends one of `user`'s sessions; false when it is not theirs (or gone).
 pub async fn delete_own(db: &Writer, user: UserId, id: i64) -> sqlx::Result<bool> {
-    db.execute(
-        sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
+    on!(db, |c| {
+        sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
             .bind(id)
-            .bind(user),
-    )
-    .await
-    .map(|done| done.rows_affected() == 1)
+            .bind(user)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected() == 1)
+    })
 }

@@ -1,7 +1,8 @@
 //! Users: accounts, sign-in data and presence timestamps.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 
+use super::backend::{on, ConnRef, Pool};
 use super::{WriteTx, Writer};
 
 use crate::model::{Role, Timestamp, UserId};
@@ -54,49 +55,53 @@ pub enum CreateError {
 }
 
 pub async fn create(db: &Writer, user: NewUser<'_>) -> Result<UserId, CreateError> {
-    // `execute`, not `fetch_one` on RETURNING: sqlx would hand back the row before SQLite
-    // finished (and committed) the statement, and the next read could miss the user.
-    let done = db
-        .execute(
-            sqlx::query(
-                "INSERT INTO users
-                     (username, username_key, username_skeleton, email, password_hash, role,
-                      created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(user.username.as_str())
-            .bind(user.username.key())
-            .bind(user.username.look_alike())
-            .bind(user.email.as_str())
-            .bind(user.password_hash)
-            .bind(user.role)
-            .bind(Timestamp::now()),
+    // `fetch_all`, not `fetch_one`: sqlx would hand back the row before SQLite finished
+    // (and committed) the statement, and the next read could miss the user.
+    let ids: Vec<UserId> = on!(db, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO users
+                 (username, username_key, username_skeleton, email, password_hash, role,
+                  created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
+        .bind(user.username.as_str())
+        .bind(user.username.key())
+        .bind(user.username.look_alike())
+        .bind(user.email.as_str())
+        .bind(user.password_hash)
+        .bind(user.role)
+        .bind(Timestamp::now())
+        .fetch_all(c)
         .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                if d.message().contains("username_skeleton") {
-                    CreateError::LooksLike
-                } else {
-                    CreateError::Taken
-                }
+    })
+    .map_err(|e| match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            // SQLite names the column in its message, PostgreSQL the index.
+            let index = d.constraint().unwrap_or_default();
+            if d.message().contains("username_skeleton") || index.contains("skeleton") {
+                CreateError::LooksLike
+            } else {
+                CreateError::Taken
             }
-            e => CreateError::Db(e),
-        })?;
-    Ok(UserId(done.last_insert_rowid()))
+        }
+        e => CreateError::Db(e),
+    })?;
+    Ok(ids.first().copied().ok_or(sqlx::Error::RowNotFound)?)
 }
 
 /// Why `name` cannot be had, if it cannot: someone has it (in any case or width), or a
 /// name that looks like it. The insert still decides races; this names the problem early.
-pub async fn clash(db: &SqlitePool, name: &Username) -> sqlx::Result<Option<CreateError>> {
-    let same: Option<bool> = sqlx::query_scalar(
-        "SELECT username_key = ?1 FROM users WHERE username_key = ?1 OR username_skeleton = ?2
-         ORDER BY 1 DESC LIMIT 1",
-    )
-    .bind(name.key())
-    .bind(name.look_alike())
-    .fetch_optional(db)
-    .await?;
+pub async fn clash(db: &Pool, name: &Username) -> sqlx::Result<Option<CreateError>> {
+    let same: Option<bool> = on!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT username_key = $1 FROM users WHERE username_key = $1 OR username_skeleton = $2
+             ORDER BY 1 DESC LIMIT 1",
+        )
+        .bind(name.key())
+        .bind(name.look_alike())
+        .fetch_optional(c)
+        .await
+    })?;
     Ok(same.map(|same| {
         if same {
             CreateError::Taken
@@ -128,7 +133,7 @@ pub async fn settle_names(conn: &mut SqliteConnection) -> sqlx::Result<()> {
         if !settled {
             let older: Option<(UserId, String)> = sqlx::query_as(
                 "SELECT id, username FROM users
-                 WHERE (username_skeleton = ? OR username_key = ?) AND id <> ? ORDER BY id",
+                 WHERE (username_skeleton = $1 OR username_key = $2) AND id <> $3 ORDER BY id",
             )
             .bind(&skeleton)
             .bind(&key)
@@ -153,8 +158,8 @@ async fn settle_one(
     skeleton: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE users SET username_key = COALESCE(?, username_key), username_skeleton = ?
-         WHERE id = ?",
+        "UPDATE users SET username_key = COALESCE($1, username_key), username_skeleton = $2
+         WHERE id = $3",
     )
     .bind(key)
     .bind(skeleton)
@@ -171,76 +176,102 @@ async fn settle_one(
 const USER_COLUMNS: &str =
     "id, username, email, role, is_active, created_at, last_login, last_seen";
 
-pub async fn by_id(db: &SqlitePool, id: UserId) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_id(db: &Pool, id: UserId) -> sqlx::Result<Option<User>> {
+    on!(db, |c| {
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(c)
+            .await
+    })
 }
 
 /// Looks a user up by name, ignoring case (`key` is `validate::username_key`).
-pub async fn by_username(db: &SqlitePool, key: &str) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username_key = ?"
-    ))
-    .bind(key)
-    .fetch_optional(db)
-    .await
+pub async fn by_username(db: &Pool, key: &str) -> sqlx::Result<Option<User>> {
+    // No stored name holds a NUL, and PostgreSQL refuses to compare one.
+    if key.contains('\0') {
+        return Ok(None);
+    }
+    on!(db, |c| {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"
+        ))
+        .bind(key)
+        .fetch_optional(c)
+        .await
+    })
 }
 
-pub async fn credentials(db: &SqlitePool, key: &str) -> sqlx::Result<Option<Credentials>> {
-    sqlx::query_as(
-        "SELECT id, username, password_hash, is_active FROM users WHERE username_key = ?",
-    )
-    .bind(key)
-    .fetch_optional(db)
-    .await
+pub async fn credentials(db: &Pool, key: &str) -> sqlx::Result<Option<Credentials>> {
+    if key.contains('\0') {
+        return Ok(None);
+    }
+    on!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, username, password_hash, is_active FROM users WHERE username_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(c)
+        .await
+    })
 }
 
 /// Active people, by name.
-pub async fn active(db: &SqlitePool) -> sqlx::Result<Vec<Person>> {
-    sqlx::query_as(
-        "SELECT id, username, last_seen FROM users WHERE is_active = 1 ORDER BY username_key",
-    )
-    .fetch_all(db)
-    .await
+pub async fn active(db: &Pool) -> sqlx::Result<Vec<Person>> {
+    on!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, username, last_seen FROM users WHERE is_active ORDER BY username_key",
+        )
+        .fetch_all(c)
+        .await
+    })
 }
 
 /// Users (active or not) whose username keys are among `keys`: id, name and key.
-pub async fn named<'c>(
-    db: impl sqlx::Executor<'c, Database = sqlx::Sqlite>,
+pub async fn named(
+    db: ConnRef<'_>,
     keys: &[String],
 ) -> sqlx::Result<Vec<(UserId, String, String)>> {
     let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned());
-    sqlx::query_as(
-        "SELECT id, username, username_key FROM users
-         WHERE username_key IN (SELECT value FROM json_each(?))",
-    )
-    .bind(keys)
-    .fetch_all(db)
-    .await
+    on!(db, |c, pg| {
+        sqlx::query_as(if pg {
+            "SELECT id, username, username_key FROM users
+             WHERE username_key IN (SELECT json_array_elements_text($1::json))"
+        } else {
+            "SELECT id, username, username_key FROM users
+             WHERE username_key IN (SELECT value FROM json_each($1))"
+        })
+        .bind(keys)
+        .fetch_all(c)
+        .await
+    })
 }
 
 /// Active users named in `keys` (username keys); unknown names are simply absent.
-pub async fn active_by_usernames(db: &SqlitePool, keys: &[String]) -> sqlx::Result<Vec<Person>> {
+pub async fn active_by_usernames(db: &Pool, keys: &[String]) -> sqlx::Result<Vec<Person>> {
     let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned());
-    sqlx::query_as(
-        "SELECT id, username, last_seen FROM users
-         WHERE is_active = 1 AND username_key IN (SELECT value FROM json_each(?))",
-    )
-    .bind(keys)
-    .fetch_all(db)
-    .await
+    on!(db, |c, pg| {
+        sqlx::query_as(if pg {
+            "SELECT id, username, last_seen FROM users
+             WHERE is_active AND username_key IN (SELECT json_array_elements_text($1::json))"
+        } else {
+            "SELECT id, username, last_seen FROM users
+             WHERE is_active AND username_key IN (SELECT value FROM json_each($1))"
+        })
+        .bind(keys)
+        .fetch_all(c)
+        .await
+    })
 }
 
 pub async fn record_login(db: &Writer, id: UserId) -> sqlx::Result<()> {
-    db.execute(
-        sqlx::query("UPDATE users SET last_login = ? WHERE id = ?")
+    on!(db, |c| {
+        sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
             .bind(Timestamp::now())
-            .bind(id),
-    )
-    .await
-    .map(drop)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(drop)
+    })
 }
 
 /// Sets a new password and ends every session of the user, in one transaction.
@@ -259,21 +290,25 @@ pub async fn change_password(
     password_hash: &str,
     keep: Option<i64>,
 ) -> sqlx::Result<bool> {
-    let changed = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-        .bind(password_hash)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let changed = on!(&mut *tx, |c| {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
     super::sessions::delete_for_user(tx, id.0, keep).await?;
     Ok(changed == 1)
 }
 
 /// How many active superusers there are (the console keeps at least one).
 pub async fn active_superusers(tx: &mut WriteTx) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'superuser' AND is_active = 1")
-        .fetch_one(&mut *tx)
-        .await
+    on!(tx, |c| {
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'superuser' AND is_active")
+            .fetch_one(c)
+            .await
+    })
 }
 
 /// Writes presence timestamps kept in memory, all in one statement: the writer is shared
@@ -284,13 +319,17 @@ pub async fn store_last_seen(db: &Writer, seen: &[(UserId, Timestamp)]) -> sqlx:
     }
     let pairs: Vec<[i64; 2]> = seen.iter().map(|(id, at)| [id.0, at.0]).collect();
     let pairs = serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned());
-    db.execute(
-        sqlx::query(
+    on!(db, |c, pg| {
+        sqlx::query(if pg {
+            "UPDATE users SET last_seen = (j.value ->> 1)::bigint
+             FROM json_array_elements($1::json) j WHERE users.id = (j.value ->> 0)::bigint"
+        } else {
             "UPDATE users SET last_seen = j.value ->> 1
-             FROM json_each(?) j WHERE users.id = j.value ->> 0",
-        )
-        .bind(pairs),
-    )
-    .await
-    .map(drop)
+             FROM json_each($1) j WHERE users.id = j.value ->> 0"
+        })
+        .bind(pairs)
+        .execute(c)
+        .await
+        .map(drop)
+    })
 }

@@ -45,11 +45,12 @@ impl Kanect {
         )?;
         let driver = Chromedriver::shared(&tools);
         let dir = tempfile::tempdir().expect("a data folder");
-        let server = Server::start(
-            &process::binary(),
-            dir.path(),
-            &[("KANECT_DATA_DIR", "data"), ("KANECT_LOG_LEVEL", "warn")],
-        );
+        let mut env = vec![("KANECT_DATA_DIR", "data"), ("KANECT_LOG_LEVEL", "warn")];
+        let database = crate::common::postgres::database_for(dir.path());
+        if let Some(url) = &database {
+            env.push(("KANECT_DATABASE_URL", url));
+        }
+        let server = Server::start(&process::binary(), dir.path(), &env);
         Some(Kanect {
             server,
             driver,
@@ -63,12 +64,23 @@ impl Kanect {
         process::Browser::signup(&self.server, name)
     }
 
+    /// What the command line needs to reach this server's database.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("KANECT_DATA_DIR", "data".to_owned())];
+        if let Some(url) = crate::common::postgres::database_for(self.dir.path()) {
+            env.push(("KANECT_DATABASE_URL", url));
+        }
+        env
+    }
+
     /// `kanect createsuperuser` against this server's data dir.
     pub fn superuser(&self, name: &str) {
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let made = process::run_with_input(
             &process::binary(),
             self.dir.path(),
-            &[("KANECT_DATA_DIR", "data")],
+            &env,
             &["createsuperuser", "--username", name, "--password-stdin"],
             &format!("{ROOT_PASSWORD}\n"),
         );

@@ -160,7 +160,7 @@ pub async fn fingerprint(app: &TestApp) -> Vec<i64> {
     let mut seen = Vec::new();
     for sql in [
         "SELECT count(*) FROM users",
-        "SELECT coalesce(sum(is_active), 0) FROM users",
+        "SELECT count(*) FROM users WHERE is_active",
         "SELECT count(*) FROM users WHERE role != 'member'",
         "SELECT count(DISTINCT password_hash) FROM users",
         "SELECT coalesce(sum(length(username) + length(email)), 0) FROM users",
@@ -168,8 +168,8 @@ pub async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT count(*) FROM chats WHERE status = 'closed'",
         "SELECT coalesce(sum(length(title)), 0) FROM chats",
         "SELECT count(*) FROM chat_members",
-        "SELECT coalesce(sum(archived), 0) FROM chat_members",
-        "SELECT coalesce(sum(last_read_message_id), 0) FROM chat_members",
+        "SELECT count(*) FROM chat_members WHERE archived",
+        "SELECT CAST(coalesce(sum(last_read_message_id), 0) AS BIGINT) FROM chat_members",
         "SELECT count(*) FROM messages",
         "SELECT coalesce(sum(length(body)), 0) FROM messages",
         "SELECT count(*) FROM messages WHERE edited_at IS NOT NULL OR deleted_at IS NOT NULL",

@@ -10,6 +10,8 @@ use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod postgres;
+
 pub const PASSWORD: &str = "purple-walrus-sings-42";
 
 pub struct TestApp {
@@ -17,6 +19,10 @@ pub struct TestApp {
     pub dir: TempDir,
     /// Where the app keeps its database: `dir` unless the configuration said otherwise.
     pub data_dir: PathBuf,
+    /// The app's database: its SQLite file, or a PostgreSQL database of its own.
+    pub database_url: String,
+    /// Dropped last: the PostgreSQL database goes once the app has.
+    postgres: Option<postgres::Database>,
 }
 
 impl TestApp {
@@ -25,6 +31,8 @@ impl TestApp {
     }
 
     /// An app whose configuration `adjust` may change first.
+    /// With `KANECT_TEST_DATABASE_URL` set (a PostgreSQL server), the app gets a new
+    /// database of its own there; otherwise a new SQLite file.
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut config = Config {
@@ -34,7 +42,15 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
+        let postgres = match config.database_url {
+            Some(_) => None,
+            None => postgres::Database::create().await,
+        };
+        if let Some(db) = &postgres {
+            config.database_url = Some(db.url.clone());
+        }
         let data_dir = config.data_dir.clone();
+        let database_url = config.database_url();
         let client = Client::untracked(kanect::app(&config))
             .await
             .expect("the app starts");
@@ -42,13 +58,25 @@ impl TestApp {
             client,
             dir,
             data_dir,
+            database_url,
+            postgres,
         }
     }
 
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+
     /// An app over an existing data directory (one the command line has used, say).
+    /// On PostgreSQL, the database that goes with that directory (`postgres::database_for`).
     pub async fn over(data_dir: &Path) -> TestApp {
+        let database_url = postgres::database_for(data_dir);
         let data_dir = data_dir.to_path_buf();
-        TestApp::with(move |config| config.data_dir = data_dir).await
+        TestApp::with(move |config| {
+            config.data_dir = data_dir;
+            config.database_url = database_url;
+        })
+        .await
     }
 
     /// A request from someone who is not signed in and holds no cookies.
@@ -65,14 +93,9 @@ impl TestApp {
     }
 
     /// Runs SQL directly against the app's database (for states the API cannot reach yet).
+    /// Written for both databases: `TRUE`/`FALSE` for flags, say.
     pub async fn sql(&self, sql: &str) {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self.db_path())
-            .connect()
-            .await
-            .expect("open the test database");
-        sqlx::query(sql).execute(&mut conn).await.expect("run SQL");
+        postgres::execute(&self.database_url, &self.db_path(), sql).await;
         // What the session cache's watcher would do within `WATCH_EVERY`, at once.
         if let Some(cache) = self
             .client
@@ -96,18 +119,15 @@ impl TestApp {
         found[0]
     }
 
-    /// The integers a query answers (ids, say), read straight from the database.
+    /// The one text a query answers, read straight from the database.
+    pub async fn text(&self, sql: &str) -> String {
+        postgres::text(&self.database_url, &self.db_path(), sql).await
+    }
+
+    /// The integers a query answers (ids, say; a flag as 1 or 0), read straight from the
+    /// database.
     pub async fn ints(&self, sql: &str) -> Vec<i64> {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self.db_path())
-            .connect()
-            .await
-            .expect("open the test database");
-        sqlx::query_scalar(sql)
-            .fetch_all(&mut conn)
-            .await
-            .expect("run SQL")
+        postgres::ints(&self.database_url, &self.db_path(), sql).await
     }
 
     /// A visitor who is not signed in, holding the anonymous CSRF cookie of a form page.
