@@ -65,6 +65,11 @@ pub enum Command {
     },
     /// Copy the live database to FILE, consistently, while the server runs
     Backup { file: PathBuf },
+    /// Copy this (SQLite) team into an empty PostgreSQL database, to move to it
+    CopyTo {
+        /// The PostgreSQL database: postgres://user:password@host/database
+        url: String,
+    },
     /// Print the effective configuration and where each value came from
     Config,
     /// Check the configuration and the database (integrity, migrations); exit non-zero on
@@ -198,6 +203,31 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!(
                 "Password changed for {}; their sessions have ended.",
                 user.username
+            );
+            Ok(())
+        }),
+        Command::CopyTo { url } => rocket::execute(async {
+            let from = config.database_url();
+            if crate::db::backend::is_postgres_url(&from) {
+                return Err(CliError::Input(
+                    "copy-to copies an SQLite team; this configuration already uses PostgreSQL"
+                        .to_owned(),
+                ));
+            }
+            if !crate::db::backend::is_postgres_url(&url) {
+                return Err(CliError::Input(format!(
+                    "copy-to needs a PostgreSQL URL (postgres://user:password@host/database), \
+                     not {url:?}"
+                )));
+            }
+            let copied = crate::db::copy::copy(&from, &url).await?;
+            let shown = crate::db::backend::without_password(&url);
+            for (table, rows) in copied {
+                println!("{table}: {rows} rows");
+            }
+            println!(
+                "Copied {from} to {shown}. Set database_url = \"{shown}\" (with its password) \
+                 and start Kanect."
             );
             Ok(())
         }),

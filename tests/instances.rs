@@ -235,3 +235,314 @@ async fn typing_on_one_instance_shows_on_the_other() {
         "{update}"
     );
 }
+
+/// Two `kanect serve` processes on one database, sharing a secret key as instances behind
+/// one proxy do: a message, a sign-out and presence cross from one to the other, and a
+/// `kill -9` of one loses no acknowledged message while the other keeps serving.
+#[rocket::async_test]
+async fn two_processes_serve_as_one_and_one_killed_loses_nothing() {
+    use crate::process::{self, Browser, Server};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let Some((_, _, database)) = two_instances().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a folder");
+    let key = kanect::auth::token::new_secret_key();
+    let bin = process::binary();
+    let env = |data: &'static str| {
+        vec![
+            ("KANECT_DATA_DIR", data.to_owned()),
+            ("KANECT_DATABASE_URL", database.url.clone()),
+            ("KANECT_SECRET_KEY", key.clone()),
+            ("KANECT_LOG_LEVEL", "warn".to_owned()),
+        ]
+    };
+    let start = |data: &'static str| {
+        let env = env(data);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Server::start(&bin, dir.path(), &env)
+    };
+    let a = start("a");
+    let b = start("b");
+    let mut alice = Browser::signup(&a, "alice");
+    let mut bob = Browser::signup(&b, "bob");
+    let chat = alice.chat_with("bob");
+
+    // A message sent on A reaches a poll held on B, at once.
+    let cursor = bob.get("/api/updates").json()["cursor"]
+        .as_i64()
+        .expect("a cursor");
+    let sent = std::thread::scope(|scope| {
+        let poll = scope.spawn(|| bob.get(&format!("/api/updates?after={cursor}&wait=20")));
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        let reply = alice.json(
+            "POST",
+            &format!("/api/chats/{chat}/messages"),
+            &serde_json::json!({ "body": "from A" }),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let answer = poll.join().expect("the poll").json();
+        (answer, started.elapsed())
+    });
+    let (answer, waited) = sent;
+    assert_eq!(answer["events"][0]["message"]["body"], "from A", "{answer}");
+    assert!(waited < Duration::from_secs(5), "woken at once: {waited:?}");
+
+    // Presence: alice polling on A is online in the people list on B.
+    let _ = alice.get("/api/updates");
+    let people = bob.get("/api/users").json();
+    let listed = people
+        .as_array()
+        .and_then(|people| people.iter().find(|p| p["username"] == "alice").cloned())
+        .unwrap_or_else(|| panic!("alice in {people}"));
+    assert_eq!(listed["online"], true, "{listed}");
+
+    // Signing out on A ends the session on B.
+    let mut alice_on_b = Browser::new(&b);
+    alice_on_b.cookies = alice.cookies.clone();
+    assert_eq!(alice_on_b.get("/api/me").status, 200);
+    let mut leaving = Browser::login(&a, "alice", process::PASSWORD);
+    let mut leaving_on_b = Browser::new(&b);
+    leaving_on_b.cookies = leaving.cookies.clone();
+    assert_eq!(
+        leaving_on_b.get("/api/me").status,
+        200,
+        "B knows the session"
+    );
+    assert_eq!(leaving.post_form("/logout", &[]).status, 303);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while leaving_on_b.get("/api/me").status != 401 {
+        assert!(
+            Instant::now() < deadline,
+            "B still serves the ended session"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // kill -9 of A in the middle of sends to both: nothing acknowledged is lost.
+    let stop = AtomicBool::new(false);
+    let acknowledged = Mutex::new(Vec::<i64>::new());
+    let bob_url = format!("{}/api/chats/{chat}/messages", b.base);
+    let alice_url = format!("{}/api/chats/{chat}/messages", a.base);
+    let writer = |url: &str, browser: &Browser| {
+        let cookie = browser
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let agent = process::agent();
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            n += 1;
+            let request = agent
+                .post(url)
+                .set("Cookie", &cookie)
+                .set("X-CSRF-Token", &browser.csrf)
+                .set("Content-Type", "application/json");
+            match process::send(
+                request,
+                Some(&serde_json::json!({ "body": format!("n{n}") }).to_string()),
+            ) {
+                Ok(reply) if reply.status == 201 => {
+                    if let Some(id) = reply.json()["id"].as_i64() {
+                        acknowledged.lock().expect("tally").push(id);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    };
+    let a = Arc::new(Mutex::new(Some(a)));
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| writer(&alice_url, &alice));
+            scope.spawn(|| writer(&bob_url, &bob));
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while acknowledged.lock().expect("tally").len() < 300 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if let Some(a) = a.lock().expect("A").take() {
+            a.kill_9();
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let acknowledged = acknowledged.into_inner().expect("tally");
+    assert!(
+        acknowledged.len() >= 300,
+        "a real load: {}",
+        acknowledged.len()
+    );
+    let stored = crate::common::postgres::ints(
+        &database.url,
+        dir.path(),
+        "SELECT id FROM messages ORDER BY id",
+    )
+    .await;
+    let missing: Vec<&i64> = acknowledged
+        .iter()
+        .filter(|id| stored.binary_search(id).is_err())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged messages lost: {missing:?}",
+        missing.len()
+    );
+
+    // B keeps serving: a send, and a poll that sees it.
+    let cursor = bob.get("/api/updates").json()["cursor"]
+        .as_i64()
+        .expect("a cursor");
+    let reply = bob.json(
+        "POST",
+        &format!("/api/chats/{chat}/messages"),
+        &serde_json::json!({ "body": "B goes on" }),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let answer = bob
+        .get(&format!("/api/updates?after={cursor}&wait=5"))
+        .json();
+    assert_eq!(
+        answer["events"][0]["message"]["body"], "B goes on",
+        "{answer}"
+    );
+}
+
+/// `kanect copy-to`: an SQLite team moves to PostgreSQL whole: people, chats, messages
+/// with their reactions, sessions (nobody signs in again), and ids that carry on.
+#[rocket::async_test]
+async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
+    use crate::process;
+
+    let Some((_, _, database)) = two_instances().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a folder");
+    let key = kanect::auth::token::new_secret_key();
+    let sqlite = format!("sqlite://{}", dir.path().join("kanect.db").display());
+    let on_sqlite = {
+        let (dir, url, key) = (dir.path().to_path_buf(), sqlite.clone(), key.clone());
+        TestApp::with(move |config| {
+            config.data_dir = dir;
+            config.database_url = Some(url);
+            config.secret_key = Some(key);
+        })
+        .await
+    };
+    let alice = on_sqlite.signup("alice").await;
+    let bob = on_sqlite.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let first = alice.say(chat, "before the move").await["id"]
+        .as_i64()
+        .expect("id");
+    let gone = bob.say(chat, "deleted before the move").await["id"]
+        .as_i64()
+        .expect("id");
+    bob.send(
+        "DELETE",
+        &format!("/api/chats/{chat}/messages/{gone}"),
+        serde_json::json!({}),
+    )
+    .await;
+    let put = format!("/api/chats/{chat}/messages/{first}/reactions/%F0%9F%91%8D");
+    assert_eq!(
+        bob.send("PUT", &put, serde_json::json!({}))
+            .await
+            .status()
+            .code,
+        200
+    );
+    let group = alice.group("Team", &["bob"]).await;
+    alice.say(group, "in the group").await;
+    let cursor = bob.cursor_now().await;
+    let cookie = alice.cookie.clone();
+    drop((alice, bob));
+    drop(on_sqlite);
+
+    let copied = process::run(
+        &process::binary(),
+        dir.path(),
+        &[("KANECT_DATABASE_URL", &sqlite)],
+        &["copy-to", &database.url],
+    );
+    let said = String::from_utf8_lossy(&copied.stdout).into_owned();
+    assert!(
+        copied.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
+    assert!(said.contains("messages: 3 rows"), "{said}");
+    assert!(
+        !said.contains("kanect:kanect@"),
+        "no password in what it prints: {said}"
+    );
+
+    let on_pg = {
+        let (url, key) = (database.url.clone(), key.clone());
+        TestApp::with(move |config| {
+            config.database_url = Some(url);
+            config.secret_key = Some(key);
+        })
+        .await
+    };
+    // Alice's session came along.
+    let alice = Person {
+        app: &on_pg,
+        name: "alice".into(),
+        id: 1,
+        cookie,
+        csrf: String::new(),
+    };
+    let me = alice.get_json("/api/me", Status::Ok).await;
+    assert_eq!(me["username"], "alice");
+    let bob = on_pg.login("bob", PASSWORD).await;
+    let history = bob.history(chat, "").await["messages"].clone();
+    let bodies: Vec<&str> = history
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert_eq!(bodies, ["before the move"], "the deleted one stays deleted");
+    assert_eq!(
+        history[0]["reactions"][0]["users"],
+        serde_json::json!(["bob"])
+    );
+    // Ids and the event stream carry on past everything SQLite handed out.
+    let next = bob.say(chat, "after the move").await["id"]
+        .as_i64()
+        .expect("id");
+    assert!(next > gone, "{next} after {gone}");
+    let update = bob.poll(cursor, 5).await;
+    let bodies: Vec<&str> = update["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["message"]["body"].as_str())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["after the move"],
+        "the old cursor still reads on: {update}"
+    );
+
+    // A second copy into a database that holds a team is refused, and changes nothing.
+    let again = process::run(
+        &process::binary(),
+        dir.path(),
+        &[("KANECT_DATABASE_URL", &sqlite)],
+        &["copy-to", &database.url],
+    );
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.starts_with("error:") && err.contains("already holds a team"),
+        "{err}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod backend;
 pub mod chats;
 pub mod checkpoint;
+pub mod copy;
 pub mod events;
 pub mod messages;
 pub mod notify;
