@@ -147,7 +147,8 @@ impl Error {
     }
 }
 
-/// The storage refused a write: say that nothing was kept, and when to try again.
+/// The storage refused a write, or the database server is away: say that nothing was
+/// kept, and when to try again.
 fn unavailable() -> Problem {
     Problem {
         retry_after_s: Some(30),
@@ -155,7 +156,8 @@ fn unavailable() -> Problem {
             Status::ServiceUnavailable,
             "unavailable",
             "The server cannot store anything right now (its storage is failing, perhaps \
-             full). Nothing was saved; please try again in a little while.",
+             full, or its database is out of reach). Nothing was saved; please try again in \
+             a little while.",
         )
     }
 }

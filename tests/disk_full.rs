@@ -213,3 +213,36 @@ async fn the_writer_reports_itself_healthy_again_without_any_write_from_people()
     db.write.probe().await;
     assert_eq!(health(&app).await.0, Status::Ok);
 }
+
+/// A transaction in which a statement failed is never reported as committed: on
+/// PostgreSQL, COMMIT after a failed statement quietly rolls back, so the writer refuses
+/// to commit it on either database, and what the transaction wrote before is gone.
+#[rocket::async_test]
+async fn a_transaction_whose_statement_failed_never_reports_a_commit() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let db = Db::fetch(app.client.rocket()).expect("the database");
+    let mut tx = db.write.begin().await.expect("begin");
+    kanect::on!(&mut tx, |c| {
+        sqlx::query("UPDATE users SET email = 'changed@example.com' WHERE id = $1")
+            .bind(alice.id)
+            .execute(&mut *c)
+            .await
+            .map(drop)
+    })
+    .expect("a write");
+    let failed = kanect::on!(&mut tx, |c| {
+        sqlx::query("INSERT INTO users (username) VALUES (NULL)")
+            .execute(&mut *c)
+            .await
+            .map(drop)
+    });
+    assert!(failed.is_err(), "the insert breaks a NOT NULL constraint");
+    assert!(tx.commit().await.is_err(), "not reported as committed");
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE email = 'changed@example.com'")
+            .await,
+        0,
+        "the write before it is gone too"
+    );
+}

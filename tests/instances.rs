@@ -23,15 +23,19 @@ async fn two_instances() -> Option<(TestApp, TestApp, Database)> {
     )?;
     let database = Database::create().await?;
     let key = kanect::auth::token::new_secret_key();
-    let instance = |url: String, key: String| {
-        TestApp::with(move |config| {
-            config.database_url = Some(url);
-            config.secret_key = Some(key);
-        })
-    };
-    let a = instance(database.url.clone(), key.clone()).await;
-    let b = instance(database.url.clone(), key).await;
+    let a = instance(&database.url, &key).await;
+    let b = instance(&database.url, &key).await;
     Some((a, b, database))
+}
+
+/// An app on the database at `url`, with secret key `key`.
+async fn instance(url: &str, key: &str) -> TestApp {
+    let (url, key) = (url.to_owned(), key.to_owned());
+    TestApp::with(move |config| {
+        config.database_url = Some(url);
+        config.secret_key = Some(key);
+    })
+    .await
 }
 
 /// `person`'s session, used on the other instance.
@@ -426,15 +430,7 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
     let dir = tempfile::tempdir().expect("a folder");
     let key = kanect::auth::token::new_secret_key();
     let sqlite = format!("sqlite://{}", dir.path().join("kanect.db").display());
-    let on_sqlite = {
-        let (dir, url, key) = (dir.path().to_path_buf(), sqlite.clone(), key.clone());
-        TestApp::with(move |config| {
-            config.data_dir = dir;
-            config.database_url = Some(url);
-            config.secret_key = Some(key);
-        })
-        .await
-    };
+    let on_sqlite = instance(&sqlite, &key).await;
     let alice = on_sqlite.signup("alice").await;
     let bob = on_sqlite.signup("bob").await;
     let chat = alice.chat_with("bob").await;
@@ -465,12 +461,15 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
     drop((alice, bob));
     drop(on_sqlite);
 
-    let copied = process::run(
-        &process::binary(),
-        dir.path(),
-        &[("KANECT_DATABASE_URL", &sqlite)],
-        &["copy-to", &database.url],
-    );
+    let copy_to = || {
+        process::run(
+            &process::binary(),
+            dir.path(),
+            &[("KANECT_DATABASE_URL", &sqlite)],
+            &["copy-to", &database.url],
+        )
+    };
+    let copied = copy_to();
     let said = String::from_utf8_lossy(&copied.stdout).into_owned();
     assert!(
         copied.status.success(),
@@ -483,14 +482,7 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
         "no password in what it prints: {said}"
     );
 
-    let on_pg = {
-        let (url, key) = (database.url.clone(), key.clone());
-        TestApp::with(move |config| {
-            config.database_url = Some(url);
-            config.secret_key = Some(key);
-        })
-        .await
-    };
+    let on_pg = instance(&database.url, &key).await;
     // Alice's session came along.
     let alice = Person {
         app: &on_pg,
@@ -533,16 +525,80 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
     );
 
     // A second copy into a database that holds a team is refused, and changes nothing.
-    let again = process::run(
-        &process::binary(),
-        dir.path(),
-        &[("KANECT_DATABASE_URL", &sqlite)],
-        &["copy-to", &database.url],
-    );
+    let again = copy_to();
     assert!(!again.status.success());
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(
         err.starts_with("error:") && err.contains("already holds a team"),
         "{err}"
     );
+}
+
+/// A PostgreSQL database that cannot be used is one clear line from `serve`, `check` and
+/// `migrate`, and exit 1: no server there, a wrong password, no such database, a schema a
+/// newer Kanect wrote. The password never shows.
+#[rocket::async_test]
+async fn a_postgresql_database_that_cannot_be_used_is_one_clear_error() {
+    use crate::process;
+
+    let Some((_, _, database)) = two_instances().await else {
+        return;
+    };
+    let server = crate::common::postgres::server().unwrap_or_default();
+    let wrong_password = {
+        let mut url = url::Url::parse(&server).expect("a URL");
+        let _ = url.set_password(Some("not-the-password"));
+        url.to_string()
+    };
+    let newer = database.url.clone();
+    let dir = tempfile::tempdir().expect("a folder");
+    let bin = process::binary();
+    let migrated = process::run(
+        &bin,
+        dir.path(),
+        &[("KANECT_DATABASE_URL", &newer)],
+        &["migrate"],
+    );
+    assert!(migrated.status.success());
+    crate::common::postgres::execute(
+        &newer,
+        dir.path(),
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum,
+                                       execution_time)
+         VALUES (99, 'from the future', now(), TRUE, '\\x00', 1)",
+    )
+    .await;
+    for (url, says) in [
+        (
+            "postgres://kanect:secret@127.0.0.1:1/team".to_owned(),
+            "cannot open the database",
+        ),
+        (wrong_password, "password authentication failed"),
+        (
+            crate::common::postgres::with_database(&server, "kanect_no_such_database"),
+            "does not exist",
+        ),
+        (newer, "newer than this Kanect"),
+    ] {
+        for command in ["serve", "check", "migrate"] {
+            let output = process::run(
+                &bin,
+                dir.path(),
+                &[("KANECT_DATABASE_URL", &url), ("KANECT_DATA_DIR", "data")],
+                &[command],
+            );
+            let err = String::from_utf8_lossy(&output.stderr);
+            let lines: Vec<&str> = err.lines().filter(|l| !l.contains(" INFO ")).collect();
+            assert_eq!(output.status.code(), Some(1), "{command} {url}: {err}");
+            assert_eq!(lines.len(), 1, "{command}: one line: {err}");
+            assert!(
+                lines[0].starts_with("error:") && lines[0].contains(says),
+                "{command}: {err}"
+            );
+            assert!(
+                !lines[0].contains("secret") && !lines[0].contains("not-the-password"),
+                "{err}"
+            );
+        }
+    }
 }

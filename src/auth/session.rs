@@ -34,7 +34,30 @@ pub struct User {
 enum Lookup {
     Anonymous,
     SignedIn(User),
-    Failed(String),
+    /// The table could not be read; `unavailable` when the storage (or the database
+    /// server) is the cause, which people are told is temporary (503).
+    Failed {
+        error: String,
+        unavailable: bool,
+    },
+}
+
+impl Lookup {
+    fn failed(e: &sqlx::Error) -> Lookup {
+        Lookup::Failed {
+            error: e.to_string(),
+            unavailable: crate::db::writer::is_storage_error(e),
+        }
+    }
+}
+
+/// A failed look-up as the request's error.
+fn failure(error: &str, unavailable: bool) -> Error {
+    if unavailable {
+        Error::Unavailable(format!("session look-up: {error}"))
+    } else {
+        Error::Internal(format!("session look-up: {error}"))
+    }
 }
 
 async fn lookup(req: &Request<'_>) -> Lookup {
@@ -47,7 +70,10 @@ async fn lookup(req: &Request<'_>) -> Lookup {
         rocket.state::<Settings>(),
         rocket.state::<Sessions>(),
     ) else {
-        return Lookup::Failed("database, settings or session cache not attached".into());
+        return Lookup::Failed {
+            error: "database, settings or session cache not attached".into(),
+            unavailable: false,
+        };
     };
     find(db, settings, cache, token::hash(cookie.value())).await
 }
@@ -69,7 +95,7 @@ async fn find(db: &Db, settings: &Settings, cache: &Sessions, hash: [u8; 32]) ->
             let found = match sessions::lookup(&db.read, &hash, started_after).await {
                 Ok(Some(found)) => found,
                 Ok(None) => return Lookup::Anonymous,
-                Err(e) => return Lookup::Failed(e.to_string()),
+                Err(e) => return Lookup::failed(&e),
             };
             let entry = Entry {
                 user: User {
@@ -117,7 +143,7 @@ pub async fn still_signed_in(
     match find(db, settings, cache, user.token_hash).await {
         Lookup::SignedIn(found) => Ok(found.session_id == user.session_id),
         Lookup::Anonymous => Ok(false),
-        Lookup::Failed(e) => Err(Error::Internal(format!("session look-up: {e}"))),
+        Lookup::Failed { error, unavailable } => Err(failure(&error, unavailable)),
     }
 }
 
@@ -127,7 +153,7 @@ impl User {
         match req.local_cache_async(lookup(req)).await {
             Lookup::SignedIn(user) => Ok(Some(user)),
             Lookup::Anonymous => Ok(None),
-            Lookup::Failed(e) => Err(Error::Internal(format!("session look-up: {e}"))),
+            Lookup::Failed { error, unavailable } => Err(failure(error, *unavailable)),
         }
     }
 }

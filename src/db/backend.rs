@@ -147,13 +147,48 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// `url` as messages and logs may show it: a password in it replaced by `***`.
+/// `url` as messages and logs may show it: a password in it replaced by `***`, also when
+/// the rest of it does not parse (a typo in the port, say).
 pub fn without_password(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
             parsed.to_string()
         }
-        _ => url.to_owned(),
+        Err(_) => {
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return url.to_owned();
+            };
+            match rest.rsplit_once('@') {
+                Some((userinfo, host)) => match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                    None => url.to_owned(),
+                },
+                None => url.to_owned(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn a_password_never_shows_even_in_a_url_that_does_not_parse() {
+        assert_eq!(
+            without_password("postgres://kanect:secret@db:5432/team"),
+            "postgres://kanect:***@db:5432/team"
+        );
+        assert_eq!(
+            without_password("postgres://kanect:secret@db:port/team"),
+            "postgres://kanect:***@db:port/team"
+        );
+        assert_eq!(
+            without_password("sqlite://data/kanect.db"),
+            "sqlite://data/kanect.db"
+        );
     }
 }

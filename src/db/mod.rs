@@ -74,6 +74,8 @@ pub enum DbError {
     Backup(String),
     #[error("{0}")]
     Schema(#[from] schema::SchemaError),
+    #[error("cannot open the database {url}: {error}")]
+    Open { url: String, error: sqlx::Error },
 }
 
 #[derive(Deserialize)]
@@ -151,10 +153,15 @@ impl Pools {
     /// its timeout), checks the schema and migrates; then both pools, which connect as
     /// they are used and reconnect by themselves after the server restarts.
     async fn open_postgres(url: &str, readers: u32) -> Result<Pools, DbError> {
-        let options = PgConnectOptions::from_str(url)?
+        let refused = |error| DbError::Open {
+            url: backend::without_password(url),
+            error,
+        };
+        let options = PgConnectOptions::from_str(url)
+            .map_err(refused)?
             .application_name("kanect")
             .log_statements(tracing::log::LevelFilter::Trace);
-        let mut conn = options.connect().await?;
+        let mut conn = options.connect().await.map_err(refused)?;
         let status = schema::status(On::Postgres(&mut conn)).await;
         sqlx::Connection::close(conn).await?;
         status?;

@@ -271,8 +271,17 @@ pub struct WriteTx {
 pub struct Tracked<DB: sqlx::Database> {
     conn: Option<PoolConnection<DB>>,
     health: Arc<Health>,
-    /// Whether a statement changed a row: only then does a commit prove the storage works.
+    marks: Marks,
+}
+
+/// What a transaction's statements did.
+#[derive(Default)]
+pub struct Marks {
+    /// A statement changed a row: only then does a commit prove the storage works.
     wrote: AtomicBool,
+    /// A statement failed. PostgreSQL then answers COMMIT by rolling back, without an
+    /// error; the writer refuses to call that a commit.
+    failed: AtomicBool,
 }
 
 impl<DB: sqlx::Database> Tracked<DB>
@@ -289,7 +298,7 @@ where
         Ok(Tracked {
             conn: Some(conn),
             health: writer.health.clone(),
-            wrote: AtomicBool::new(false),
+            marks: Marks::default(),
         })
     }
 
@@ -298,9 +307,15 @@ where
         let Some(mut conn) = self.conn.take() else {
             return Err(sqlx::Error::PoolClosed);
         };
+        if self.marks.failed.load(Ordering::Acquire) {
+            settle(conn).await;
+            return Err(sqlx::Error::Protocol(
+                "a statement of this transaction failed: it was rolled back".into(),
+            ));
+        }
         match (&mut *conn).execute("COMMIT").await {
             Ok(_) => {
-                if self.wrote.load(Ordering::Acquire) {
+                if self.marks.wrote.load(Ordering::Acquire) {
                     self.health.committed();
                 }
                 Ok(())
@@ -496,13 +511,7 @@ impl<DB: sqlx::Database> fmt::Debug for Autocommit<'_, DB> {
 }
 
 impl<'a, DB: sqlx::Database> Autocommit<'a, DB> {
-    fn parts(
-        self,
-    ) -> (
-        Option<&'a sqlx::Pool<DB>>,
-        &'a Health,
-        Option<&'a AtomicBool>,
-    ) {
+    fn parts(self) -> (Option<&'a sqlx::Pool<DB>>, &'a Health, Option<&'a Marks>) {
         (Some(self.pool), self.health, None)
     }
 }
@@ -513,9 +522,16 @@ impl<'c, DB: sqlx::Database> Tracked<DB> {
     ) -> (
         Option<&'c mut DB::Connection>,
         &'c Health,
-        Option<&'c AtomicBool>,
+        Option<&'c Marks>,
     ) {
-        (self.conn.as_deref_mut(), &self.health, Some(&self.wrote))
+        (self.conn.as_deref_mut(), &self.health, Some(&self.marks))
+    }
+}
+
+fn failed(health: &Health, marks: Option<&Marks>, error: &sqlx::Error) {
+    health.saw(error);
+    if let Some(marks) = marks {
+        marks.failed.store(true, Ordering::Release);
     }
 }
 
@@ -537,18 +553,18 @@ macro_rules! watched_executor {
                 E: Execute<'q, $db> + 'q,
             {
                 match self.parts() {
-                    (Some(inner), health, wrote) => Box::pin(
+                    (Some(inner), health, marks) => Box::pin(
                         inner
                             .fetch_many(query)
                             .inspect_ok(move |item| {
                                 if matches!(item, Either::Left(done) if done.rows_affected() > 0) {
-                                    match wrote {
-                                        Some(wrote) => wrote.store(true, Ordering::Release),
+                                    match marks {
+                                        Some(marks) => marks.wrote.store(true, Ordering::Release),
                                         None => health.committed(),
                                     }
                                 }
                             })
-                            .inspect_err(move |e| health.saw(e)),
+                            .inspect_err(move |e| failed(health, marks, e)),
                     ),
                     (None, ..) => Box::pin(rocket::futures::stream::once(async {
                         Err(sqlx::Error::PoolClosed)
@@ -565,9 +581,11 @@ macro_rules! watched_executor {
                 E: Execute<'q, $db> + 'q,
             {
                 match self.parts() {
-                    (Some(inner), health, _) => {
-                        Box::pin(inner.fetch_optional(query).inspect_err(move |e| health.saw(e)))
-                    }
+                    (Some(inner), health, marks) => Box::pin(
+                        inner
+                            .fetch_optional(query)
+                            .inspect_err(move |e| failed(health, marks, e)),
+                    ),
                     (None, ..) => Box::pin(async { Err(sqlx::Error::PoolClosed) }),
                 }
             }

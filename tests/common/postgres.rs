@@ -159,19 +159,13 @@ fn is_postgres(url: &str) -> bool {
 /// Runs `sql` on the app's database: `url` on PostgreSQL, else the file `file`.
 pub async fn execute(url: &str, file: &Path, sql: &str) {
     if is_postgres(url) {
-        let mut conn = sqlx::PgConnection::connect(url)
-            .await
-            .expect("open the test database");
+        let mut conn = postgres(url).await;
         // A bare string runs as a simple query: several statements are fine.
         sqlx::Executor::execute(&mut conn, sql)
             .await
             .expect("run SQL");
     } else {
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(file)
-            .connect()
-            .await
-            .expect("open the test database");
+        let mut conn = sqlite(file).await;
         sqlx::query(sql).execute(&mut conn).await.expect("run SQL");
     }
 }
@@ -179,9 +173,7 @@ pub async fn execute(url: &str, file: &Path, sql: &str) {
 /// The first column of every row `sql` answers, as integers (a flag as 1 or 0).
 pub async fn ints(url: &str, file: &Path, sql: &str) -> Vec<i64> {
     if is_postgres(url) {
-        let mut conn = sqlx::PgConnection::connect(url)
-            .await
-            .expect("open the test database");
+        let mut conn = postgres(url).await;
         let rows = sqlx::query(sql)
             .fetch_all(&mut conn)
             .await
@@ -195,11 +187,7 @@ pub async fn ints(url: &str, file: &Path, sql: &str) -> Vec<i64> {
             .map(|value| value.unwrap_or(0))
             .collect()
     } else {
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(file)
-            .connect()
-            .await
-            .expect("open the test database");
+        let mut conn = sqlite(file).await;
         sqlx::query_scalar(sql)
             .fetch_all(&mut conn)
             .await
@@ -210,19 +198,13 @@ pub async fn ints(url: &str, file: &Path, sql: &str) -> Vec<i64> {
 /// The one text `sql` answers.
 pub async fn text(url: &str, file: &Path, sql: &str) -> String {
     if is_postgres(url) {
-        let mut conn = sqlx::PgConnection::connect(url)
-            .await
-            .expect("open the test database");
+        let mut conn = postgres(url).await;
         sqlx::query_scalar(sql)
             .fetch_one(&mut conn)
             .await
             .expect("run SQL")
     } else {
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(file)
-            .connect()
-            .await
-            .expect("open the test database");
+        let mut conn = sqlite(file).await;
         sqlx::query_scalar(sql)
             .fetch_one(&mut conn)
             .await
@@ -232,11 +214,23 @@ pub async fn text(url: &str, file: &Path, sql: &str) -> String {
 
 /// Every text the first column of `sql` answers, on PostgreSQL.
 pub async fn texts(url: &str, sql: &str) -> Vec<String> {
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .expect("open the test database");
+    let mut conn = postgres(url).await;
     sqlx::query_scalar(sql)
         .fetch_all(&mut conn)
         .await
         .expect("run SQL")
+}
+
+async fn sqlite(file: &Path) -> sqlx::SqliteConnection {
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(file)
+        .connect()
+        .await
+        .expect("open the test database")
+}
+
+async fn postgres(url: &str) -> sqlx::PgConnection {
+    sqlx::PgConnection::connect(url)
+        .await
+        .expect("open the test database")
 }
