@@ -133,8 +133,7 @@ async fn postgres(url: &str) -> Result<Vec<String>, CliError> {
         .connect()
         .await
         .map_err(|e| problem(format!("cannot open the database {shown}: {e}")))?;
-    let version: String = sqlx::query_scalar("SHOW server_version")
-        .fetch_one(&mut conn)
+    let version = schema::server_version(&mut conn)
         .await
         .map_err(|e| problem(format!("cannot query the database {shown}: {e}")))?;
     let status = schema::status(crate::db::On::Postgres(&mut conn))

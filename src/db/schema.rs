@@ -203,3 +203,10 @@ pub async fn applied(db: &Pool) -> sqlx::Result<i64> {
             .await
     })
 }
+
+/// The PostgreSQL server's version, as `check` reports it.
+pub async fn server_version(conn: &mut sqlx::PgConnection) -> sqlx::Result<String> {
+    sqlx::query_scalar("SHOW server_version")
+        .fetch_one(conn)
+        .await
+}
