@@ -115,12 +115,32 @@ where
     F: Fn(usize, u64, Conn) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = (bool, Option<Conn>)> + Send,
 {
+    closed_loop_on(&[addr], conns, warmup, duration, one).await
+}
+
+/// [`closed_loop`] over several servers (instances of one Kanect): worker `w` connects to
+/// `addrs[w % addrs.len()]`, so the connections are split evenly among them.
+pub async fn closed_loop_on<F, Fut>(
+    addrs: &[SocketAddr],
+    conns: usize,
+    warmup: Duration,
+    duration: Duration,
+    one: F,
+) -> Result<Counted>
+where
+    F: Fn(usize, u64, Conn) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = (bool, Option<Conn>)> + Send,
+{
+    if addrs.is_empty() {
+        return Err("a closed loop needs a server".into());
+    }
     let one = Arc::new(one);
     let start = Instant::now();
     let measure_from = start + warmup;
     let stop = measure_from + duration;
     let mut workers = Vec::with_capacity(conns);
     for worker in 0..conns {
+        let addr = addrs[worker % addrs.len()];
         let one = one.clone();
         let mut conn = Some(Conn::open(addr).await?);
         workers.push(tokio::spawn(async move {

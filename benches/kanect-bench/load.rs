@@ -3,14 +3,11 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::ConnectOptions;
-
-use crate::client::{closed_loop, Counted, Login, Result};
+use crate::client::{closed_loop, closed_loop_on, Counted, Login, Result};
+use crate::store::Store;
 
 pub struct Window {
     pub conns: usize,
@@ -27,18 +24,21 @@ pub struct Sends {
     pub duplicated: usize,
 }
 
-/// `c`: each connection sends into its own chat as fast as answers come back.
+/// `c`: each connection sends into its own chat as fast as answers come back, the
+/// connections split evenly among `addrs` (instances of one Kanect on one database).
+/// Bodies are `<tag>-<worker>-<n>`: a run's tag picks out its own messages in the check.
 pub async fn sends(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     senders: Vec<(Login, i64)>,
     window: &Window,
-    db: &Path,
+    store: &Store,
+    tag: &'static str,
 ) -> Result<Sends> {
     let acked: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
     let senders = Arc::new(senders);
     let record = acked.clone();
-    let counted = closed_loop(
-        addr,
+    let counted = closed_loop_on(
+        addrs,
         window.conns.min(senders.len()),
         window.warmup,
         window.duration,
@@ -46,7 +46,7 @@ pub async fn sends(
             let (login, chat) = senders[worker].clone();
             let record = record.clone();
             async move {
-                let text = format!("c-{worker}-{n}");
+                let text = format!("{tag}-{worker}-{n}");
                 let body = format!(r#"{{"body":"{text}"}}"#);
                 let path = format!("/api/chats/{chat}/messages");
                 match conn.post_json(&path, &login, body).await {
@@ -76,15 +76,14 @@ pub async fn sends(
 
     // Every acknowledged message, warm-up included, must be in the table exactly once,
     // under the id its sender was given.
-    let mut conn = SqliteConnectOptions::new()
-        .filename(db)
-        .read_only(true)
-        .connect()
-        .await?;
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, body FROM messages WHERE body LIKE 'c-%'")
-            .fetch_all(&mut conn)
-            .await?;
+    let mut db = store.open_read_only().await?;
+    let rows: Vec<(i64, String)> = kanect::on!(db.on(), |c| {
+        sqlx::query_as("SELECT id, body FROM messages WHERE body LIKE $1")
+            .bind(format!("{tag}-%"))
+            .fetch_all(c)
+            .await?
+    });
+    db.close().await?;
     let mut stored: HashMap<&str, Vec<i64>> = HashMap::new();
     for (id, body) in &rows {
         stored.entry(body.as_str()).or_default().push(*id);

@@ -10,16 +10,20 @@
 //!   d. empty `/api/updates` throughput;
 //!   e. a trivial Rocket JSON route in its own process: the ceiling the others are put
 //!      against.
+//! With `--database-url postgres://…` (a server on which it may create a database), it then
+//! measures on PostgreSQL too, with one and two instances (see `pg`).
 //! It prints a table and writes the figures as JSON (`--json FILE`, default
 //! `target/kanect-bench.json`). Run with `cargo bench --bench kanect-bench`;
 //! `-- --quick` runs a smaller, shorter version for a smoke test.
 
 mod client;
 mod load;
+mod pg;
 mod pollers;
 mod report;
 mod seed;
 mod server;
+mod store;
 mod timed;
 
 use std::net::SocketAddr;
@@ -31,12 +35,15 @@ use client::{Conn, Login, Result};
 use load::Window;
 use pollers::Pollers;
 use report::{Idle, Report};
-use seed::Sizes;
+use seed::{Cast, Sizes};
+use store::Store;
 
 struct Options {
     quick: bool,
     json: PathBuf,
     log_level: String,
+    /// A PostgreSQL server to measure on as well, after SQLite.
+    database_url: Option<String>,
 }
 
 fn options() -> Result<Options> {
@@ -44,6 +51,7 @@ fn options() -> Result<Options> {
         quick: false,
         json: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/kanect-bench.json"),
         log_level: "info".into(),
+        database_url: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -53,6 +61,15 @@ fn options() -> Result<Options> {
             "--quick" => options.quick = true,
             "--json" => options.json = args.next().ok_or("--json needs a file")?.into(),
             "--log-level" => options.log_level = args.next().ok_or("--log-level needs a level")?,
+            "--database-url" => {
+                let url = args.next().ok_or("--database-url needs a URL")?;
+                if !kanect::db::backend::is_postgres_url(&url) {
+                    return Err(
+                        "--database-url takes a postgres:// URL (SQLite always runs)".into(),
+                    );
+                }
+                options.database_url = Some(url);
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -102,8 +119,9 @@ async fn run(options: Options) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().to_path_buf();
     eprintln!("data dir {}: migrating and seeding", data_dir.display());
-    server::migrate(&data_dir)?;
-    let cast = seed::seed(&data_dir, &sizes).await?;
+    server::migrate(&data_dir, None)?;
+    let store = Store::Sqlite(data_dir.join("kanect.db"));
+    let cast = seed::seed(&store, &sizes).await?;
     let login = |i: usize| -> Login { cast.logins[i].clone() };
 
     eprintln!("e. trivial Rocket route");
@@ -114,38 +132,22 @@ async fn run(options: Options) -> Result<()> {
     report.trivial_cpu = cpu_since(pid, before, &window(32))?;
     drop(trivial);
 
-    let kanect = server::start_kanect(&data_dir, &options.log_level).await?;
+    let kanect = server::start_kanect(&data_dir, &options.log_level, None).await?;
     let addr = kanect.addr;
     let pid = kanect.child.id();
-    // A seeded session is a session like any other to the server.
-    let (status, me) = Conn::open(addr)
-        .await?
-        .get("/api/me", Some(&login(0)))
-        .await?;
-    if status.as_u16() != 200 || !String::from_utf8_lossy(&me).contains("user00000") {
-        return Err(format!("a seeded session was refused: {status}").into());
-    }
+    check_session(addr, &login(0)).await?;
 
     eprintln!("d. empty polls");
-    let mut empty = Vec::new();
-    for i in cast.empty_pollers.clone() {
-        empty.push((login(i), page_cursor(addr, &login(i)).await?));
-    }
+    let empty = empty_pollers(addr, &cast).await?;
     let (_, before) = server::usage(pid)?;
     report.empty_polls = load::empty_polls(addr, empty, &window(32)).await?;
     report.empty_polls_cpu = cpu_since(pid, before, &window(32))?;
 
     eprintln!("c. sends");
-    let senders: Vec<_> = cast
-        .throughput_senders
-        .clone()
-        .zip(&cast.throughput_chats)
-        .map(|(i, chat)| (login(i), *chat))
-        .collect();
+    let senders = throughput_senders(&cast);
     let (_, before) = server::usage(pid)?;
     let conns = senders.len();
-    report.sends =
-        Some(load::sends(addr, senders, &window(conns), &data_dir.join("kanect.db")).await?);
+    report.sends = Some(load::sends(&[addr], senders, &window(conns), &store, "c").await?);
     report.sends_cpu = cpu_since(pid, before, &window(conns))?;
 
     eprintln!("a. idle long polls");
@@ -185,7 +187,7 @@ async fn run(options: Options) -> Result<()> {
     drop(kanect);
 
     eprintln!("w. a restart, and a reconnect wave of {top}");
-    let kanect = server::start_kanect(&data_dir, &options.log_level).await?;
+    let kanect = server::start_kanect(&data_dir, &options.log_level, None).await?;
     let (addr, pid) = (kanect.addr, kanect.child.id());
     let mut pollers = Pollers::default();
     let (_, before) = server::usage(pid)?;
@@ -210,12 +212,53 @@ async fn run(options: Options) -> Result<()> {
     pollers.stop();
     drop(kanect);
 
+    // A failure on PostgreSQL still leaves the SQLite figures printed and written.
+    let mut failed = None;
+    if let Some(url) = &options.database_url {
+        match pg::run(url, &options.log_level, &sizes, duration).await {
+            Ok(part) => report.postgres = Some(part),
+            Err(e) => failed = Some(e),
+        }
+    }
+
     report.seconds = began.elapsed().as_secs_f64();
     report.load_after = report::loadavg();
     report.print();
     report.write(&options.json)?;
     eprintln!("written to {}", options.json.display());
+    match failed {
+        Some(e) => Err(format!("on PostgreSQL: {e}").into()),
+        None => Ok(()),
+    }
+}
+
+/// A seeded session is a session like any other to the server.
+async fn check_session(addr: SocketAddr, login: &Login) -> Result<()> {
+    let (status, me) = Conn::open(addr).await?.get("/api/me", Some(login)).await?;
+    if status.as_u16() != 200 || !String::from_utf8_lossy(&me).contains("user00000") {
+        return Err(format!("a seeded session was refused: {status}").into());
+    }
     Ok(())
+}
+
+/// The pollers of `d`, each with the cursor its page load was given.
+async fn empty_pollers(addr: SocketAddr, cast: &Cast) -> Result<Vec<(Login, i64)>> {
+    let mut empty = Vec::new();
+    for i in cast.empty_pollers.clone() {
+        let login = cast.logins[i].clone();
+        let cursor = page_cursor(addr, &login).await?;
+        empty.push((login, cursor));
+    }
+    Ok(empty)
+}
+
+/// The senders of `c`, each with the chat it sends into.
+fn throughput_senders(cast: &Cast) -> Vec<(Login, i64)> {
+    cast.throughput_senders
+        .clone()
+        .zip(&cast.throughput_chats)
+        .map(|(i, chat)| (cast.logins[i].clone(), *chat))
+        .collect()
 }
 
 /// The cursor a page that has just loaded starts from.

@@ -93,6 +93,181 @@ impl Wave {
     }
 }
 
+/// Where a phase's CPU went, in percent of one core: each Kanect instance, and the
+/// PostgreSQL server's processes on this machine (all of them: other databases' work
+/// included).
+#[derive(Default)]
+pub struct Cpu {
+    pub instances: Vec<f64>,
+    pub postgres: f64,
+}
+
+impl Cpu {
+    fn kanect(&self) -> f64 {
+        self.instances.iter().sum()
+    }
+
+    /// "A 95% + B 90%, postgres 60%"
+    fn describe(&self) -> String {
+        let instances: Vec<String> = self
+            .instances
+            .iter()
+            .zip(["A", "B", "C", "D"])
+            .map(|(cpu, name)| format!("{name} {cpu:.0}%"))
+            .collect();
+        format!("{}, postgres {:.0}%", instances.join(" + "), self.postgres)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "instances_percent": self.instances.iter().map(|c| c.round()).collect::<Vec<_>>(),
+            "postgres_percent": self.postgres.round(),
+        })
+    }
+}
+
+/// The PostgreSQL part of the run (`--database-url`): instance A alone for `d` and `c`,
+/// A and B on the same database for `c2` and `x`.
+#[derive(Default)]
+pub struct Postgres {
+    /// The server, as given (password hidden), and what it says it is.
+    pub server: String,
+    pub version: String,
+    pub seed_s: f64,
+    pub empty_polls: Counted,
+    pub empty_polls_cpu: Cpu,
+    pub sends_one: Option<Sends>,
+    pub sends_one_cpu: Cpu,
+    pub sends_two: Option<Sends>,
+    pub sends_two_cpu: Cpu,
+    /// Sent on A, polled on B.
+    pub cross: Option<Delivery>,
+    /// Sent on B, polled on B (with A running and holding the other half of the polls).
+    pub same: Option<Delivery>,
+    /// Each instance's RSS with the pollers of `x` connected.
+    pub rss_kib: Vec<u64>,
+    pub poll_errors: u64,
+}
+
+impl Postgres {
+    fn rate(sends: &Option<Sends>) -> f64 {
+        sends.as_ref().map_or(0.0, |s| s.counted.per_second())
+    }
+
+    fn lost(&self) -> usize {
+        [&self.sends_one, &self.sends_two]
+            .into_iter()
+            .flatten()
+            .map(|s| s.lost)
+            .sum()
+    }
+
+    fn duplicated(&self) -> usize {
+        [&self.sends_one, &self.sends_two]
+            .into_iter()
+            .flatten()
+            .map(|s| s.duplicated)
+            .sum()
+    }
+
+    fn cross_ms(&self, q: f64) -> f64 {
+        self.cross
+            .as_ref()
+            .map_or(f64::NAN, |d| ms(&d.timings.each, q))
+    }
+
+    /// (name, target, figure, met): the targets on PostgreSQL.
+    fn targets(&self) -> Vec<(String, String, String, bool)> {
+        let mut targets = Vec::new();
+        let (one, two) = (
+            Postgres::rate(&self.sends_one),
+            Postgres::rate(&self.sends_two),
+        );
+        if let Some(s) = &self.sends_one {
+            targets.push((
+                "PostgreSQL sends, one instance".into(),
+                ">= 5,000/s, 0 lost, 0 duplicated".into(),
+                format!("{one:.0}/s, {} lost, {} duplicated", s.lost, s.duplicated),
+                one >= 5000.0 && s.lost == 0 && s.duplicated == 0,
+            ));
+        }
+        if let Some(s) = &self.sends_two {
+            targets.push((
+                "PostgreSQL sends, two instances".into(),
+                "more than one instance, 0 lost, 0 duplicated".into(),
+                format!(
+                    "{two:.0}/s vs {one:.0}/s, {} lost, {} duplicated",
+                    s.lost, s.duplicated
+                ),
+                two > one && s.lost == 0 && s.duplicated == 0,
+            ));
+        }
+        if let Some(d) = &self.cross {
+            let p99 = ms(&d.timings.each, 0.99);
+            targets.push((
+                format!(
+                    "PostgreSQL delivery p99 across instances, {} pollers",
+                    d.pollers
+                ),
+                "<= 50 ms, all delivered".into(),
+                format!(
+                    "{p99:.1} ms ({} of {} delivered)",
+                    d.timings.all.len(),
+                    d.acknowledged
+                ),
+                p99 <= 50.0 && d.complete(),
+            ));
+        }
+        targets
+    }
+
+    fn json(&self, ceiling: f64) -> Value {
+        let throughput = |c: &Counted, cpu: &Cpu| {
+            json!({
+                "per_second": c.per_second().round(),
+                "ratio_to_trivial": (ratio(c.per_second(), ceiling) * 1000.0).round() / 1000.0,
+                "ok": c.ok,
+                "failed": c.failed,
+                "seconds": c.seconds,
+                "cpu": cpu.json(),
+                "server_cpu_us_per_request":
+                    (micros(c.per_second(), cpu.kanect()) * 10.0).round() / 10.0,
+            })
+        };
+        let sends = |s: &Option<Sends>, cpu: &Cpu| {
+            s.as_ref().map(|s| {
+                json!({
+                    "throughput": throughput(&s.counted, cpu),
+                    "acknowledged": s.acknowledged,
+                    "stored": s.stored,
+                    "lost": s.lost,
+                    "duplicated": s.duplicated,
+                })
+            })
+        };
+        let round = |x: f64| (x * 10.0).round() / 10.0;
+        json!({
+            "server": self.server,
+            "version": self.version,
+            "seed_seconds": round(self.seed_s),
+            "sends_per_s_one": Postgres::rate(&self.sends_one).round(),
+            "sends_per_s_two": Postgres::rate(&self.sends_two).round(),
+            "lost": self.lost(),
+            "duplicated": self.duplicated(),
+            "cross_delivery_p50_ms": round(self.cross_ms(0.5)),
+            "cross_delivery_p99_ms": round(self.cross_ms(0.99)),
+            "empty_polls_per_s": self.empty_polls.per_second().round(),
+            "d_empty_polls": throughput(&self.empty_polls, &self.empty_polls_cpu),
+            "c_sends_one_instance": sends(&self.sends_one, &self.sends_one_cpu),
+            "c2_sends_two_instances": sends(&self.sends_two, &self.sends_two_cpu),
+            "x_cross_delivery": self.cross.as_ref().map(Delivery::json),
+            "x_same_instance_delivery": self.same.as_ref().map(Delivery::json),
+            "rss_kib_with_pollers": self.rss_kib,
+            "poll_errors": self.poll_errors,
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct Report {
     pub open_files: u64,
@@ -112,6 +287,7 @@ pub struct Report {
     pub group: Option<Delivery>,
     pub wave: Option<Wave>,
     pub delivery_after_wave: Option<Delivery>,
+    pub postgres: Option<Postgres>,
     pub poll_errors: u64,
     pub seconds: f64,
     /// /proc/loadavg before and after: other work on the machine skews every figure.
@@ -275,6 +451,9 @@ impl Report {
                 mib(top.rss_kib) <= 150.0,
             ));
         }
+        if let Some(pg) = &self.postgres {
+            targets.extend(pg.targets());
+        }
         targets
     }
 
@@ -397,6 +576,9 @@ impl Report {
                 String::new(),
             );
         }
+        if let Some(pg) = &self.postgres {
+            pg.print(ceiling);
+        }
         println!();
         for (name, target, figure, met) in self.targets() {
             let verdict = if met { "met" } else { "NOT met" };
@@ -430,7 +612,10 @@ impl Report {
             })
         };
         let mut value = json!({
-            "command": "cargo bench --bench kanect-bench",
+            "command": match &self.postgres {
+                Some(pg) => format!("cargo bench --bench kanect-bench -- --database-url {}", pg.server),
+                None => "cargo bench --bench kanect-bench".to_owned(),
+            },
             "quick": self.quick,
             "machine": machine(),
             "open_files_limit": self.open_files,
@@ -476,10 +661,105 @@ impl Report {
         for (_, key, d) in self.deliveries() {
             value[key] = d.json();
         }
+        if let Some(pg) = &self.postgres {
+            value["postgres"] = pg.json(ceiling);
+        }
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(path, serde_json::to_string_pretty(&value)? + "\n")?;
         Ok(())
+    }
+}
+
+impl Postgres {
+    /// The PostgreSQL section of the table, in the columns of the SQLite part above it
+    /// (`server CPU` is both instances' together; the line below a throughput says where
+    /// it went, the local PostgreSQL server's processes included).
+    fn print(&self, ceiling: f64) {
+        println!();
+        println!("PostgreSQL: {}", self.version);
+        println!(
+            "{:<52} {:>14}",
+            "pg. seeded in",
+            format!("{:.1} s", self.seed_s)
+        );
+        let row = |name: &str, value: String, cpu: String| {
+            println!("{name:<52} {value:>14} {:>6} {cpu:>10}", "");
+        };
+        let costed = |name: &str, c: &Counted, cpu: &Cpu| {
+            let rate = c.per_second();
+            println!(
+                "{name:<52} {:>14} {:>6} {:>10} {:>9.1}",
+                format!("{rate:.0}"),
+                format!("{:.0}%", ratio(rate, ceiling) * 100.0),
+                format!("{:.0}%", cpu.kanect()),
+                micros(rate, cpu.kanect())
+            );
+            println!("{:<52} {}", format!("{name}: CPU"), cpu.describe());
+        };
+        costed(
+            "pg d. empty polls, one instance, req/s",
+            &self.empty_polls,
+            &self.empty_polls_cpu,
+        );
+        for (name, sends, cpu) in [
+            (
+                "pg c. sends, one instance, msg/s",
+                &self.sends_one,
+                &self.sends_one_cpu,
+            ),
+            (
+                "pg c2. sends, two instances, msg/s",
+                &self.sends_two,
+                &self.sends_two_cpu,
+            ),
+        ] {
+            if let Some(s) = sends {
+                costed(name, &s.counted, cpu);
+                let short = name.split(',').next().unwrap_or(name);
+                row(
+                    &format!("{short}: acknowledged / stored / lost / dup."),
+                    format!(
+                        "{}/{}/{}/{}",
+                        s.acknowledged, s.stored, s.lost, s.duplicated
+                    ),
+                    String::new(),
+                );
+            }
+        }
+        for (name, d) in [
+            ("pg x. sent on A, polled on B", &self.cross),
+            ("pg x. sent on B, polled on B", &self.same),
+        ] {
+            let Some(d) = d else {
+                continue;
+            };
+            let what = format!("{} pollers, {}/s", d.pollers, d.rate);
+            for (q_name, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)] {
+                row(
+                    &format!("{name} {q_name}, {what}"),
+                    format!("{:.1} ms", ms(&d.timings.each, q)),
+                    String::new(),
+                );
+            }
+            row(
+                &format!("{name}: sent / ack. / to all"),
+                format!("{}/{}/{}", d.sent, d.acknowledged, d.timings.all.len()),
+                String::new(),
+            );
+        }
+        for (rss, name) in self.rss_kib.iter().zip(["A", "B"]) {
+            row(
+                &format!("pg x. instance {name} RSS, half the pollers each"),
+                format!("{:.1} MiB", mib(*rss)),
+                String::new(),
+            );
+        }
+        row(
+            "pg. poll errors",
+            self.poll_errors.to_string(),
+            String::new(),
+        );
     }
 }

@@ -33,7 +33,15 @@ pub fn free_port() -> Result<u16> {
         .port())
 }
 
-fn kanect_command(data_dir: &Path) -> Command {
+/// What instances on one PostgreSQL database share: the database, and the secret key
+/// (a session cookie one instance set must open on the other, as behind one proxy).
+pub struct Shared {
+    pub url: String,
+    pub secret_key: String,
+}
+
+/// `kanect` on `data_dir`, on its SQLite file or, with `shared`, on PostgreSQL.
+fn kanect_command(data_dir: &Path, shared: Option<&Shared>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kanect"));
     // The working directory holds no Rocket.toml: built-in defaults, as a fresh install.
     command
@@ -42,12 +50,23 @@ fn kanect_command(data_dir: &Path) -> Command {
         .arg(data_dir)
         .env_remove("KANECT_CONFIG")
         .env_remove("KANECT_LOG");
+    match shared {
+        Some(shared) => command
+            .env("KANECT_DATABASE_URL", &shared.url)
+            .env("KANECT_SECRET_KEY", &shared.secret_key),
+        // Whatever the shell exports, the SQLite runs use the data dir's file (the one
+        // the bench seeds and checks) and a key of their own.
+        None => command
+            .env_remove("KANECT_DATABASE_URL")
+            .env_remove("KANECT_SECRET_KEY"),
+    };
     command
 }
 
-/// `kanect migrate` on a fresh data dir, so the bench can seed the schema before serving.
-pub fn migrate(data_dir: &Path) -> Result<()> {
-    let output = kanect_command(data_dir).arg("migrate").output()?;
+/// `kanect migrate` on a fresh data dir (or database), so the bench can seed the schema
+/// before serving.
+pub fn migrate(data_dir: &Path, shared: Option<&Shared>) -> Result<()> {
+    let output = kanect_command(data_dir, shared).arg("migrate").output()?;
     if !output.status.success() {
         return Err(format!(
             "kanect migrate failed: {}",
@@ -59,10 +78,14 @@ pub fn migrate(data_dir: &Path) -> Result<()> {
 }
 
 /// `kanect serve` with its log in `data_dir/server.log`.
-pub async fn start_kanect(data_dir: &Path, log_level: &str) -> Result<Server> {
+pub async fn start_kanect(
+    data_dir: &Path,
+    log_level: &str,
+    shared: Option<&Shared>,
+) -> Result<Server> {
     let port = free_port()?;
     let log = std::fs::File::create(data_dir.join("server.log"))?;
-    let child = kanect_command(data_dir)
+    let child = kanect_command(data_dir, shared)
         .arg("--log-level")
         .arg(log_level)
         .arg("serve")
@@ -155,4 +178,24 @@ pub async fn cpu_percent(pid: u32, window: Duration) -> Result<f64> {
     let (_, after) = usage(pid)?;
     // Linux reports in USER_HZ, which is 100 on every mainstream platform.
     Ok((after - before) as f64 / window.as_secs_f64())
+}
+
+/// CPU time used so far (clock ticks) by every process on this machine named `postgres`:
+/// the PostgreSQL server and its backends, when the server is local (0 when it is not, or
+/// when `/proc` hides other users' processes). Backends that ended since `before` are
+/// missing from `after`, so a difference can only undercount; the server's backends for
+/// Kanect's pools live as long as the pools do.
+pub fn postgres_ticks() -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == "postgres")
+        })
+        .filter_map(|pid| usage(pid).ok().map(|(_, ticks)| ticks))
+        .sum()
 }
