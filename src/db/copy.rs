@@ -160,6 +160,9 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
     }
     write.commit().await?;
     read.rollback().await?;
+    // Statistics now, rather than whenever autovacuum comes by: the first polls after the
+    // move are planned on them.
+    sqlx::query("ANALYZE").execute(&mut *pg).await?;
     Ok(copied)
 }
 

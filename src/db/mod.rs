@@ -160,6 +160,11 @@ impl Pools {
         let options = PgConnectOptions::from_str(url)
             .map_err(refused)?
             .application_name("kanect")
+            // Kanect's queries are short index walks; a plan costed high before the
+            // tables are analysed (a database `copy-to` has just filled) would otherwise
+            // be JIT-compiled at every long poll, tens of milliseconds for microseconds
+            // of work (the bench measured it).
+            .options([("jit", "off")])
             .log_statements(tracing::log::LevelFilter::Trace);
         let mut conn = options.connect().await.map_err(refused)?;
         let status = schema::status(On::Postgres(&mut conn)).await;
