@@ -33,8 +33,8 @@ pub const SESSIONS_CHANNEL: &str = "kanect_sessions";
 /// Typing, receipts and presence, from the other instances.
 pub const LIVE_CHANNEL: &str = "kanect_live";
 
-/// PostgreSQL's NOTIFY payload is at most 8,000 bytes.
-const PAYLOAD_MAX: usize = 7_000;
+/// PostgreSQL's NOTIFY payload is at most 8,000 bytes; every announcement keeps below.
+pub(super) const PAYLOAD_MAX: usize = 7_000;
 
 /// How long to wait before listening again after the connection failed.
 const RETRY: Duration = Duration::from_secs(1);

@@ -187,8 +187,7 @@ pub async fn by_id(db: &Pool, id: UserId) -> sqlx::Result<Option<User>> {
 
 /// Looks a user up by name, ignoring case (`key` is `validate::username_key`).
 pub async fn by_username(db: &Pool, key: &str) -> sqlx::Result<Option<User>> {
-    // No stored name holds a NUL, and PostgreSQL refuses to compare one.
-    if key.contains('\0') {
+    if !could_be_stored(key) {
         return Ok(None);
     }
     on!(db, |c| {
@@ -201,8 +200,14 @@ pub async fn by_username(db: &Pool, key: &str) -> sqlx::Result<Option<User>> {
     })
 }
 
+/// No stored name holds a NUL, and PostgreSQL refuses to compare one: such a key names
+/// nobody, on either database.
+fn could_be_stored(key: &str) -> bool {
+    !key.contains('\0')
+}
+
 pub async fn credentials(db: &Pool, key: &str) -> sqlx::Result<Option<Credentials>> {
-    if key.contains('\0') {
+    if !could_be_stored(key) {
         return Ok(None);
     }
     on!(db, |c| {

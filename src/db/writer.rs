@@ -402,19 +402,16 @@ impl WriteTx {
     }
 }
 
-/// PostgreSQL's NOTIFY payload is at most 8,000 bytes: beyond this the announcement says
-/// only how far the stream got, and every instance wakes all its polls.
-const ANNOUNCEMENT_MAX: usize = 7_000;
-
-/// What a transaction's NOTIFY says: `{"from":…,"told":[[seq,[user,…]],…]}`, or
-/// `{"from":…,"newest":seq}` when that would be too long.
+/// What a transaction's NOTIFY says: `{"from":…,"told":[[seq,[user,…]],…]}`, or, past
+/// `notify::PAYLOAD_MAX`, only how far the stream got (`{"from":…,"newest":seq}`), and
+/// every instance wakes all its polls.
 fn announcement(instance: u64, told: &[(Vec<UserId>, i64)]) -> String {
     let full = serde_json::json!({
         "from": instance.to_string(),
         "told": told.iter().map(|(audience, seq)| serde_json::json!([seq, audience])).collect::<Vec<_>>(),
     })
     .to_string();
-    if full.len() <= ANNOUNCEMENT_MAX {
+    if full.len() <= super::notify::PAYLOAD_MAX {
         return full;
     }
     let newest = told.iter().map(|(_, seq)| *seq).max().unwrap_or(0);
