@@ -3,10 +3,8 @@
 
 use crate::common;
 
-use std::io::Cursor;
-
+use common::images::{jpeg, noise, png, png_claiming};
 use common::{expect_error, expect_invalid, header, Person, TestApp};
-use image::{DynamicImage, ImageFormat};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::LocalResponse;
 use rocket_db_pools::Database;
@@ -17,40 +15,6 @@ async fn alice_and_bob(app: &TestApp) -> (Person<'_>, Person<'_>, i64) {
     let bob = app.signup("bob").await;
     let chat = alice.chat_with("bob").await;
     (alice, bob, chat)
-}
-
-fn encoded(picture: DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    picture.write_to(&mut out, format).expect("encodes");
-    out.into_inner()
-}
-
-/// A `width` × `height` photo-like PNG (a gradient, so it is not all one colour).
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    encoded(DynamicImage::ImageRgb8(picture), ImageFormat::Png)
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, 64, (y % 256) as u8])
-    });
-    encoded(DynamicImage::ImageRgb8(picture), ImageFormat::Jpeg)
-}
-
-/// Bytes that no format recognises and that are not text.
-fn noise(len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
 }
 
 async fn bytes(response: LocalResponse<'_>) -> Vec<u8> {
@@ -528,32 +492,6 @@ async fn hostile_names_are_stored_as_safe_names() {
             "{given:?}: {disposition}"
         );
     }
-}
-
-/// A PNG whose header claims `width` × `height` around a 1 × 1 image's data: a
-/// decompression bomb as a decoder first sees it.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = png(1, 1);
-    bytes[16..20].copy_from_slice(&width.to_be_bytes());
-    bytes[20..24].copy_from_slice(&height.to_be_bytes());
-    let crc = crc32(&bytes[12..29]);
-    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
-    bytes
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[rocket::async_test]

@@ -10,6 +10,7 @@ use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod images;
 pub mod postgres;
 
 pub const PASSWORD: &str = "purple-walrus-sings-42";
