@@ -546,13 +546,7 @@ async fn a_backup_restores_into_a_server_that_serves_the_same_files() {
             root.uploaded(chat, "photo.png", &photo).await,
             root.uploaded(chat, "dump.bin", &dump).await,
         ];
-        let ids: Vec<_> = files.iter().map(|f| f["id"].clone()).collect();
-        let sent = root
-            .post(
-                &format!("/api/chats/{chat}/messages"),
-                serde_json::json!({ "body": "", "attachments": ids }),
-            )
-            .await;
+        let sent = root.send_files(chat, "", &[&files[0], &files[1]]).await;
         assert_eq!(sent.status(), Status::Created);
         (chat, files)
     };

@@ -40,21 +40,6 @@ fn path(value: &Value, key: &str) -> String {
         .to_owned()
 }
 
-async fn send_with<'a>(
-    person: &Person<'a>,
-    chat: i64,
-    body: &str,
-    ids: &[&Value],
-) -> LocalResponse<'a> {
-    let ids: Vec<Value> = ids.iter().map(|a| a["id"].clone()).collect();
-    person
-        .post(
-            &format!("/api/chats/{chat}/messages"),
-            json!({ "body": body, "attachments": ids }),
-        )
-        .await
-}
-
 #[rocket::async_test]
 async fn an_image_gets_its_size_a_thumbnail_and_comes_back_byte_for_byte() {
     let app = TestApp::new().await;
@@ -196,7 +181,7 @@ async fn a_message_carries_its_files_to_the_other_member_live_and_in_history() {
     assert_eq!(alice.get(&path(&picture, "url")).await.status(), Status::Ok);
 
     // Files alone make a message.
-    let response = send_with(&alice, chat, "  ", &[&picture, &pdf]).await;
+    let response = alice.send_files(chat, "  ", &[&picture, &pdf]).await;
     assert_eq!(response.status(), Status::Created);
     let message: Value = response.into_json().await.expect("the message");
     assert_eq!(message["body"], "");
@@ -235,7 +220,7 @@ async fn a_message_carries_its_files_to_the_other_member_live_and_in_history() {
         .uploaded(chat, "notes.txt", b"line one\nline two\n")
         .await;
     assert_eq!(more["content_type"], "text/plain; charset=utf-8");
-    let response = send_with(&alice, chat, "see notes", &[&more]).await;
+    let response = alice.send_files(chat, "see notes", &[&more]).await;
     assert_eq!(response.status(), Status::Created);
     let message: Value = response.into_json().await.expect("the message");
     assert_eq!(message["body"], "see notes");
@@ -253,7 +238,7 @@ async fn attachments_that_are_not_the_senders_unsent_uploads_to_that_chat_are_re
     let elsewhere = alice.uploaded(other_chat, "c.txt", b"c").await;
     let sent = alice.uploaded(chat, "d.txt", b"d").await;
     assert_eq!(
-        send_with(&alice, chat, "", &[&sent]).await.status(),
+        alice.send_files(chat, "", &[&sent]).await.status(),
         Status::Created
     );
     let before = alice.history(chat, "").await["messages"]
@@ -269,15 +254,17 @@ async fn attachments_that_are_not_the_senders_unsent_uploads_to_that_chat_are_re
         ("one good, one bad", vec![&mine, &bobs]),
         ("the same file twice", vec![&mine, &mine]),
     ] {
-        let response = send_with(&alice, chat, "with files", &ids).await;
+        let response = alice.send_files(chat, "with files", &ids).await;
         assert_eq!(response.status(), Status::UnprocessableEntity, "{what}");
         expect_invalid(response, "attachments").await;
     }
     let eleven: Vec<Value> = (0..11).map(|n| json!({ "id": n + 1 })).collect();
-    let response = send_with(&alice, chat, "", &eleven.iter().collect::<Vec<_>>()).await;
+    let response = alice
+        .send_files(chat, "", &eleven.iter().collect::<Vec<_>>())
+        .await;
     expect_invalid(response, "attachments").await;
     // Without files, a message needs words.
-    expect_invalid(send_with(&alice, chat, "", &[]).await, "body").await;
+    expect_invalid(alice.send_files(chat, "", &[]).await, "body").await;
     for bad in [json!(["x"]), json!("1"), json!([-1])] {
         let response = alice
             .post(
@@ -297,7 +284,7 @@ async fn attachments_that_are_not_the_senders_unsent_uploads_to_that_chat_are_re
     assert_eq!(before, after, "a refused send stored nothing");
     // The good upload is still there to send.
     assert_eq!(
-        send_with(&alice, chat, "", &[&mine]).await.status(),
+        alice.send_files(chat, "", &[&mine]).await.status(),
         Status::Created
     );
     drop(carol);
@@ -310,7 +297,7 @@ async fn people_outside_a_chat_cannot_upload_to_it_or_read_its_files() {
     let carol = app.signup("carol").await;
     let file = alice.uploaded(chat, "secret.png", &png(10, 10)).await;
     assert_eq!(
-        send_with(&alice, chat, "", &[&file]).await.status(),
+        alice.send_files(chat, "", &[&file]).await.status(),
         Status::Created
     );
 
@@ -583,7 +570,7 @@ async fn deleting_a_message_deletes_its_files() {
     let app = TestApp::new().await;
     let (alice, bob, chat) = alice_and_bob(&app).await;
     let file = alice.uploaded(chat, "gone.bin", &noise(600_000)).await;
-    let response = send_with(&alice, chat, "soon gone", &[&file]).await;
+    let response = alice.send_files(chat, "soon gone", &[&file]).await;
     let message: Value = response.into_json().await.expect("the message");
     assert_eq!(bob.get(&path(&file, "url")).await.status(), Status::Ok);
     let gone = alice
@@ -613,7 +600,7 @@ async fn uploads_no_message_claimed_go_after_a_day() {
     let recent = alice.uploaded(chat, "recent.txt", b"recent").await;
     let sent = alice.uploaded(chat, "sent.txt", b"sent").await;
     assert_eq!(
-        send_with(&alice, chat, "", &[&sent]).await.status(),
+        alice.send_files(chat, "", &[&sent]).await.status(),
         Status::Created
     );
     let day_and_more = kanect::model::Timestamp::now().plus_millis(-25 * 3_600_000);

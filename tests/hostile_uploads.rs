@@ -126,6 +126,16 @@ async fn names_that_are_paths_or_markup_are_kept_as_safe_text() {
     }
 }
 
+/// Uploads that must be accepted, through `inspect`: the attachment object.
+async fn accepted(alice: &Person<'_>, chat: i64, name: &str, bytes: &[u8]) -> Value {
+    let what = format!("upload of {name}");
+    inspect(&what, alice.upload(chat, name, bytes).await)
+        .await
+        .expect(&what, Status::Created)
+        .json
+        .unwrap_or(Value::Null)
+}
+
 #[rocket::async_test]
 async fn files_that_lie_about_their_type_are_never_shown_inline() {
     let app = TestApp::new().await;
@@ -146,11 +156,7 @@ async fn files_that_lie_about_their_type_are_never_shown_inline() {
         ("x.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 garbage".to_vec()),
     ] {
         let what = format!("upload of {name}");
-        let file = inspect(&what, alice.upload(chat, name, &bytes).await)
-            .await
-            .expect(&what, Status::Created)
-            .json
-            .unwrap_or(Value::Null);
+        let file = accepted(&alice, chat, name, &bytes).await;
         assert_eq!(file["thumbnail_url"], Value::Null, "{what}");
         let content_type = file["content_type"].as_str().unwrap_or_default();
         assert!(
@@ -196,11 +202,7 @@ async fn bombs_and_broken_images_are_stored_as_plain_files_without_a_crash() {
         ("magic-only.jpg", b"\xff\xd8\xff".to_vec()),
     ] {
         let what = format!("upload of {name}");
-        let file = inspect(&what, alice.upload(chat, name, &bytes).await)
-            .await
-            .expect(&what, Status::Created)
-            .json
-            .unwrap_or(Value::Null);
+        let file = accepted(&alice, chat, name, &bytes).await;
         assert_eq!(file["thumbnail_url"], Value::Null, "{what}: {file}");
         assert_eq!(file["width"], Value::Null, "{what}");
         let response = alice.get(file["url"].as_str().unwrap_or_default()).await;

@@ -462,12 +462,8 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
         alice.uploaded(group, "photo.png", &photo).await,
         alice.uploaded(group, "dump.bin", &dump).await,
     ];
-    let ids: Vec<_> = files.iter().map(|f| f["id"].clone()).collect();
     let sent = alice
-        .post(
-            &format!("/api/chats/{group}/messages"),
-            serde_json::json!({ "body": "in the group", "attachments": ids }),
-        )
+        .send_files(group, "in the group", &[&files[0], &files[1]])
         .await
         .status();
     assert_eq!(sent, Status::Created);

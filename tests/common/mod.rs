@@ -484,6 +484,16 @@ impl<'a> Person<'a> {
         response.into_json().await.expect("an attachment")
     }
 
+    /// Sends `body` with the uploads `files` (attachment objects) and returns the answer.
+    pub async fn send_files(&self, chat: i64, body: &str, files: &[&Value]) -> LocalResponse<'a> {
+        let ids: Vec<Value> = files.iter().map(|file| file["id"].clone()).collect();
+        self.post(
+            &format!("/api/chats/{chat}/messages"),
+            serde_json::json!({ "body": body, "attachments": ids }),
+        )
+        .await
+    }
+
     /// Sends a message and returns it as stored.
     pub async fn say(&self, chat: i64, body: &str) -> Value {
         self.post_json(
