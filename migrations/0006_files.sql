@@ -7,6 +7,8 @@ CREATE TABLE files (
     -- The message that carries it; NULL until one claims it (unclaimed uploads are
     -- removed after a day). A deleted message's files are deleted with it.
     message_id   INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+    -- Its place among the message's files, as the send listed them.
+    position     INTEGER,
     name         TEXT    NOT NULL,
     content_type TEXT    NOT NULL,
     size         INTEGER NOT NULL,

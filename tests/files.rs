@@ -180,12 +180,12 @@ async fn a_message_carries_its_files_to_the_other_member_live_and_in_history() {
     );
     assert_eq!(alice.get(&path(&picture, "url")).await.status(), Status::Ok);
 
-    // Files alone make a message.
-    let response = alice.send_files(chat, "  ", &[&picture, &pdf]).await;
+    // Files alone make a message; they keep the order the send lists them in.
+    let response = alice.send_files(chat, "  ", &[&pdf, &picture]).await;
     assert_eq!(response.status(), Status::Created);
     let message: Value = response.into_json().await.expect("the message");
     assert_eq!(message["body"], "");
-    assert_eq!(message["attachments"], json!([picture, pdf]));
+    assert_eq!(message["attachments"], json!([pdf, picture]));
 
     let update = bob.poll(cursor, 2).await;
     let event = common::events(&update)
@@ -193,12 +193,12 @@ async fn a_message_carries_its_files_to_the_other_member_live_and_in_history() {
         .find(|e| e["type"] == "message")
         .cloned()
         .unwrap_or_else(|| panic!("no new message in {update}"));
-    assert_eq!(event["message"]["attachments"], json!([picture, pdf]));
+    assert_eq!(event["message"]["attachments"], json!([pdf, picture]));
     let history = bob.history(chat, "").await;
-    assert_eq!(history["messages"][0]["attachments"], json!([picture, pdf]));
+    assert_eq!(history["messages"][0]["attachments"], json!([pdf, picture]));
     assert_eq!(
         bob.chat(chat).await["last_message"]["attachments"],
-        json!([picture, pdf])
+        json!([pdf, picture])
     );
 
     let download = bob.get(&path(&pdf, "url")).await;

@@ -7,6 +7,8 @@ CREATE TABLE files (
     -- The message that carries it; NULL until one claims it (unclaimed uploads are
     -- removed after a day). A deleted message's files are deleted with it.
     message_id   BIGINT REFERENCES messages (id) ON DELETE CASCADE,
+    -- Its place among the message's files, as the send listed them.
+    position     BIGINT,
     name         TEXT COLLATE "C" NOT NULL,
     content_type TEXT COLLATE "C" NOT NULL,
     size         BIGINT NOT NULL,

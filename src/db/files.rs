@@ -91,16 +91,16 @@ impl Serialize for Attachment {
     }
 }
 
-/// The attachments of message `m`, oldest upload first, as a JSON array of the fields of
+/// The attachments of message `m`, in the order its send listed them, as a JSON array of the fields of
 /// `Attachment` (ordered in a subquery on SQLite, as `messages::REACTIONS` explains).
 pub(super) const ATTACHMENTS: Sql = Sql {
     sqlite: "(SELECT json_group_array(json(o)) FROM (
         SELECT json_object('id', f.id, 'name', f.name, 'size', f.size,
             'content_type', f.content_type, 'width', f.width, 'height', f.height) AS o
-        FROM files f WHERE f.message_id = m.id ORDER BY f.id))",
+        FROM files f WHERE f.message_id = m.id ORDER BY f.position, f.id))",
     postgres: "(SELECT COALESCE(json_agg(json_build_object('id', f.id, 'name', f.name,
             'size', f.size, 'content_type', f.content_type, 'width', f.width,
-            'height', f.height) ORDER BY f.id), '[]')
+            'height', f.height) ORDER BY f.position, f.id), '[]')
         FROM files f WHERE f.message_id = m.id)",
 };
 
@@ -283,39 +283,46 @@ pub async fn chunk(db: &Pool, id: FileId, n: i64) -> sqlx::Result<Option<Vec<u8>
     })
 }
 
-/// Of `ids`, the finished uploads of `uploader` to `chat` that no message has claimed.
+/// Of `ids`, the finished uploads of `uploader` to `chat` that no message has claimed, in
+/// the order of `ids`.
 pub async fn claimable(
     tx: &mut WriteTx,
     chat: ChatId,
     uploader: UserId,
     ids: &[FileId],
 ) -> sqlx::Result<Vec<Attachment>> {
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    on!(tx, |c, pg| {
+    let listed = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let mut found: Vec<Attachment> = on!(tx, |c, pg| {
         sqlx::query_as(&format!(
             "SELECT id, name, size, content_type, width, height FROM files
              WHERE id {} AND chat_id = $2 AND uploader_id = $3 AND message_id IS NULL
-               AND sha256 IS NOT NULL
-             ORDER BY id",
+               AND sha256 IS NOT NULL",
             among(pg, 1)
         ))
-        .bind(&ids)
+        .bind(&listed)
         .bind(chat)
         .bind(uploader)
         .fetch_all(c)
         .await
-    })
+    })?;
+    found.sort_by_key(|file| ids.iter().position(|id| *id == file.id));
+    Ok(found)
 }
 
-/// Gives files `ids` to `message`.
+/// Gives files `ids` to `message`, each keeping its place in the list.
 pub async fn claim(tx: &mut WriteTx, message: MessageId, ids: &[FileId]) -> sqlx::Result<()> {
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let listed = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     on!(tx, |c, pg| {
-        sqlx::query(&format!(
-            "UPDATE files SET message_id = $2 WHERE id {}",
-            among(pg, 1)
-        ))
-        .bind(&ids)
+        sqlx::query(if pg {
+            "UPDATE files SET message_id = $2, position = j.key
+             FROM json_array_elements_text($1::json) WITH ORDINALITY AS j(value, key)
+             WHERE files.id = j.value::bigint"
+        } else {
+            "UPDATE files SET message_id = $2,
+                position = (SELECT key FROM json_each($1) WHERE value = files.id)
+             WHERE id IN (SELECT value FROM json_each($1))"
+        })
+        .bind(&listed)
         .bind(message)
         .execute(c)
         .await
