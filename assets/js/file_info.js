@@ -4,20 +4,23 @@
 
 const UNITS = ["KB", "MB", "GB", "TB"];
 
-/** 0 -> "0 bytes", 1536 -> "1.5 KB", 1234567 -> "1.2 MB" (binary units, one decimal under 10). */
+/**
+ * 0 -> "0 bytes", 1500 -> "1.5 KB", 1234567 -> "1.2 MB": decimal units (1 MB = 10^6
+ * bytes, as `max_upload_mb` counts them), one decimal under 10.
+ */
 export function humanSize(bytes) {
   const n = Number(bytes);
   if (!Number.isFinite(n) || n < 0) return "";
-  if (n < 1024) return n === 1 ? "1 byte" : `${Math.round(n)} bytes`;
+  if (n < 1000) return n === 1 ? "1 byte" : `${Math.round(n)} bytes`;
   let unit = 0;
-  let value = n / 1024;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
+  let value = n / 1000;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
     unit += 1;
   }
   let shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
-  if (shown >= 1024 && unit < UNITS.length - 1) {
-    shown = 1; // 1023.7 KB reads better as 1 MB
+  if (shown >= 1000 && unit < UNITS.length - 1) {
+    shown = 1; // 999.7 KB reads better as 1 MB
     unit += 1;
   }
   return `${shown} ${UNITS[unit]}`;

@@ -26,19 +26,29 @@ function setup() {
       move(e.key === "ArrowLeft" ? -1 : 1);
     }
   });
-  // Beside the image is the dark backdrop: a click there closes.
-  dialog.addEventListener("click", (e) => {
-    if (!e.target.closest("img, button, a")) dialog.close();
-  });
+  // A swipe sideways moves; it is no click on what it ended over.
   let start = null;
+  let swiped = false;
   dialog.addEventListener("pointerdown", (e) => {
     start = e.pointerType === "mouse" ? null : { x: e.clientX, y: e.clientY };
+    swiped = false;
   });
   dialog.addEventListener("pointerup", (e) => {
     if (!start) return;
     const dx = e.clientX - start.x;
-    if (Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(e.clientY - start.y)) move(dx < 0 ? 1 : -1);
+    if (Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(e.clientY - start.y)) {
+      swiped = true;
+      move(dx < 0 ? 1 : -1);
+    }
     start = null;
+  });
+  // Beside the image is the dark backdrop: a click there closes.
+  dialog.addEventListener("click", (e) => {
+    if (swiped) {
+      swiped = false;
+      return;
+    }
+    if (!e.target.closest("img, button, a")) dialog.close();
   });
   dialog.addEventListener("close", () => {
     const shown = gallery[at];

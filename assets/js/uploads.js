@@ -15,7 +15,6 @@ const queues = new Map(); // chat id -> UploadQueue
 const aborts = new Map(); // uploading item -> abort()
 let list;
 let hooks = { changed: () => {}, showError: () => {}, canAttach: () => false, focus: () => {} };
-let maxBytes = 0;
 
 const ROW = "flex min-w-0 items-center gap-2 rounded-lg border px-2 py-1.5 text-sm";
 const CLOSE =
@@ -33,7 +32,6 @@ const BAR =
 export function initUploads(options) {
   hooks = { ...hooks, ...options };
   list = byId("upload-list");
-  maxBytes = Number(byId("app").dataset.maxUploadBytes) || 0;
   const input = byId("file-input");
   byId("attach-button").addEventListener("click", () => input.click());
   input.addEventListener("change", () => {
@@ -75,6 +73,8 @@ export function addFiles(files) {
   const chatId = state.openChatId;
   if (chatId === null || !files.length || !hooks.canAttach()) return;
   const queue = queueOf(chatId);
+  // The server's limit, when the page says it: a file past it is refused before it is sent.
+  const maxBytes = Number(byId("app").dataset.maxUploadBytes) || 0;
   const { added, refused } = queue.add(files, { maxBytes });
   for (const item of added) start(chatId, queue, item);
   hooks.showError(refused ? `A message can carry at most ${MAX_FILES} files: ${refused} ${refused === 1 ? "was" : "were"} left out.` : "");

@@ -195,7 +195,7 @@ async fn a_pasted_screenshot_and_a_dropped_pdf_reach_the_other_window_and_downlo
         )
         .await;
     let chips = chips.to_string();
-    for name in ["dashboard.png", "detail.png", "Q3 brief.pdf", "293 KB"] {
+    for name in ["dashboard.png", "detail.png", "Q3 brief.pdf", "300 KB"] {
         assert!(chips.contains(name), "{name} among the chips: {chips}");
     }
 
@@ -235,7 +235,7 @@ async fn a_pasted_screenshot_and_a_dropped_pdf_reach_the_other_window_and_downlo
         .wait_text("#message-list [data-file-card]", "Q3 brief.pdf")
         .await;
     assert!(
-        card.contains("PDF · 293 KB"),
+        card.contains("PDF · 300 KB"),
         "the card says type and size: {card}"
     );
     assert_eq!(
@@ -396,7 +396,14 @@ async fn a_cancelled_upload_goes_and_a_refused_one_says_why() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     alice.wait_hidden("#upload-list").await;
 
-    // Over the limit (1 MB here): the row says why, and Send stays off.
+    // Over the limit (1 MB here), which the page knows: refused before it is sent.
+    let limit = alice
+        .js(
+            "return document.getElementById('app').dataset.maxUploadBytes",
+            vec![],
+        )
+        .await;
+    assert_eq!(limit, json!("1000000"), "the page knows the limit");
     alice
         .drag_files(
             &["dragenter", "dragover", "drop"],
@@ -406,9 +413,32 @@ async fn a_cancelled_upload_goes_and_a_refused_one_says_why() {
     let error = alice
         .wait_text("#upload-list [data-upload-error]", "Not uploaded")
         .await;
-    println!("refused: {error}");
     assert!(
-        error.contains("too large") || error.contains("at most") || error.contains("larger"),
+        error.contains("1.6 MB") && error.contains("at most 1 MB"),
+        "says it is too large: {error}"
+    );
+    // A page that does not know the limit sends it: the server's 413 shows.
+    alice
+        .js(
+            "document.getElementById('app').dataset.maxUploadBytes = ''",
+            vec![],
+        )
+        .await;
+    alice
+        .drag_files(
+            &["dragenter", "dragover", "drop"],
+            json!([{ "pdf": "too big again.pdf", "size": 1_600_000 }]),
+        )
+        .await;
+    let error = alice
+        .wait_text(
+            "#upload-list li:last-child [data-upload-error]",
+            "Not uploaded",
+        )
+        .await;
+    println!("the server refused: {error}");
+    assert!(
+        error.contains("1 MB") || error.contains("large"),
         "says it is too large: {error}"
     );
     assert_eq!(
@@ -426,12 +456,11 @@ async fn a_cancelled_upload_goes_and_a_refused_one_says_why() {
         .wait_text("#upload-list li:last-child [data-upload-error]", "empty")
         .await;
     // Dismissed, they go.
-    alice
-        .click("#upload-list button[data-control^=dismiss]")
-        .await;
-    alice
-        .click("#upload-list button[data-control^=dismiss]")
-        .await;
+    for _ in 0..3 {
+        alice
+            .click("#upload-list button[data-control^=dismiss]")
+            .await;
+    }
     alice.wait_hidden("#upload-list").await;
     // The refusal itself is logged by the browser as a failed request; nothing else.
     let problems = alice.console_problems(&["413"]);

@@ -6,22 +6,23 @@ import assert from "node:assert/strict";
 
 import { fileKind, fitWithin, humanSize, typeLabel } from "../../assets/js/file_info.js";
 
-test("sizes read as bytes, KB, MB and GB, one decimal under ten", () => {
+test("sizes read as bytes, KB, MB and GB (decimal), one decimal under ten", () => {
   assert.equal(humanSize(0), "0 bytes");
   assert.equal(humanSize(1), "1 byte");
-  assert.equal(humanSize(1023), "1023 bytes");
-  assert.equal(humanSize(1024), "1 KB");
-  assert.equal(humanSize(1536), "1.5 KB");
-  assert.equal(humanSize(10 * 1024), "10 KB");
-  assert.equal(humanSize(1234567), "1.2 MB");
-  assert.equal(humanSize(25 * 1024 * 1024), "25 MB");
-  assert.equal(humanSize(5e9), "4.7 GB");
+  assert.equal(humanSize(999), "999 bytes");
+  assert.equal(humanSize(1000), "1 KB");
+  assert.equal(humanSize(1500), "1.5 KB");
+  assert.equal(humanSize(10_000), "10 KB");
+  assert.equal(humanSize(300_000), "300 KB");
+  assert.equal(humanSize(1_234_567), "1.2 MB");
+  assert.equal(humanSize(25_000_000), "25 MB");
+  assert.equal(humanSize(4.7e9), "4.7 GB");
 });
 
-test("a size just under the next unit rounds up into it, not to 1024", () => {
-  assert.equal(humanSize(1023.7 * 1024), "1 MB");
-  assert.equal(humanSize(1024 * 1024 - 1), "1 MB");
-  assert.equal(humanSize(9.97 * 1024), "10 KB");
+test("a size just under the next unit rounds up into it, not to 1000", () => {
+  assert.equal(humanSize(999_700), "1 MB");
+  assert.equal(humanSize(999_999), "1 MB");
+  assert.equal(humanSize(9_970), "10 KB");
 });
 
 test("nonsense sizes read as nothing", () => {

@@ -44,8 +44,8 @@ test("a refused upload keeps its reason and takes no place among the ten", () =>
 
 test("empty files and files over the limit fail at once, without uploading", () => {
   const q = new UploadQueue();
-  const { added } = q.add([file("empty.txt", 0), file("huge.iso", 30 * 1024 * 1024), file("ok.png", 10)], {
-    maxBytes: 25 * 1024 * 1024,
+  const { added } = q.add([file("empty.txt", 0), file("huge.iso", 30_000_000), file("ok.png", 10)], {
+    maxBytes: 25_000_000,
   });
   assert.deepEqual(added.map((i) => i.name), ["ok.png"]);
   const [empty, huge] = q.items;
