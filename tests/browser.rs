@@ -11,6 +11,7 @@ mod admin;
 mod chat;
 mod drafts;
 mod driver;
+mod file_gestures;
 mod files;
 mod gestures;
 mod groups;
