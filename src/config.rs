@@ -16,6 +16,10 @@ const SECRET_FILE: &str = "secret_key";
 /// read timeout must stay above it (values past `Duration`'s range made polls panic).
 pub const POLL_WAIT_MAX_S: std::ops::RangeInclusive<u64> = 1..=300;
 
+/// What `max_upload_mb` may be: a file is stored whole in the database, and up to 4 GB
+/// fits the chunk numbering and any sane disk.
+pub const MAX_UPLOAD_MB: std::ops::RangeInclusive<u64> = 1..=4_000;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub address: IpAddr,
@@ -34,6 +38,8 @@ pub struct Config {
     pub proxy: Proxy,
     /// How long the event stream keeps its events: a tab away for longer reloads.
     pub events_keep_days: u32,
+    /// The largest file one upload may be, in MB (10^6 bytes).
+    pub max_upload_mb: u64,
 }
 
 /// The reverse proxy in front of Kanect, and so the header that names the client. Without
@@ -97,6 +103,7 @@ impl Default for Config {
             tls: None,
             proxy: Proxy::None,
             events_keep_days: 30,
+            max_upload_mb: 25,
         }
     }
 }
@@ -171,20 +178,30 @@ impl Config {
 
     /// The limits serde cannot express, each error naming the key and where it was set.
     fn check_ranges(&self, figment: &Figment) -> Result<(), ConfigError> {
-        let key = "poll_wait_max_s";
-        if POLL_WAIT_MAX_S.contains(&self.poll_wait_max_s) {
-            return Ok(());
+        let checks = [
+            (
+                "poll_wait_max_s",
+                self.poll_wait_max_s,
+                POLL_WAIT_MAX_S,
+                "seconds",
+            ),
+            ("max_upload_mb", self.max_upload_mb, MAX_UPLOAD_MB, "MB"),
+        ];
+        for (key, value, range, unit) in checks {
+            if range.contains(&value) {
+                continue;
+            }
+            let source = figment
+                .find_metadata(key)
+                .map(|md| format!(" (from {})", describe_source(md, key)))
+                .unwrap_or_default();
+            return Err(ConfigError::OutOfRange(format!(
+                "{key} = {value}{source} is out of range: use {} to {} {unit}",
+                range.start(),
+                range.end()
+            )));
         }
-        let source = figment
-            .find_metadata(key)
-            .map(|md| format!(" (from {})", describe_source(md, key)))
-            .unwrap_or_default();
-        Err(ConfigError::OutOfRange(format!(
-            "{key} = {}{source} is out of range: use {} to {} seconds",
-            self.poll_wait_max_s,
-            POLL_WAIT_MAX_S.start(),
-            POLL_WAIT_MAX_S.end()
-        )))
+        Ok(())
     }
 
     pub fn database_url(&self) -> String {
@@ -428,6 +445,7 @@ pub struct Settings {
     /// Where a client's address (and whether it used HTTPS) comes from.
     pub proxy: Proxy,
     pub events_keep_days: u32,
+    pub max_upload_mb: u64,
 }
 
 impl Settings {
@@ -455,6 +473,9 @@ impl From<&Config> for Settings {
             proxy: config.proxy,
             // Keeping nothing would expire every cursor at once.
             events_keep_days: config.events_keep_days.max(1),
+            max_upload_mb: config
+                .max_upload_mb
+                .clamp(*MAX_UPLOAD_MB.start(), *MAX_UPLOAD_MB.end()),
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum Error {
     CursorExpired,
     #[error("request body too large")]
     TooLarge,
+    /// An upload past `max_upload_mb`.
+    #[error("file larger than {max_mb} MB")]
+    FileTooLarge { max_mb: u64 },
     #[error("invalid {}: {}", .0.field, .0.message)]
     Invalid(Invalid),
     #[error("too many attempts")]
@@ -134,6 +137,11 @@ impl Error {
                 "This page has been away too long to catch up. Reload it.",
             ),
             Error::TooLarge => Problem::from_status(Status::PayloadTooLarge),
+            Error::FileTooLarge { max_mb } => Problem::new(
+                Status::PayloadTooLarge,
+                "too_large",
+                format!("A file can be at most {max_mb} MB."),
+            ),
             Error::Database(e) if crate::db::writer::is_storage_error(e) => unavailable(),
             // Text PostgreSQL cannot hold (a NUL) in a look-up nothing validated first.
             Error::Database(e) if crate::db::is_unstorable_text(e) => {

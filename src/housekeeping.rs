@@ -1,7 +1,8 @@
 //! The server's own work, off the request path: the event stream's wiring at start,
 //! presence published once a second, and a tick every few seconds that marks people
 //! offline, writes what memory holds for the database (last-seen times, delivery marks),
-//! probes a failing writer, and now and then clears expired sessions and old events.
+//! probes a failing writer, and now and then clears expired sessions, old events and
+//! uploads that no message claimed.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use rocket_db_pools::Database;
 
 use crate::auth::cache::Sessions;
 use crate::config::Settings;
-use crate::db::{chats, events, notify, presence, sessions, users, Db, Pools};
+use crate::db::{chats, events, files, notify, presence, sessions, users, Db, Pools};
 use crate::live::{self, Live};
 use crate::model::Timestamp;
 
@@ -139,5 +140,11 @@ async fn hourly(pools: &Pools, live: &Live, settings: &Settings) {
         Ok(Some(floor)) => live.set_bounds(floor, 0),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "could not prune old events"),
+    }
+    let unclaimed = Timestamp::now().plus_millis(-files::UNCLAIMED_KEEP_MS);
+    match files::remove_unclaimed(&pools.write, unclaimed).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(uploads = n, "removed uploads that no message claimed"),
+        Err(e) => tracing::warn!(error = %e, "could not remove unclaimed uploads"),
     }
 }

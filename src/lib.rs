@@ -11,6 +11,7 @@ mod connections;
 pub mod db;
 pub mod embed;
 pub mod error;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 mod housekeeping;
@@ -61,9 +62,11 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())
         .mount("/", admin::routes())
+        .mount("/", files::serve::routes())
         .mount("/", routes![healthz])
         .mount("/api", chat::api::routes())
         .mount("/api", chat::messages::routes())
+        .mount("/api", chat::attachments::routes())
         .mount("/api", chat::reactions::routes())
         .mount("/api", chat::members::routes())
         .mount("/api", chat::activity::routes())

@@ -19,7 +19,7 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, ChatId, MessageId);
+id_type!(UserId, ChatId, MessageId, FileId);
 
 /// A chat id in a URL: a positive whole number, or no chat at all.
 impl<'a> rocket::request::FromParam<'a> for ChatId {
@@ -40,6 +40,18 @@ impl<'a> rocket::request::FromParam<'a> for MessageId {
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
         match param.parse::<i64>() {
             Ok(id) if id > 0 => Ok(MessageId(id)),
+            _ => Err(param),
+        }
+    }
+}
+
+/// A file id in a URL: a positive whole number, or no file at all.
+impl<'a> rocket::request::FromParam<'a> for FileId {
+    type Error = &'a str;
+
+    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+        match param.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(FileId(id)),
             _ => Err(param),
         }
     }

@@ -298,9 +298,69 @@ impl MessageBody {
         Ok(MessageBody(body.to_owned()))
     }
 
+    /// The words of a message that carries files: nothing at all is allowed then.
+    pub fn parse_beside_files(raw: &str) -> Result<Self, Invalid> {
+        if raw.chars().all(is_invisible) {
+            return Ok(MessageBody(String::new()));
+        }
+        Self::parse(raw)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// An uploaded file's name as Kanect keeps and shows it: the last part of whatever path
+/// the client sent, in NFC, without control or invisible formatting characters (a
+/// right-to-left override can make `exe.pdf` read as `fdp.exe`), one line, at most
+/// `FILE_NAME_MAX` characters with its extension kept. Never refused: a name that is
+/// nothing once cleaned becomes `file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName(String);
+
+pub const FILE_NAME_MAX: usize = 200;
+
+impl FileName {
+    pub fn clean(raw: &str) -> Self {
+        let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+        let name: String = last
+            .nfc()
+            .filter_map(|c| match c {
+                ' ' => Some(' '),
+                c if c.is_whitespace() => Some(' '),
+                c if is_invisible(c) => None,
+                c => Some(c),
+            })
+            .collect();
+        // Windows drops trailing dots and spaces; a name of dots is a path, not a name.
+        let name = name.trim_matches(' ').trim_end_matches(['.', ' ']);
+        if name.is_empty() {
+            return FileName("file".to_owned());
+        }
+        FileName(shorten(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `name` cut to `FILE_NAME_MAX` characters, keeping a short extension.
+fn shorten(name: &str) -> String {
+    if name.chars().count() <= FILE_NAME_MAX {
+        return name.to_owned();
+    }
+    let extension = name
+        .rfind('.')
+        .map(|dot| &name[dot..])
+        .filter(|ext| ext.chars().count() <= 16)
+        .unwrap_or_default();
+    let stem: String = name
+        .chars()
+        .take(FILE_NAME_MAX - extension.chars().count())
+        .collect();
+    format!("{stem}{extension}")
 }
 
 /// A reaction: one emoji as Unicode lists them (one extended grapheme cluster, with or

@@ -18,6 +18,7 @@ mod connections;
 mod disk_full;
 mod durability;
 mod events;
+mod files;
 mod hostile;
 mod hostile_admin;
 mod hostile_props;

@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
 use crate::live::Live;
-use crate::model::{ChatId, MessageId};
+use crate::model::{ChatId, FileId, MessageId};
 use crate::validate::MessageBody;
 
 pub fn routes() -> Vec<Route> {
@@ -79,6 +79,32 @@ struct NewMessage {
     body: String,
 }
 
+/// A message to send: words, files, or both.
+#[derive(Deserialize)]
+struct Outgoing {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    attachments: Vec<FileId>,
+}
+
+/// The most files one message carries.
+pub const MAX_ATTACHMENTS: usize = 10;
+
+fn checked_files(ids: Vec<FileId>) -> Result<Vec<FileId>, crate::validate::Invalid> {
+    let invalid = |why: String| crate::validate::Invalid::new("attachments", why);
+    if ids.len() > MAX_ATTACHMENTS {
+        return Err(invalid(format!(
+            "A message can carry at most {MAX_ATTACHMENTS} files."
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !ids.iter().all(|id| seen.insert(*id)) {
+        return Err(invalid("The same file is attached twice.".into()));
+    }
+    Ok(ids)
+}
+
 #[post("/chats/<id>/messages", data = "<body>")]
 async fn send(
     id: Result<ChatId, &str>,
@@ -87,11 +113,20 @@ async fn send(
     db: &Db,
     live: &State<Arc<Live>>,
     queue: &State<SendQueue>,
-    body: JsonBody<NewMessage>,
+    body: JsonBody<Outgoing>,
 ) -> Result<(Status, Json<Message>)> {
     let id = chat_id(id)?;
-    let body = match MessageBody::parse(&body.0.body) {
-        Ok(body) => body,
+    let Outgoing { body, attachments } = body.0;
+    let checked = checked_files(attachments).and_then(|files| {
+        let body = if files.is_empty() {
+            MessageBody::parse(&body)?
+        } else {
+            MessageBody::parse_beside_files(&body)?
+        };
+        Ok((body, files))
+    });
+    let (body, files) = match checked {
+        Ok(checked) => checked,
         Err(invalid) => {
             // Non-members learn nothing about the chat, not even that their text was wrong.
             require_member(db, id, user.id).await?;
@@ -99,13 +134,18 @@ async fn send(
         }
     };
     let sent = queue
-        .send(id, user.id, &user.username, &body)
+        .send(id, user.id, &user.username, &body, files)
         .await
         .map_err(|e| match e {
             SendError::NotMember => Error::NotFound,
             SendError::Closed => {
                 Error::Forbidden("This chat is closed: it can be read but not written to.")
             }
+            SendError::Attachments => crate::validate::Invalid::new(
+                "attachments",
+                "Attach only files you have uploaded to this chat and not sent yet.",
+            )
+            .into(),
             SendError::Unavailable(cause) => Error::Unavailable(cause),
             SendError::Db(e) => Error::Database(e),
         })?;

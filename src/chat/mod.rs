@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod api;
+pub mod attachments;
 pub mod members;
 pub mod messages;
 pub mod pages;

@@ -7,6 +7,7 @@ use sqlx::types::Json;
 use super::backend::{on, Pool, Sql};
 
 use super::events::{self, Kind};
+use super::files::{Attachment, ATTACHMENTS};
 use super::messages::{Message, Reaction, MENTIONS, REACTIONS};
 use super::{WriteTx, Writer};
 use crate::model::{ChatId, ChatKind, ChatStatus, MessageId, Timestamp, UserId};
@@ -57,6 +58,7 @@ struct ChatRow {
     last_added_by: Option<String>,
     last_reactions: Option<Json<Vec<Reaction>>>,
     last_mentions: Option<Json<Vec<String>>>,
+    last_attachments: Option<Json<Vec<Attachment>>>,
 }
 
 impl From<ChatRow> for Chat {
@@ -77,7 +79,7 @@ impl From<ChatRow> for Chat {
                 added_by: row.last_added_by,
                 reactions: row.last_reactions.map(|j| j.0).unwrap_or_default(),
                 mentions: row.last_mentions.map(|j| j.0).unwrap_or_default(),
-                attachments: Vec::new(),
+                attachments: row.last_attachments.map(|j| j.0).unwrap_or_default(),
             }),
             _ => None,
         };
@@ -128,6 +130,7 @@ const MEMBERS: Sql = Sql {
 fn chats_sql(pg: bool) -> String {
     let last_reactions = REACTIONS.on(pg).replace("m.id", "lm.id");
     let last_mentions = MENTIONS.on(pg).replace("m.id", "lm.id");
+    let last_attachments = ATTACHMENTS.on(pg).replace("m.id", "lm.id");
     format!(
         "SELECT c.id, c.kind, c.title, c.status, cm.archived,
             {members} AS members,
@@ -142,7 +145,8 @@ fn chats_sql(pg: bool) -> String {
             lm.created_at AS last_created_at, lm.edited_at AS last_edited_at,
             lm.added_by AS last_added_by,
             CASE WHEN lm.id IS NOT NULL THEN {last_reactions} END AS last_reactions,
-            CASE WHEN lm.id IS NOT NULL THEN {last_mentions} END AS last_mentions
+            CASE WHEN lm.id IS NOT NULL THEN {last_mentions} END AS last_mentions,
+            CASE WHEN lm.id IS NOT NULL THEN {last_attachments} END AS last_attachments
         FROM chat_members cm
         JOIN chats c ON c.id = cm.chat_id
         LEFT JOIN messages lm ON lm.id =
@@ -206,6 +210,24 @@ pub async fn is_member(db: &Pool, chat: ChatId, user: UserId) -> sqlx::Result<bo
     .bind(user)
     .fetch_one(c)
     .await)
+}
+
+/// The status of `chat` if `user` is one of its members.
+pub async fn status_for_member(
+    db: &Pool,
+    chat: ChatId,
+    user: UserId,
+) -> sqlx::Result<Option<ChatStatus>> {
+    on!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT c.status FROM chats c JOIN chat_members cm ON cm.chat_id = c.id
+             WHERE c.id = $1 AND cm.user_id = $2",
+        )
+        .bind(chat)
+        .bind(user)
+        .fetch_optional(c)
+        .await
+    })
 }
 
 /// Opens the direct chat of two people, creating it if needed. `true` when created.

@@ -17,20 +17,24 @@ use sqlx::{ConnectOptions, Connection, PgConnection, SqliteConnection};
 use super::{DbError, MIGRATOR_POSTGRES};
 
 /// The tables in the order their foreign keys allow, each with the columns that order
-/// its rows (its primary key).
-const TABLES: &[(&str, &[&str])] = &[
-    ("users", &["id"]),
-    ("chats", &["id"]),
-    ("chat_members", &["chat_id", "user_id"]),
-    ("messages", &["id"]),
-    ("reactions", &["message_id", "emoji", "user_id"]),
-    ("mentions", &["message_id", "user_id"]),
-    ("sessions", &["id"]),
-    ("admin_log", &["id"]),
-    ("events", &["seq"]),
+/// its rows (its primary key) and how many rows go per round trip.
+const TABLES: &[(&str, &[&str], i64)] = &[
+    ("users", &["id"], BATCH),
+    ("chats", &["id"], BATCH),
+    ("chat_members", &["chat_id", "user_id"], BATCH),
+    ("messages", &["id"], BATCH),
+    ("reactions", &["message_id", "emoji", "user_id"], BATCH),
+    ("mentions", &["message_id", "user_id"], BATCH),
+    // A row can carry a 400 px thumbnail.
+    ("files", &["id"], 100),
+    // A chunk is up to 256 KiB, twice that as hex in JSON: 8 MiB a round trip.
+    ("file_chunks", &["file_id", "n"], 16),
+    ("sessions", &["id"], BATCH),
+    ("admin_log", &["id"], BATCH),
+    ("events", &["seq"], BATCH),
 ];
 
-/// Rows per round trip.
+/// Rows per round trip, for tables of small rows.
 const BATCH: i64 = 2_000;
 
 /// How many rows of each table were copied.
@@ -79,7 +83,7 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
     let mut read = sqlite.begin().await?;
     let mut write = pg.begin().await?;
     let mut copied = Vec::new();
-    for (table, key) in TABLES {
+    for (table, key, rows_per_batch) in TABLES {
         let columns: Vec<(String, String)> =
             sqlx::query_as("SELECT name, type FROM pragma_table_info($1) ORDER BY cid")
                 .bind(table)
@@ -88,7 +92,10 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
         let fields: Vec<String> = columns
             .iter()
             .map(|(name, kind)| match kind.as_str() {
-                "BLOB" => format!("'{name}', '\\x' || hex({name})"),
+                // `hex(NULL)` is '': a NULL must stay NULL, not become empty bytes.
+                "BLOB" => format!(
+                    "'{name}', CASE WHEN {name} IS NULL THEN NULL ELSE '\\x' || hex({name}) END"
+                ),
                 _ => format!("'{name}', {name}"),
             })
             .collect();
@@ -112,7 +119,7 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
                 fields = fields.join(", "),
             );
             let (batch, count): (String, i64) = sqlx::query_as(&sql)
-                .bind(BATCH)
+                .bind(rows_per_batch)
                 .bind(last.as_ref().map(|l| l.to_string()))
                 .fetch_one(&mut *read)
                 .await?;
@@ -127,7 +134,7 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
             .execute(&mut *write)
             .await?;
             rows += u64::try_from(count).unwrap_or(0);
-            if count < BATCH {
+            if count < *rows_per_batch {
                 break;
             }
         }
@@ -139,6 +146,7 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
         ("users", "id"),
         ("chats", "id"),
         ("messages", "id"),
+        ("files", "id"),
         ("sessions", "id"),
         ("admin_log", "id"),
         ("events", "seq"),

@@ -252,6 +252,7 @@ struct Row {
     m_added_by: Option<String>,
     m_reactions: Option<Json<Vec<Reaction>>>,
     m_mentions: Option<Json<Vec<String>>>,
+    m_attachments: Option<Json<Vec<super::files::Attachment>>>,
     read_up_to: Option<MessageId>,
     members: Option<Json<Vec<UserId>>>,
 }
@@ -268,7 +269,7 @@ impl Row {
             added_by: self.m_added_by.take(),
             reactions: self.m_reactions.take().map(|j| j.0).unwrap_or_default(),
             mentions: self.m_mentions.take().map(|j| j.0).unwrap_or_default(),
-            attachments: Vec::new(),
+            attachments: self.m_attachments.take().map(|j| j.0).unwrap_or_default(),
         })
     }
 }
@@ -289,6 +290,7 @@ pub async fn since(
             m.added_by AS m_added_by,
             CASE WHEN m.id IS NOT NULL THEN {reactions} END AS m_reactions,
             CASE WHEN m.id IS NOT NULL THEN {mentions} END AS m_mentions,
+            CASE WHEN m.id IS NOT NULL THEN {attachments} END AS m_attachments,
             CASE WHEN e.kind = 'message' AND m.sender_id <> $1 THEN
                 (SELECT last_read_message_id FROM chat_members
                  WHERE chat_id = e.chat_id AND user_id = $1) END AS read_up_to,
@@ -304,6 +306,7 @@ pub async fn since(
          ORDER BY e.seq LIMIT $3",
         reactions = super::messages::REACTIONS.on(pg),
         mentions = super::messages::MENTIONS.on(pg),
+        attachments = super::files::ATTACHMENTS.on(pg),
         user_ids = USER_IDS.on(pg),
     ))
     .bind(viewer)

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::{on, Pool, Sql};
 use super::events::{self, Kind};
+use super::files::{Attachment, ATTACHMENTS};
 use super::{WriteTx, Writer};
 use crate::mentions::Mentioned;
 use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
@@ -29,9 +30,9 @@ pub struct Message {
     /// Usernames of the people it mentions.
     #[sqlx(json)]
     pub mentions: Vec<String>,
-    /// Files come with a later part of the contract; always empty for now.
-    #[sqlx(skip)]
-    pub attachments: Vec<serde_json::Value>,
+    /// Its files, in the order they were uploaded.
+    #[sqlx(json)]
+    pub attachments: Vec<Attachment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,10 +72,12 @@ pub(super) const MENTIONS: Sql = Sql {
 fn select(pg: bool) -> String {
     format!(
         "SELECT m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at,
-            m.added_by, {reactions} AS reactions, {mentions} AS mentions
+            m.added_by, {reactions} AS reactions, {mentions} AS mentions,
+            {attachments} AS attachments
          FROM messages m JOIN users u ON u.id = m.sender_id",
         reactions = REACTIONS.on(pg),
         mentions = MENTIONS.on(pg),
+        attachments = ATTACHMENTS.on(pg),
     )
 }
 
@@ -130,6 +133,9 @@ pub enum SendError {
     NotMember,
     #[error("the chat is closed")]
     Closed,
+    /// Attachments that are not the sender's unclaimed uploads to that chat.
+    #[error("files that cannot be attached")]
+    Attachments,
     /// The storage refused the write (disk full, I/O error): nothing was stored.
     #[error("the database cannot store it now: {0}")]
     Unavailable(String),
@@ -347,7 +353,7 @@ pub async fn delete(
     Ok(())
 }
 
-/// What deleting leaves of a message: the row, without its words.
+/// What deleting leaves of a message: the row, without its words or its files.
 pub async fn erase(tx: &mut WriteTx, id: MessageId) -> sqlx::Result<()> {
     on!(tx, |c| {
         sqlx::query("UPDATE messages SET body = '', deleted_at = $1 WHERE id = $2")
@@ -355,7 +361,8 @@ pub async fn erase(tx: &mut WriteTx, id: MessageId) -> sqlx::Result<()> {
             .bind(id)
             .execute(&mut *c)
             .await?;
-        for table in ["reactions", "mentions"] {
+        // A file's chunks go with it (ON DELETE CASCADE).
+        for table in ["reactions", "mentions", "files"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE message_id = $1"))
                 .bind(id)
                 .execute(&mut *c)

@@ -15,11 +15,12 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::backend::on;
+use super::files::{self, Attachment};
 use super::messages::{self, Message, SendError, Sent};
 use super::writer::{is_storage_error, Writer};
 use super::{Db, WriteTx};
 use crate::mentions::{self, Mentioned};
-use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
+use crate::model::{ChatId, ChatStatus, FileId, MessageId, Timestamp, UserId};
 use crate::validate::MessageBody;
 
 /// The most sends one transaction takes; more wait for the next one.
@@ -34,6 +35,8 @@ struct Job {
     body: String,
     /// Read from the body before it queues, off the writer's task.
     mentioned: Mentioned,
+    /// Uploads the message claims (rarely any).
+    attachments: Vec<FileId>,
     reply: oneshot::Sender<Result<Sent, SendError>>,
 }
 
@@ -59,6 +62,7 @@ impl SendQueue {
         sender: UserId,
         sender_name: &str,
         body: &MessageBody,
+        attachments: Vec<FileId>,
     ) -> Result<Sent, SendError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
@@ -67,6 +71,7 @@ impl SendQueue {
             sender_name: sender_name.to_owned(),
             body: body.as_str().to_owned(),
             mentioned: mentions::parse(body.as_str()),
+            attachments,
             reply,
         };
         let stopped = || SendError::Db(sqlx::Error::PoolClosed);
@@ -113,17 +118,32 @@ async fn commit(
 ) -> Result<Vec<Result<Sent, SendError>>, sqlx::Error> {
     let now = Timestamp::now();
     let mut tx = write.begin().await?;
-    let mut stored = insert(&mut tx, batch, now).await?;
+    let files = attachable(&mut tx, batch).await?;
+    // A job whose files cannot be attached stores nothing; the rest go in together.
+    let tried: Vec<&Job> = batch
+        .iter()
+        .zip(&files)
+        .filter(|(_, files)| files.is_some())
+        .map(|(job, _)| job)
+        .collect();
+    let mut stored = insert(&mut tx, &tried, now).await?;
     // Ids were given in job order (ORDER BY key); RETURNING's own order is unspecified.
     stored.sort_unstable_by_key(|(id, ..)| *id);
     let taken: HashSet<(ChatId, UserId)> = stored
         .iter()
         .map(|(_, chat, sender, _)| (*chat, *sender))
         .collect();
+    let kept: Vec<bool> = batch
+        .iter()
+        .zip(&files)
+        .map(|(job, files)| files.is_some() && taken.contains(&(job.chat, job.sender)))
+        .collect();
     // In queue order, as the stored rows are.
     let accepted: Vec<&Job> = batch
         .iter()
-        .filter(|job| taken.contains(&(job.chat, job.sender)))
+        .zip(&kept)
+        .filter(|(_, kept)| **kept)
+        .map(|(job, _)| job)
         .collect();
     let (members, mentions) = if stored.is_empty() {
         (Vec::new(), Vec::new())
@@ -135,13 +155,38 @@ async fn commit(
             .collect();
         messages::sent(&mut tx, &sent, now).await?
     };
-    let refused = refusals(&mut tx, batch, &taken).await?;
+    for (job, (id, ..)) in accepted.iter().zip(&stored) {
+        if !job.attachments.is_empty() {
+            files::claim(&mut tx, *id, &job.attachments).await?;
+        }
+    }
+    let refused = refusals(&mut tx, batch, &kept, &files).await?;
     tx.commit().await?;
-    Ok(answers(batch, refused, stored, &members, &mentions, now))
+    Ok(answers(
+        batch, refused, stored, files, &members, &mentions, now,
+    ))
+}
+
+/// For each job, the files it attaches (none, mostly), or `None` when they are not all
+/// its sender's unclaimed uploads to its chat. Two sends of a batch cannot both have one.
+async fn attachable(tx: &mut WriteTx, batch: &[Job]) -> sqlx::Result<Vec<Option<Vec<Attachment>>>> {
+    let mut claimed: HashSet<FileId> = HashSet::new();
+    let mut out = Vec::with_capacity(batch.len());
+    for job in batch {
+        if job.attachments.is_empty() {
+            out.push(Some(Vec::new()));
+            continue;
+        }
+        let found = files::claimable(tx, job.chat, job.sender, &job.attachments).await?;
+        let whole = found.len() == job.attachments.len()
+            && found.iter().all(|file| claimed.insert(file.id));
+        out.push(whole.then_some(found));
+    }
+    Ok(out)
 }
 
 /// The messages of every job whose sender may write in its chat, in queue order.
-async fn insert(tx: &mut WriteTx, batch: &[Job], now: Timestamp) -> sqlx::Result<Vec<Stored>> {
+async fn insert(tx: &mut WriteTx, batch: &[&Job], now: Timestamp) -> sqlx::Result<Vec<Stored>> {
     let wanted: Vec<_> = batch
         .iter()
         .map(|job| json!([job.chat, job.sender, job.body]))
@@ -176,15 +221,16 @@ async fn insert(tx: &mut WriteTx, batch: &[Job], now: Timestamp) -> sqlx::Result
 
 /// Why the jobs that stored nothing were refused, read in the same transaction as the
 /// insert. Jobs of one (chat, sender) pair stand or fall together: they saw the same
-/// membership and status.
+/// membership and status. A member's send to an open chat was refused for its files.
 async fn refusals(
     tx: &mut WriteTx,
     batch: &[Job],
-    taken: &HashSet<(ChatId, UserId)>,
+    kept: &[bool],
+    files: &[Option<Vec<Attachment>>],
 ) -> sqlx::Result<Vec<Option<SendError>>> {
     let mut refused = Vec::with_capacity(batch.len());
-    for job in batch {
-        if taken.contains(&(job.chat, job.sender)) {
+    for ((job, kept), files) in batch.iter().zip(kept).zip(files) {
+        if *kept {
             refused.push(None);
             continue;
         }
@@ -201,6 +247,7 @@ async fn refusals(
         refused.push(Some(match status {
             None => SendError::NotMember,
             Some(ChatStatus::Closed) => SendError::Closed,
+            Some(ChatStatus::Open) if files.is_none() => SendError::Attachments,
             Some(ChatStatus::Open) => SendError::Db(sqlx::Error::RowNotFound),
         }));
     }
@@ -212,13 +259,14 @@ fn answers(
     batch: &[Job],
     refused: Vec<Option<SendError>>,
     stored: Vec<Stored>,
+    files: Vec<Option<Vec<Attachment>>>,
     members: &[(ChatId, UserId)],
     mentions: &[(MessageId, String)],
     now: Timestamp,
 ) -> Vec<Result<Sent, SendError>> {
     let mut rows = stored.into_iter();
     let mut out = Vec::with_capacity(batch.len());
-    for (job, refused) in batch.iter().zip(refused) {
+    for ((job, refused), files) in batch.iter().zip(refused).zip(files) {
         if let Some(refused) = refused {
             out.push(Err(refused));
             continue;
@@ -240,7 +288,7 @@ fn answers(
                             .filter(|(m, _)| *m == id)
                             .map(|(_, name)| name.clone())
                             .collect(),
-                        attachments: Vec::new(),
+                        attachments: files.unwrap_or_default(),
                     },
                     members: members
                         .iter()

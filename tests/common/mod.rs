@@ -464,6 +464,25 @@ impl<'a> Person<'a> {
         chat["id"].as_i64().expect("chat id")
     }
 
+    /// Uploads `bytes` as a file named `name` to `chat` (multipart, one `file` part).
+    pub async fn upload(&self, chat: i64, name: &str, bytes: &[u8]) -> LocalResponse<'a> {
+        let (content_type, body) = multipart(name, bytes);
+        self.send_raw(
+            "POST",
+            &format!("/api/chats/{chat}/attachments"),
+            content_type,
+            body,
+        )
+        .await
+    }
+
+    /// Uploads a file that must be accepted, returning its attachment object.
+    pub async fn uploaded(&self, chat: i64, name: &str, bytes: &[u8]) -> Value {
+        let response = self.upload(chat, name, bytes).await;
+        assert_eq!(response.status(), Status::Created, "upload of {name}");
+        response.into_json().await.expect("an attachment")
+    }
+
     /// Sends a message and returns it as stored.
     pub async fn say(&self, chat: i64, body: &str) -> Value {
         self.post_json(
@@ -473,6 +492,23 @@ impl<'a> Person<'a> {
         )
         .await
     }
+}
+
+/// The boundary of the test uploads' multipart bodies.
+pub const BOUNDARY: &str = "kanect-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A multipart/form-data body with one `file` part.
+pub fn multipart(name: &str, bytes: &[u8]) -> (ContentType, Vec<u8>) {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let content_type =
+        ContentType::new("multipart", "form-data").with_params(("boundary", BOUNDARY));
+    (content_type, body)
 }
 
 /// A request of any method, without cookies or headers yet.
