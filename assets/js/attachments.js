@@ -58,7 +58,7 @@ export function attachmentsOf(m, { mine }) {
     images.length
       ? el(
           "div",
-          { class: `flex max-w-full flex-wrap gap-1.5 ${mine ? "justify-end" : "justify-start"}` },
+          { class: `flex max-w-full flex-wrap items-start gap-1.5 ${mine ? "justify-end" : "justify-start"}` },
           ...images.map((a, i) => thumbnail(a, images, i, box)),
         )
       : null,

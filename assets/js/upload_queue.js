@@ -1,7 +1,9 @@
-// The files on their way into one chat's next message: each uploading (with progress),
-// done (holding the server's attachment) or failed (with the reason), in the order they
-// were added. Pure state, no DOM or network: uploads.js drives it, and
-// tests/js/upload_queue.test.js runs it under node.
+// The files on their way into one chat's next message: each uploading (waiting its turn,
+// then with progress), done (holding the server's attachment) or failed (with the reason),
+// in the order they were added. They go one at a time: the server numbers files as they
+// arrive and a message lists them in that order, so it is the order they were added in.
+// Pure state, no DOM or network: uploads.js drives it, and tests/js/upload_queue.test.js
+// runs it under node.
 
 import { humanSize } from "./file_info.js";
 
@@ -28,6 +30,7 @@ export class UploadQueue {
         name: file.name || "file",
         size: Number(file.size) || 0,
         status: "uploading",
+        started: false, // on its way to the server (else waiting its turn)
         loaded: 0,
         error: null,
         attachment: null,
@@ -45,6 +48,14 @@ export class UploadQueue {
       if (item.status === "uploading") added.push(item);
     }
     return { added, refused };
+  }
+
+  /** The next file to send, marked started; null while one is on its way, or none waits. */
+  next() {
+    if (this.items.some((i) => i.status === "uploading" && i.started)) return null;
+    const item = this.items.find((i) => i.status === "uploading" && !i.started) || null;
+    if (item) item.started = true;
+    return item;
   }
 
   get(key) {

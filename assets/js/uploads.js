@@ -1,6 +1,6 @@
 // Files for the next message: chosen with the attach button (on a phone the picker
-// offers the camera and the gallery), dropped onto the chat or pasted into it. Each
-// uploads at once, with a progress bar and a cancel button; finished ones wait as chips
+// offers the camera and the gallery), dropped onto the chat or pasted into it. They
+// upload one after another, each with a progress bar and a cancel button; finished ones wait as chips
 // above the composer until the message is sent. One queue per chat, so switching chats
 // keeps each chat's files.
 
@@ -75,10 +75,16 @@ export function addFiles(files) {
   const queue = queueOf(chatId);
   // The server's limit, when the page says it: a file past it is refused before it is sent.
   const maxBytes = Number(byId("app").dataset.maxUploadBytes) || 0;
-  const { added, refused } = queue.add(files, { maxBytes });
-  for (const item of added) start(chatId, queue, item);
+  const { refused } = queue.add(files, { maxBytes });
+  pump(chatId, queue);
   hooks.showError(refused ? `A message can carry at most ${MAX_FILES} files: ${refused} ${refused === 1 ? "was" : "were"} left out.` : "");
   render();
+}
+
+/** Starts the chat's next upload, if none is on its way. */
+function pump(chatId, queue) {
+  const item = queue.next();
+  if (item) start(chatId, queue, item);
 }
 
 function start(chatId, queue, item) {
@@ -97,6 +103,7 @@ function start(chatId, queue, item) {
     .finally(() => {
       aborts.delete(item);
       item.file = null;
+      pump(chatId, queue);
       if (visible()) render();
       else hooks.changed();
     });
@@ -105,7 +112,7 @@ function start(chatId, queue, item) {
 function cancel(item) {
   const abort = aborts.get(item);
   queueOf(state.openChatId).remove(item.key);
-  if (abort) abort();
+  if (abort) abort(); // its end starts the next one
   render();
   hooks.focus();
 }
@@ -160,7 +167,7 @@ function row(item) {
           "span",
           { class: "flex items-baseline gap-2" },
           el("span", { class: "min-w-0 flex-1" }, name),
-          el("span", { class: "shrink-0 text-xs tabular-nums text-gray-500", "aria-hidden": "true", "data-upload-percent": true, text: `${percent(item)}%` }),
+          el("span", { class: "shrink-0 text-xs tabular-nums text-gray-500", "aria-hidden": "true", "data-upload-percent": true, text: item.started ? `${percent(item)}%` : "Waiting" }),
         ),
         el("progress", { class: BAR, max: "100", value: String(percent(item)), "aria-label": `Uploading ${isolate(item.name)}`, "data-upload-progress": true }),
       ),

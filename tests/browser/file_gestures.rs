@@ -24,7 +24,7 @@ window.testFiles = {
   pdf(name, size) {
     return new File([this.pdfBytes(size)], name, { type: "application/pdf" });
   },
-  png(name, width, height, accent) {
+  png(name, width, height, accent, title = "Q3 dashboard") {
     const canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
@@ -35,7 +35,7 @@ window.testFiles = {
     g.fillRect(0, 0, width, height * 0.12);
     g.fillStyle = "#ffffff";
     g.font = `bold ${Math.round(height * 0.05)}px sans-serif`;
-    g.fillText("Q3 dashboard", width * 0.04, height * 0.08);
+    g.fillText(title, width * 0.04, height * 0.08);
     const bars = [0.55, 0.8, 0.42, 0.9, 0.65, 0.75];
     bars.forEach((h, i) => {
       g.fillStyle = i % 2 ? accent : "#94a3b8";
@@ -44,10 +44,10 @@ window.testFiles = {
     });
     return new Promise((resolve) => canvas.toBlob((blob) => resolve(new File([blob], name, { type: "image/png" })), "image/png"));
   },
-  /** Files from descriptions: {png: name, width, height, accent}, {pdf: name, size}, {empty: name}. */
+  /** Files from descriptions: {png: name, width, height, accent, title}, {pdf: name, size}, {empty: name}. */
   make(specs) {
     return Promise.all(specs.map((s) => {
-      if (s.png) return this.png(s.png, s.width, s.height, s.accent || "#4f46e5");
+      if (s.png) return this.png(s.png, s.width, s.height, s.accent || "#4f46e5", s.title);
       if (s.pdf) return this.pdf(s.pdf, s.size);
       return new File([], s.empty, { type: "text/plain" });
     }));

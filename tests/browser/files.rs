@@ -205,11 +205,21 @@ async fn a_pasted_screenshot_and_a_dropped_pdf_reach_the_other_window_and_downlo
         "served as a download: {disposition}"
     );
 
+    bob.send("Thanks! The detail view reads much better.").await;
+    alice
+        .wait_message("Thanks! The detail view reads much better.")
+        .await;
+    // The pointer and the focus leave the thumbnail (its actions toolbar would show).
+    bob.hover("#chat-title").await;
+    bob.js("document.activeElement.blur()", vec![]).await;
+    bob.wait_toolbars_hidden().await;
+    bob.screenshot("chat-files").await;
+
     // A message may be files only: the list says what it holds.
     alice.make_test_files().await;
     alice
         .paste_files(
-            json!([{ "png": "whiteboard.png", "width": 800, "height": 500, "accent": "#e11d48" }]),
+            json!([{ "png": "whiteboard.png", "width": 800, "height": 500, "accent": "#e11d48", "title": "Launch plan" }]),
         )
         .await;
     alice.wait_uploaded(1).await;
@@ -225,13 +235,6 @@ async fn a_pasted_screenshot_and_a_dropped_pdf_reach_the_other_window_and_downlo
         .wait_text("#chat-list [data-key^='chat:']", "📎 whiteboard.png")
         .await;
 
-    bob.js(
-        "document.getElementById('message-scroller').scrollTop = 1e9",
-        vec![],
-    )
-    .await;
-    bob.wait_toolbars_hidden().await;
-    bob.screenshot("chat-files").await;
     alice.assert_console_clean();
     bob.assert_console_clean();
 }

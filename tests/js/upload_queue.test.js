@@ -96,3 +96,26 @@ test("keys are never reused within a queue", () => {
   const [b] = q.add([file("b")]).added;
   assert.notEqual(a.key, b.key);
 });
+
+test("files go one at a time, in the order they were added", () => {
+  const q = new UploadQueue();
+  const [a, b, c] = q.add([file("a"), file("b"), file("c")]).added;
+  assert.equal(q.next(), a);
+  assert.equal(a.started, true);
+  assert.equal(q.next(), null, "a is on its way");
+  q.finish(a.key, attachment(1, "a"));
+  assert.equal(q.next(), b);
+  q.remove(b.key); // cancelled on its way
+  assert.equal(q.next(), c);
+  q.fail(c.key, "no");
+  assert.equal(q.next(), null, "none left");
+  assert.ok(!q.busy);
+});
+
+test("a file waiting its turn still counts as uploading", () => {
+  const q = new UploadQueue();
+  q.add([file("a"), file("b")]);
+  q.next();
+  assert.ok(q.busy);
+  assert.deepEqual(q.items.map((i) => i.started), [true, false]);
+});
