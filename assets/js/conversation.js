@@ -64,7 +64,6 @@ export function initConversation(opts) {
     changed: () => composer.refresh(),
     showError: (message) => composer.showError(message),
     canAttach,
-    focus: () => composer.focus(),
   });
   mentions = setupMentions({
     input,

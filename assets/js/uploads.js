@@ -14,7 +14,7 @@ import { state } from "./store.js";
 const queues = new Map(); // chat id -> UploadQueue
 const aborts = new Map(); // uploading item -> abort()
 let list;
-let hooks = { changed: () => {}, showError: () => {}, canAttach: () => false, focus: () => {} };
+let hooks = { changed: () => {}, showError: () => {}, canAttach: () => false };
 
 const ROW = "flex min-w-0 items-center gap-2 rounded-lg border px-2 py-1.5 text-sm";
 const CLOSE =
@@ -27,7 +27,7 @@ const BAR =
 
 /**
  * `changed()` after any change (the composer re-checks its Send button), `showError(text)`,
- * `canAttach()` whether the open chat takes files now, `focus()` the composer.
+ * `canAttach()` whether the open chat takes files now.
  */
 export function initUploads(options) {
   hooks = { ...hooks, ...options };
@@ -114,26 +114,29 @@ function cancel(item) {
   queueOf(state.openChatId).remove(item.key);
   if (abort) abort(); // its end starts the next one
   render();
-  hooks.focus();
 }
 
 function dismiss(item) {
   queueOf(state.openChatId).remove(item.key);
   render();
-  hooks.focus();
 }
 
-/** The open chat's files above the composer; a focused button keeps its focus if it stays. */
+/**
+ * The open chat's files above the composer. A focused button keeps its focus if it
+ * stays; if it went (cancelled, removed), focus moves to the next file's button, or to
+ * the attach button (not the text box: on a phone that would open the keyboard).
+ */
 function render() {
   const queue = state.openChatId === null ? null : queueOf(state.openChatId);
   const items = queue ? queue.items : [];
   const focused = list.contains(document.activeElement) ? document.activeElement.dataset.control : null;
+  const at = focused ? [...list.querySelectorAll("[data-control]")].indexOf(document.activeElement) : -1;
   list.replaceChildren(...items.map(row));
   show(list, items.length > 0);
   if (focused) {
-    const again = list.querySelector(`[data-control="${CSS.escape(focused)}"]`);
-    if (again) again.focus();
-    else hooks.focus();
+    const controls = [...list.querySelectorAll("[data-control]")];
+    const again = controls.find((c) => c.dataset.control === focused) || controls[Math.min(at, controls.length - 1)];
+    (again || byId("attach-button")).focus();
   }
   hooks.changed();
 }
