@@ -21,41 +21,23 @@ macro_rules! id_type {
 
 id_type!(UserId, ChatId, MessageId, FileId);
 
-/// A chat id in a URL: a positive whole number, or no chat at all.
-impl<'a> rocket::request::FromParam<'a> for ChatId {
-    type Error = &'a str;
+/// Ids in URLs: a positive whole number, or nothing at all (the route answers 404).
+macro_rules! id_param {
+    ($($name:ident),*) => {$(
+        impl<'a> rocket::request::FromParam<'a> for $name {
+            type Error = &'a str;
 
-    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        match param.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(ChatId(id)),
-            _ => Err(param),
+            fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+                match param.parse::<i64>() {
+                    Ok(id) if id > 0 => Ok($name(id)),
+                    _ => Err(param),
+                }
+            }
         }
-    }
+    )*};
 }
 
-/// A message id in a URL: a positive whole number, or no message at all.
-impl<'a> rocket::request::FromParam<'a> for MessageId {
-    type Error = &'a str;
-
-    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        match param.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(MessageId(id)),
-            _ => Err(param),
-        }
-    }
-}
-
-/// A file id in a URL: a positive whole number, or no file at all.
-impl<'a> rocket::request::FromParam<'a> for FileId {
-    type Error = &'a str;
-
-    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        match param.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(FileId(id)),
-            _ => Err(param),
-        }
-    }
-}
+id_param!(ChatId, MessageId, FileId);
 
 /// A text column restricted to a fixed set of words, stored and shown as those words.
 macro_rules! word_enum {

@@ -527,6 +527,54 @@ async fn backup_makes_a_copy_that_sqlite_opens() {
     assert_eq!(verdict, "ok");
 }
 
+/// A backup holds the files too: restored, it serves the same bytes.
+#[rocket::async_test]
+async fn a_backup_restores_into_a_server_that_serves_the_same_files() {
+    if common::postgres::skips("`kanect backup` of an SQLite file") {
+        return;
+    }
+    let cli = Cli::new();
+    assert_ok(&cli.createsuperuser("root", GOOD), "createsuperuser");
+    let photo = common::images::png(900, 700);
+    let dump = common::images::noise(1_100_000);
+    let (chat, files) = {
+        let app = TestApp::over(&cli.data_dir).await;
+        let root = app.login("root", GOOD).await;
+        app.signup("alice").await;
+        let chat = root.chat_with("alice").await;
+        let files = [
+            root.uploaded(chat, "photo.png", &photo).await,
+            root.uploaded(chat, "dump.bin", &dump).await,
+        ];
+        let sent = root.send_files(chat, "", &[&files[0], &files[1]]).await;
+        assert_eq!(sent.status(), Status::Created);
+        (chat, files)
+    };
+    let copy = cli.path("copy.db");
+    assert_ok(
+        &cli.run(&["backup", copy.to_str().unwrap()], &[], None),
+        "backup",
+    );
+
+    // Restored as the database of a new data directory.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&copy, restored.path().join("kanect.db")).unwrap();
+    let app = TestApp::over(restored.path()).await;
+    let alice = app.login("alice", common::PASSWORD).await;
+    let message = &alice.history(chat, "").await["messages"][0];
+    assert_eq!(message["attachments"], serde_json::json!(files));
+    for (file, bytes) in files.iter().zip([&photo, &dump]) {
+        let url = file["url"].as_str().unwrap();
+        let served = alice.get(url).await.into_bytes().await.unwrap_or_default();
+        assert!(
+            &served == bytes,
+            "{url} serves other bytes after the restore"
+        );
+    }
+    let thumbnail = alice.get(files[0]["thumbnail_url"].as_str().unwrap()).await;
+    assert_eq!(thumbnail.status(), Status::Ok);
+}
+
 #[rocket::async_test]
 async fn backup_never_overwrites_a_file() {
     if common::postgres::skips("`kanect backup` of an SQLite file") {

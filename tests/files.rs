@@ -3,10 +3,8 @@
 
 use crate::common;
 
-use std::io::Cursor;
-
+use common::images::{jpeg, noise, png, png_claiming};
 use common::{expect_error, expect_invalid, header, Person, TestApp};
-use image::{DynamicImage, ImageFormat};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::LocalResponse;
 use rocket_db_pools::Database;
@@ -17,40 +15,6 @@ async fn alice_and_bob(app: &TestApp) -> (Person<'_>, Person<'_>, i64) {
     let bob = app.signup("bob").await;
     let chat = alice.chat_with("bob").await;
     (alice, bob, chat)
-}
-
-fn encoded(picture: DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    picture.write_to(&mut out, format).expect("encodes");
-    out.into_inner()
-}
-
-/// A `width` × `height` photo-like PNG (a gradient, so it is not all one colour).
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    encoded(DynamicImage::ImageRgb8(picture), ImageFormat::Png)
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, 64, (y % 256) as u8])
-    });
-    encoded(DynamicImage::ImageRgb8(picture), ImageFormat::Jpeg)
-}
-
-/// Bytes that no format recognises and that are not text.
-fn noise(len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
 }
 
 async fn bytes(response: LocalResponse<'_>) -> Vec<u8> {
@@ -74,21 +38,6 @@ fn path(value: &Value, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{key} in {value}"))
         .to_owned()
-}
-
-async fn send_with<'a>(
-    person: &Person<'a>,
-    chat: i64,
-    body: &str,
-    ids: &[&Value],
-) -> LocalResponse<'a> {
-    let ids: Vec<Value> = ids.iter().map(|a| a["id"].clone()).collect();
-    person
-        .post(
-            &format!("/api/chats/{chat}/messages"),
-            json!({ "body": body, "attachments": ids }),
-        )
-        .await
 }
 
 #[rocket::async_test]
@@ -232,7 +181,7 @@ async fn a_message_carries_its_files_to_the_other_member_live_and_in_history() {
     assert_eq!(alice.get(&path(&picture, "url")).await.status(), Status::Ok);
 
     // Files alone make a message.
-    let response = send_with(&alice, chat, "  ", &[&picture, &pdf]).await;
+    let response = alice.send_files(chat, "  ", &[&picture, &pdf]).await;
     assert_eq!(response.status(), Status::Created);
     let message: Value = response.into_json().await.expect("the message");
     assert_eq!(message["body"], "");
@@ -271,7 +220,7 @@ async fn a_message_carries_its_files_to_the_other_member_live_and_in_history() {
         .uploaded(chat, "notes.txt", b"line one\nline two\n")
         .await;
     assert_eq!(more["content_type"], "text/plain; charset=utf-8");
-    let response = send_with(&alice, chat, "see notes", &[&more]).await;
+    let response = alice.send_files(chat, "see notes", &[&more]).await;
     assert_eq!(response.status(), Status::Created);
     let message: Value = response.into_json().await.expect("the message");
     assert_eq!(message["body"], "see notes");
@@ -289,7 +238,7 @@ async fn attachments_that_are_not_the_senders_unsent_uploads_to_that_chat_are_re
     let elsewhere = alice.uploaded(other_chat, "c.txt", b"c").await;
     let sent = alice.uploaded(chat, "d.txt", b"d").await;
     assert_eq!(
-        send_with(&alice, chat, "", &[&sent]).await.status(),
+        alice.send_files(chat, "", &[&sent]).await.status(),
         Status::Created
     );
     let before = alice.history(chat, "").await["messages"]
@@ -305,15 +254,17 @@ async fn attachments_that_are_not_the_senders_unsent_uploads_to_that_chat_are_re
         ("one good, one bad", vec![&mine, &bobs]),
         ("the same file twice", vec![&mine, &mine]),
     ] {
-        let response = send_with(&alice, chat, "with files", &ids).await;
+        let response = alice.send_files(chat, "with files", &ids).await;
         assert_eq!(response.status(), Status::UnprocessableEntity, "{what}");
         expect_invalid(response, "attachments").await;
     }
     let eleven: Vec<Value> = (0..11).map(|n| json!({ "id": n + 1 })).collect();
-    let response = send_with(&alice, chat, "", &eleven.iter().collect::<Vec<_>>()).await;
+    let response = alice
+        .send_files(chat, "", &eleven.iter().collect::<Vec<_>>())
+        .await;
     expect_invalid(response, "attachments").await;
     // Without files, a message needs words.
-    expect_invalid(send_with(&alice, chat, "", &[]).await, "body").await;
+    expect_invalid(alice.send_files(chat, "", &[]).await, "body").await;
     for bad in [json!(["x"]), json!("1"), json!([-1])] {
         let response = alice
             .post(
@@ -333,7 +284,7 @@ async fn attachments_that_are_not_the_senders_unsent_uploads_to_that_chat_are_re
     assert_eq!(before, after, "a refused send stored nothing");
     // The good upload is still there to send.
     assert_eq!(
-        send_with(&alice, chat, "", &[&mine]).await.status(),
+        alice.send_files(chat, "", &[&mine]).await.status(),
         Status::Created
     );
     drop(carol);
@@ -346,7 +297,7 @@ async fn people_outside_a_chat_cannot_upload_to_it_or_read_its_files() {
     let carol = app.signup("carol").await;
     let file = alice.uploaded(chat, "secret.png", &png(10, 10)).await;
     assert_eq!(
-        send_with(&alice, chat, "", &[&file]).await.status(),
+        alice.send_files(chat, "", &[&file]).await.status(),
         Status::Created
     );
 
@@ -530,32 +481,6 @@ async fn hostile_names_are_stored_as_safe_names() {
     }
 }
 
-/// A PNG whose header claims `width` × `height` around a 1 × 1 image's data: a
-/// decompression bomb as a decoder first sees it.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = png(1, 1);
-    bytes[16..20].copy_from_slice(&width.to_be_bytes());
-    bytes[20..24].copy_from_slice(&height.to_be_bytes());
-    let crc = crc32(&bytes[12..29]);
-    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
-    bytes
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 #[rocket::async_test]
 async fn only_images_that_decode_are_shown_and_everything_else_is_a_download() {
     let app = TestApp::new().await;
@@ -645,7 +570,7 @@ async fn deleting_a_message_deletes_its_files() {
     let app = TestApp::new().await;
     let (alice, bob, chat) = alice_and_bob(&app).await;
     let file = alice.uploaded(chat, "gone.bin", &noise(600_000)).await;
-    let response = send_with(&alice, chat, "soon gone", &[&file]).await;
+    let response = alice.send_files(chat, "soon gone", &[&file]).await;
     let message: Value = response.into_json().await.expect("the message");
     assert_eq!(bob.get(&path(&file, "url")).await.status(), Status::Ok);
     let gone = alice
@@ -675,7 +600,7 @@ async fn uploads_no_message_claimed_go_after_a_day() {
     let recent = alice.uploaded(chat, "recent.txt", b"recent").await;
     let sent = alice.uploaded(chat, "sent.txt", b"sent").await;
     assert_eq!(
-        send_with(&alice, chat, "", &[&sent]).await.status(),
+        alice.send_files(chat, "", &[&sent]).await.status(),
         Status::Created
     );
     let day_and_more = kanect::model::Timestamp::now().plus_millis(-25 * 3_600_000);

@@ -455,7 +455,18 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
         200
     );
     let group = alice.group("Team", &["bob"]).await;
-    alice.say(group, "in the group").await;
+    // Files too: a photo and a file of three chunks.
+    let photo = crate::common::images::png(640, 480);
+    let dump = crate::common::images::noise(600_000);
+    let files = [
+        alice.uploaded(group, "photo.png", &photo).await,
+        alice.uploaded(group, "dump.bin", &dump).await,
+    ];
+    let sent = alice
+        .send_files(group, "in the group", &[&files[0], &files[1]])
+        .await
+        .status();
+    assert_eq!(sent, Status::Created);
     let cursor = bob.cursor_now().await;
     let cookie = alice.cookie.clone();
     drop((alice, bob));
@@ -502,6 +513,15 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
         .filter_map(|m| m["body"].as_str())
         .collect();
     assert_eq!(bodies, ["before the move"], "the deleted one stays deleted");
+    let in_group = bob.history(group, "").await["messages"][0].clone();
+    assert_eq!(in_group["attachments"], serde_json::json!(files));
+    for (file, bytes) in files.iter().zip([&photo, &dump]) {
+        let url = file["url"].as_str().expect("a url");
+        let served = bob.get(url).await.into_bytes().await.unwrap_or_default();
+        assert!(&served == bytes, "{url} serves other bytes after the move");
+    }
+    let thumbnail = files[0]["thumbnail_url"].as_str().expect("a thumbnail");
+    assert_eq!(bob.get(thumbnail).await.status(), Status::Ok);
     assert_eq!(
         history[0]["reactions"][0]["users"],
         serde_json::json!(["bob"])

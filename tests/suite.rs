@@ -22,6 +22,7 @@ mod files;
 mod hostile;
 mod hostile_admin;
 mod hostile_props;
+mod hostile_uploads;
 mod instances;
 mod last_seen;
 mod lifecycle;

@@ -89,9 +89,24 @@ fn disposition(how: &str, name: &str) -> String {
             _ => '_',
         })
         .collect();
-    let exact = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    let exact = percent_encoding::utf8_percent_encode(name, NOT_ATTR_CHAR);
     format!("{how}; filename=\"{plain}\"; filename*=UTF-8''{exact}")
 }
+
+/// What RFC 8187's `attr-char` leaves out, and so must be percent-encoded.
+const NOT_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
 
 /// The request's validators and range.
 pub struct Conditions {

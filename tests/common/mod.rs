@@ -10,6 +10,7 @@ use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod images;
 pub mod postgres;
 
 pub const PASSWORD: &str = "purple-walrus-sings-42";
@@ -481,6 +482,16 @@ impl<'a> Person<'a> {
         let response = self.upload(chat, name, bytes).await;
         assert_eq!(response.status(), Status::Created, "upload of {name}");
         response.into_json().await.expect("an attachment")
+    }
+
+    /// Sends `body` with the uploads `files` (attachment objects) and returns the answer.
+    pub async fn send_files(&self, chat: i64, body: &str, files: &[&Value]) -> LocalResponse<'a> {
+        let ids: Vec<Value> = files.iter().map(|file| file["id"].clone()).collect();
+        self.post(
+            &format!("/api/chats/{chat}/messages"),
+            serde_json::json!({ "body": body, "attachments": ids }),
+        )
+        .await
     }
 
     /// Sends a message and returns it as stored.
