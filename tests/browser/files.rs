@@ -240,7 +240,7 @@ async fn a_pasted_screenshot_and_a_dropped_pdf_reach_the_other_window_and_downlo
 }
 
 #[tokio::test]
-async fn a_cancelled_upload_goes_and_a_refused_one_says_why() {
+async fn a_cancelled_upload_goes_a_refused_one_says_why_and_names_stay_text() {
     let Some(app) = Kanect::start_with(&[("KANECT_MAX_UPLOAD_MB", "1")]) else {
         return;
     };
@@ -339,6 +339,30 @@ async fn a_cancelled_upload_goes_and_a_refused_one_says_why() {
             .await;
     }
     alice.wait_hidden("#upload-list").await;
+
+    // A name made of markup stays text, in the chip and in the message (no `/` in it:
+    // the server keeps only the last part of a path).
+    let name = "<img src=x onerror=alert(1)> & <b>notes.txt";
+    alice
+        .drag_files(
+            &["dragenter", "dragover", "drop"],
+            json!([{ "pdf": name, "size": 2000 }]),
+        )
+        .await;
+    alice.wait_uploaded(1).await;
+    alice.click("#send-button").await;
+    let card = alice
+        .wait_text("#message-list [data-file-card]", "notes")
+        .await;
+    assert!(card.contains(name), "the name as text: {card}");
+    let markup = alice
+        .js(
+            "return document.querySelectorAll('#message-list img[src=x], #message-list b, #upload-list b').length",
+            vec![],
+        )
+        .await;
+    assert_eq!(markup, json!(0), "no element came from the name");
+
     // The refusal itself is logged by the browser as a failed request; nothing else.
     let problems = alice.console_problems(&["413"]);
     assert!(
