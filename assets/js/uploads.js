@@ -1,8 +1,9 @@
 // Files for the next message: chosen with the attach button (on a phone the picker
 // offers the camera and the gallery), dropped onto the chat or pasted into it. They
-// upload one after another, each with a progress bar and a cancel button; finished ones wait as chips
-// above the composer until the message is sent. One queue per chat, so switching chats
-// keeps each chat's files.
+// upload one after another, each with a progress bar and a cancel button; finished ones
+// wait as chips above the composer until the message is sent. One queue per chat, so
+// switching chats keeps each chat's files (a reload does not: unsent uploads are lost,
+// and the server removes them after a day).
 
 import { uploadFile } from "./api.js";
 import { byId, el, icon, isolate, show, ICONS } from "./dom.js";
