@@ -11,6 +11,8 @@ mod admin;
 mod chat;
 mod drafts;
 mod driver;
+mod file_gestures;
+mod files;
 mod gestures;
 mod groups;
 mod live;

@@ -1,5 +1,6 @@
 // One fetch helper for the JSON API: session cookie, CSRF header, JSON in and out,
-// and a typed error carrying the server's {"error": {code, message, field}}.
+// and a typed error carrying the server's {"error": {code, message, field}}. Uploads go
+// through XMLHttpRequest instead (uploadFile), the one way to hear how far they are.
 
 export class ApiError extends Error {
   constructor(status, code, message, field = null) {
@@ -67,20 +68,57 @@ export async function api(method, path, body, { signal } = {}) {
     throw new ApiError(401, "unauthenticated", "Your session has ended. Please sign in again.");
   }
 
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (!res.ok) {
-    const e = (data && data.error) || {};
-    const fallback = FALLBACK_MESSAGES[res.status] || "Something went wrong. Please try again.";
-    throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || fallback, e.field || null);
-  }
+  const data = parseJson(text);
+  if (!res.ok) throw failure(res.status, data);
   return data;
+}
+
+function parseJson(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The ApiError for a refusal: the server's own words, or a fallback for the status. */
+function failure(status, data) {
+  const e = (data && data.error) || {};
+  const fallback = FALLBACK_MESSAGES[status] || "Something went wrong. Please try again.";
+  return new ApiError(status, e.code || `http_${status}`, e.message || fallback, e.field || null);
+}
+
+/**
+ * Uploads `file` as the multipart part `file` to `path`, with the session cookie and
+ * the CSRF header. `onProgress(loaded, total)` hears the bytes sent. Answers
+ * {done, abort}: `done` resolves with the server's JSON, or rejects with an ApiError
+ * (or an AbortError after `abort()`).
+ */
+export function uploadFile(path, file, { onProgress = () => {} } = {}) {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise((resolve, reject) => {
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+    xhr.upload.addEventListener("progress", (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
+    xhr.addEventListener("load", () => {
+      if (xhr.status === 401) {
+        goToLogin();
+        reject(new ApiError(401, "unauthenticated", "Your session has ended. Please sign in again."));
+        return;
+      }
+      const data = parseJson(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300 && data) resolve(data);
+      else reject(failure(xhr.status || 500, data));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The upload was cut off: can't reach the server.")));
+    xhr.addEventListener("abort", () => reject(new DOMException("The upload was cancelled.", "AbortError")));
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
 }
 
 export const get = (path, opts) => api("GET", path, undefined, opts);

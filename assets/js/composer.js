@@ -2,6 +2,8 @@
 // lines (by its rows attribute, so no inline styles), and a counter near the limit.
 // `onKey(e)` sees each key first (the mention list takes arrows and Enter while open)
 // and answers true when it handled it; `onInput(text)` hears each change a person made.
+// `files` tells what is attached: ids() the finished uploads, busy() whether any is still
+// uploading. A message may be only files; it waits for uploads to finish.
 
 import { show, setText } from "./dom.js";
 
@@ -11,7 +13,11 @@ const MAX_ROWS = 6;
 
 const length = (text) => [...text].length; // characters, as the server counts them
 
-export function setupComposer({ form, input, button, counter, error, onSend, onKey = () => false, onInput = () => {} }) {
+const NO_FILES = { ids: () => [], busy: () => false };
+
+export function setupComposer({
+  form, input, button, counter, error, onSend, onKey = () => false, onInput = () => {}, files = NO_FILES,
+}) {
   let sending = false;
 
   function autosize() {
@@ -30,7 +36,7 @@ export function setupComposer({ form, input, button, counter, error, onSend, onK
     counter.classList.toggle("text-red-600", over);
     counter.classList.toggle("text-gray-500", !over);
     setText(counter, over ? `${n - MAX_LENGTH} characters too long` : `${MAX_LENGTH - n} characters left`);
-    button.disabled = sending || n === 0 || over;
+    button.disabled = sending || over || files.busy() || (n === 0 && files.ids().length === 0);
   }
 
   function showError(message) {
@@ -41,7 +47,12 @@ export function setupComposer({ form, input, button, counter, error, onSend, onK
   async function submit() {
     if (sending) return;
     const body = input.value.trim();
-    if (!body) {
+    if (files.busy()) {
+      showError("Wait for the files to finish uploading, or cancel them.");
+      return;
+    }
+    const ids = files.ids();
+    if (!body && !ids.length) {
       input.focus();
       return;
     }
@@ -55,7 +66,7 @@ export function setupComposer({ form, input, button, counter, error, onSend, onK
     updateCounter();
     showError("");
     try {
-      await onSend(body);
+      await onSend(body, ids);
       input.value = "";
       onInput("");
     } catch (err) {
@@ -113,6 +124,8 @@ export function setupComposer({ form, input, button, counter, error, onSend, onK
       updateCounter();
       onInput(text);
     },
+    /** Something attached changed: Send may now be possible, or not. */
+    refresh: updateCounter,
     input,
     showError,
   };

@@ -1,5 +1,5 @@
 // The right panel: the open chat's header, history (latest page, then older pages
-// on demand), read receipts, sending, drafts, mentions, typing, and archiving; and
+// on demand), read receipts, sending (with files), drafts, mentions, typing, and archiving; and
 // `openView`, through which events.js changes what the open chat shows.
 
 import { get, post, patch } from "./api.js";
@@ -11,6 +11,7 @@ import { messageActions } from "./message_actions.js";
 import { changedMessage, deletedMessage } from "./events.js";
 import { draftFor, saveDraft, clearDraft } from "./drafts.js";
 import { typed, sent, typingNow } from "./typing.js";
+import * as uploads from "./uploads.js";
 import { lastSeen } from "./time.js";
 import {
   state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn,
@@ -52,11 +53,17 @@ export function initConversation(opts) {
     error: byId("composer-error"),
     onSend: send,
     onKey,
+    files: { ids: uploads.readyIds, busy: uploads.uploading },
     onInput: (text) => {
       saveDraft(state.openChatId, text);
       typed(state.openChatId, text);
       mentions.update();
     },
+  });
+  uploads.initUploads({
+    changed: () => composer.refresh(),
+    showError: (message) => composer.showError(message),
+    canAttach,
   });
   mentions = setupMentions({
     input,
@@ -133,6 +140,12 @@ export const openView = {
   typingChanged: renderTyping,
 };
 
+/** Files can be added while an open chat shows its composer. */
+function canAttach() {
+  const chat = getChat(state.openChatId);
+  return Boolean(chat) && chat.status !== "closed" && !byId("chat-view").hidden;
+}
+
 function chatError(message) {
   setText(byId("chat-error"), message || "");
   show(byId("chat-error"), Boolean(message));
@@ -192,6 +205,7 @@ export async function openChat(id) {
   chatError("");
   mentions.close();
   composer.reset(draftFor(id));
+  uploads.showChat();
   byId("app").dataset.view = "chat";
   show(byId("welcome"), false);
   show(byId("chat-view"), true);
@@ -244,6 +258,7 @@ export function closeChat() {
   view.reset(null);
   mentions.close();
   composer.reset("");
+  uploads.showChat();
   loading = false;
   byId("app").dataset.view = "list";
   show(byId("chat-view"), false);
@@ -308,11 +323,11 @@ export function markRead() {
     .catch(() => readUpTo.delete(id));
 }
 
-async function send(body) {
+async function send(body, attachments) {
   const id = state.openChatId;
   let message;
   try {
-    message = await post(`/api/chats/${id}/messages`, { body });
+    message = await post(`/api/chats/${id}/messages`, attachments.length ? { body, attachments } : { body });
   } catch (err) {
     if (err.status === 403 || err.status === 404) onStale();
     if (err.transient) throw new Error("Can't reach the server. Your message was not sent; please try again.");
@@ -320,6 +335,7 @@ async function send(body) {
   }
   clearDraft(id);
   sent(id);
+  uploads.sent(id, attachments);
   if (state.openChatId === id) {
     view.append([message], { forceScroll: true });
     renderPaging();

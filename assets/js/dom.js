@@ -94,6 +94,8 @@ export const ICONS = {
   trash: ["M4 6h12", "M8 6V4h4v2", "M5.5 6l.8 10h7.4l.8-10", "M8.5 9v4.5", "M11.5 9v4.5"],
   smile: ["M17 10a7 7 0 1 1-7-7", "M7 11.5a3.5 3.5 0 0 0 6 0", "M7.5 8h.01", "M12.5 8h.01", "M15 2v5", "M12.5 4.5h5"],
   people: ["M7.5 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6z", "M2 17c0-3 2.5-5 5.5-5s5.5 2 5.5 5", "M13 3.5a3 3 0 0 1 0 5.5", "M15 12c1.8.6 3 2.3 3 5"],
+  close: "M5 5l10 10M15 5L5 15",
+  download: ["M10 3v10", "M6 9.5l4 4 4-4", "M4 16.5h12"],
 };
 
 // Avatar colours, as full literal class strings so Tailwind keeps them.

@@ -1,9 +1,10 @@
-// The message list of the open chat: rendering (formatted bodies, reactions, status of
-// one's own messages, the actions toolbar, the editor in place), day separators, runs
+// The message list of the open chat: rendering (formatted bodies, attachments, reactions,
+// status of one's own messages, the actions toolbar, the editor in place), day separators, runs
 // of messages from one sender, and scroll handling (anchored prepends, sticky bottom).
 // Messages are kept by id: an edit, a reaction or a delete replaces or drops one.
 
 import { el } from "./dom.js";
+import { attachmentsOf } from "./attachments.js";
 import { parse, render } from "./format.js";
 import { reactionRow, whoReacted } from "./reactions.js";
 import { receiptMark } from "./receipts.js";
@@ -279,6 +280,8 @@ export class MessageList {
       : `rounded-2xl rounded-bl-md border bg-white text-gray-900 ${mentionsMe ? "border-amber-300 ring-2 ring-amber-200" : "border-gray-200"}`;
     const can = this.permissions(m);
     const tree = parse(m.body, { mentions: m.mentions || [], me: state.me.username, all: group });
+    const files = attachmentsOf(m, { mine });
+    const text = Boolean(m.body.trim()) || !files; // a message of files only has no bubble
     return el(
       "li",
       {
@@ -291,12 +294,16 @@ export class MessageList {
         showSender ? el("span", { class: "mb-0.5 px-1 text-xs font-semibold text-gray-600", dir: "auto", text: m.sender }) : null,
         editing
           ? this.editing.form
-          : el(
-              "div",
-              { class: `${bubble} max-w-full whitespace-pre-wrap break-words px-3.5 py-2 shadow-sm [overflow-wrap:anywhere] [@media(pointer:coarse)]:select-none` },
-              mine ? null : el("span", { class: "sr-only", dir: "auto", text: `${m.sender}: ` }),
-              el("span", { class: "block", dir: "auto", "data-message-body": true }, ...render(tree, style)),
-            ),
+          : text
+            ? el(
+                "div",
+                { class: `${bubble} max-w-full whitespace-pre-wrap break-words px-3.5 py-2 shadow-sm [overflow-wrap:anywhere] [@media(pointer:coarse)]:select-none` },
+                mine ? null : el("span", { class: "sr-only", dir: "auto", text: `${m.sender}: ` }),
+                el("span", { class: "block", dir: "auto", "data-message-body": true }, ...render(tree, style)),
+              )
+            : null,
+        files && !text && !mine ? el("span", { class: "sr-only", dir: "auto", text: `${m.sender}: ` }) : null,
+        files ? el("div", { class: `${text || editing ? "mt-1" : ""} max-w-full` }, files) : null,
         reactionRow(m, { onToggle: this.actions.toggle, disabled: !can.react }),
         reactionNames(m),
         el(
@@ -335,7 +342,8 @@ export class MessageList {
     this.list.addEventListener("pointerdown", (e) => {
       if (e.pointerType === "mouse") return;
       const li = e.target.closest("li[data-id]");
-      if (!li || e.target.closest("button, a, textarea, input, [role=toolbar]")) return;
+      const control = e.target.closest("button, a, textarea, input, [role=toolbar]");
+      if (!li || (control && !control.closest("[data-attachments]"))) return; // a file is pressed like the text
       start = { x: e.clientX, y: e.clientY };
       cancel();
       timer = setTimeout(() => {

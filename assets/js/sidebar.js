@@ -91,13 +91,19 @@ function personItem(user) {
 
 const oneLine = (body) => plainText(parse(body)).replace(/\s+/g, " ").trim();
 
+/** A message of files only, in the list: "📎 report.pdf", or "📎 3 files". */
+function filesLine(files) {
+  if (!files.length) return "";
+  return files.length === 1 ? `📎 ${files[0].name}` : `📎 ${files.length} files`;
+}
+
 /** The chat's last message in one line (or the reader's draft): each part isolated. */
 function preview(chat) {
   const draft = chat.id === state.openChatId ? "" : draftFor(chat.id);
   if (draft) return [el("span", { class: "font-medium text-rose-700", "data-draft": true }, "Draft: "), el("span", { dir: "auto", text: oneLine(draft) })];
   const m = chat.last_message;
   if (!m) return [chat.kind === "group" ? `${chat.members.length} members` : "No messages yet"];
-  const text = el("span", { dir: "auto", text: oneLine(m.body) });
+  const text = el("span", { dir: "auto", text: oneLine(m.body) || filesLine(m.attachments || []) });
   if (chat.kind === "direct" && !isMe(m.sender)) return [text];
   return [isMe(m.sender) ? "You" : el("span", { dir: "auto", text: m.sender }), ": ", text];
 }

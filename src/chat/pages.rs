@@ -27,6 +27,8 @@ fn page(user: &User, csrf: &CsrfToken, settings: &Settings, open: Option<ChatId>
             me: context! { id: user.id, username: &user.username, role: user.role },
             open_chat_id: open,
             poll_wait: POLL_WAIT_S.min(settings.poll_wait_max_s.max(1)),
+            // The composer refuses a file past it before sending a byte.
+            max_upload_mb: settings.max_upload_mb,
         },
     )
 }

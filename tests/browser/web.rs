@@ -38,6 +38,11 @@ pub struct Kanect {
 
 impl Kanect {
     pub fn start() -> Option<Kanect> {
+        Kanect::start_with(&[])
+    }
+
+    /// `start`, with more settings for the server (`("KANECT_MAX_UPLOAD_MB", "1")`).
+    pub fn start_with(settings: &[(&str, &str)]) -> Option<Kanect> {
         let tools = crate::optional::or_skip(
             driver::tools(),
             "the browser tests (tests/browser.rs)",
@@ -50,6 +55,7 @@ impl Kanect {
         if let Some(url) = &database {
             env.push(("KANECT_DATABASE_URL", url));
         }
+        env.extend_from_slice(settings);
         let server = Server::start(&process::binary(), dir.path(), &env);
         Some(Kanect {
             server,
