@@ -623,3 +623,26 @@ async fn uploads_no_message_claimed_go_after_a_day() {
     assert_eq!(alice.get(&path(&sent, "url")).await.status(), Status::Ok);
     assert_eq!(app.count("SELECT COUNT(*) FROM file_chunks").await, 2);
 }
+
+#[rocket::async_test]
+async fn a_message_with_files_may_lose_its_words_and_one_without_may_not() {
+    let app = TestApp::new().await;
+    let (alice, bob, chat) = alice_and_bob(&app).await;
+    let file = alice.uploaded(chat, "plan.txt", b"the plan").await;
+    let response = alice.send_files(chat, "caption", &[&file]).await;
+    let message: Value = response.into_json().await.expect("the message");
+    let url = format!("/api/chats/{chat}/messages/{}", message["id"]);
+    let edited = alice.patch(&url, json!({ "body": " " })).await;
+    assert_eq!(edited.status(), Status::Ok);
+    let edited: Value = edited.into_json().await.expect("the message");
+    assert_eq!(edited["body"], "");
+    assert_eq!(edited["attachments"][0]["name"], "plan.txt");
+
+    let words = bob.say(chat, "words only").await;
+    let url = format!("/api/chats/{chat}/messages/{}", words["id"]);
+    expect_invalid(bob.patch(&url, json!({ "body": "" })).await, "body").await;
+    assert_eq!(
+        bob.history(chat, "").await["messages"][1]["body"],
+        "words only"
+    );
+}

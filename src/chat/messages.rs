@@ -162,6 +162,9 @@ pub fn refused(e: ChangeError) -> Error {
         ChangeError::Closed => {
             Error::Forbidden("This chat is closed: it can be read but not written to.")
         }
+        ChangeError::Empty => {
+            crate::validate::Invalid::new("body", "Write a message first.").into()
+        }
         ChangeError::TooManyReactions => crate::validate::Invalid::new(
             "emoji",
             format!(
@@ -192,7 +195,8 @@ async fn edit(
     body: JsonBody<NewMessage>,
 ) -> Result<Json<Message>> {
     let (id, mid) = (chat_id(id)?, message_id_in(mid)?);
-    let body = match MessageBody::parse(&body.0.body) {
+    // Whether the message has files that let it go without words is the database's to say.
+    let body = match MessageBody::parse_beside_files(&body.0.body) {
         Ok(body) => body,
         Err(invalid) => {
             require_member(db, id, user.id).await?;

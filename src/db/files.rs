@@ -330,6 +330,16 @@ pub async fn claim(tx: &mut WriteTx, message: MessageId, ids: &[FileId]) -> sqlx
     })
 }
 
+/// Whether `message` carries any files.
+pub async fn any_of_message(tx: &mut WriteTx, message: MessageId) -> sqlx::Result<bool> {
+    on!(tx, |c| {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM files WHERE message_id = $1)")
+            .bind(message)
+            .fetch_one(c)
+            .await
+    })
+}
+
 /// Deletes uploads that no message claimed and that started before `before` (finished or
 /// cut off), one at a time so that no single write holds the writer long. Returns how
 /// many went.

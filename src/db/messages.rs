@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::{on, Pool, Sql};
 use super::events::{self, Kind};
-use super::files::{Attachment, ATTACHMENTS};
+use super::files::{self, Attachment, ATTACHMENTS};
 use super::{WriteTx, Writer};
 use crate::mentions::Mentioned;
 use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
@@ -264,6 +264,9 @@ pub enum ChangeError {
     Closed,
     #[error("too many different reactions")]
     TooManyReactions,
+    /// No words left, and no files either.
+    #[error("an empty message")]
+    Empty,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -309,6 +312,10 @@ pub async fn edit(
     }
     if status == ChatStatus::Closed {
         return Err(ChangeError::Closed);
+    }
+    // Only a message with files may lose all its words.
+    if body.as_str().is_empty() && !files::any_of_message(&mut tx, id).await? {
+        return Err(ChangeError::Empty);
     }
     on!(&mut tx, |c| {
         sqlx::query("UPDATE messages SET body = $1, edited_at = $2 WHERE id = $3")
