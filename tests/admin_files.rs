@@ -80,18 +80,21 @@ async fn the_changelist_lists_uploads_with_name_type_size_chat_uploader_and_mess
         "report.pdf",
         "application/pdf",
         "1.2 MB",
-        "Direct chat 1",
         "root",
-        "the report",
+        "#1: the report",
         "notes.txt",
         "text/plain; charset=utf-8",
         "18 bytes",
-        "Direct chat 2",
         "bob",
         "not sent",
         "2 files",
     ] {
         assert!(html.contains(text), "the changelist shows {text}");
+    }
+    // Chats are named as the chats model (and the chat filter) names them.
+    for (a, b) in [("root", "bob"), ("bob", "carol")] {
+        let shown = |x: &str, y: &str| html.contains(&format!("<bdi>{x} & {y}</bdi>"));
+        assert!(shown(a, b) || shown(b, a), "the chat of {a} and {b}");
     }
     // No adding: files come from chats.
     assert!(!html.contains("/admin/files/add/"));

@@ -19,7 +19,10 @@ pub fn routes() -> Vec<Route> {
     routes![download]
 }
 
-const CHAT: &str = "(SELECT COALESCE(title, 'Direct chat ' || id) FROM chats WHERE id = t.chat_id)";
+/// The chat, named as the chats model names it (and so as the chat filter lists it).
+const CHAT: &str = "(SELECT COALESCE(c.title, (SELECT string_agg(u.username, ' & ')
+        FROM chat_members m JOIN users u ON u.id = m.user_id WHERE m.chat_id = c.id),
+        'Chat ' || c.id) FROM chats c WHERE c.id = t.chat_id)";
 const UPLOADER: &str = "(SELECT username FROM users WHERE id = t.uploader_id)";
 /// The type filter's groups, from the type the bytes were judged to be.
 const GROUP: &str = "CASE WHEN substr(t.content_type, 1, 6) = 'image/' THEN 'image'
