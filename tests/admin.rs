@@ -7,7 +7,7 @@ use common::*;
 use rocket::http::Status;
 use serde_json::{json, Value};
 
-/// Every GET page of the console, for one user (id 1), chat 1 and message 1.
+/// Every GET page of the console, for one user (id 1), chat 1, message 1 and file 1.
 const PAGES: &[&str] = &[
     "/admin/",
     "/admin/users/",
@@ -25,16 +25,22 @@ const PAGES: &[&str] = &[
     "/admin/messages/1/change/",
     "/admin/messages/1/delete/",
     "/admin/messages/1/history/",
+    "/admin/files/",
+    "/admin/files/1/change/",
+    "/admin/files/1/delete/",
+    "/admin/files/1/history/",
+    "/admin/files/1/download/",
     "/admin/log/",
 ];
 
 /// root (superuser, id 1), bob (member, id 2), a direct chat between them (id 1) with a
-/// message (id 1).
+/// message (id 1), and bob's upload to it (file 1, not sent).
 async fn seeded(app: &TestApp) -> (Person<'_>, Person<'_>) {
     let root = app.admin("root", "superuser").await;
     let bob = app.signup("bob").await;
     let chat = root.chat_with("bob").await;
     root.say(chat, "hello bob").await;
+    bob.uploaded(chat, "notes.txt", b"some notes\n").await;
     (root, bob)
 }
 
@@ -172,6 +178,7 @@ async fn the_index_shows_counts_recent_actions_and_the_chart() {
         "/admin/users/",
         "/admin/chats/",
         "/admin/messages/",
+        "/admin/files/",
         "/admin/log/",
         "Changed email address.",
         "<svg",
@@ -1007,8 +1014,10 @@ async fn hostile_list_parameters_change_nothing_and_break_nothing() {
         "q={{7*7}}",
         "sender_id=-1",
         "action_flag=9",
+        "type=image' OR '1'='1",
+        "o=-size,size,(size)",
     ];
-    for model in ["users", "chats", "messages", "log"] {
+    for model in ["users", "chats", "messages", "files", "log"] {
         for query in hostile {
             let query = query.replace(' ', "%20");
             let html = root
@@ -1021,6 +1030,7 @@ async fn hostile_list_parameters_change_nothing_and_break_nothing() {
         }
     }
     assert_eq!(app.count("SELECT count(*) FROM users").await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM files").await, 1);
     // A hostile ordering falls back to the default; an unknown role filters nothing.
     let html = root
         .page("/admin/users/?role=admin&o=password_hash", Status::Ok)

@@ -8,15 +8,16 @@ use common::hostile::*;
 use common::*;
 use rocket::http::{ContentType, Status};
 
-const MODELS: &[&str] = &["users", "chats", "messages", "log"];
+const MODELS: &[&str] = &["users", "chats", "messages", "files", "log"];
 
 /// root (superuser, id 1), bob (member, id 2), a direct chat (id 1) with a message (id 1),
-/// and one change in the log (id 1).
+/// bob's upload to it (file 1), and one change in the log (id 1).
 async fn seeded(app: &TestApp) -> (Person<'_>, Person<'_>) {
     let root = app.admin("root", "superuser").await;
     let bob = app.signup("bob").await;
     let chat = root.chat_with("bob").await;
     root.say(chat, "hello bob").await;
+    bob.uploaded(chat, "notes.txt", b"some notes\n").await;
     let response = root
         .post_form(
             "/admin/chats/1/change/",
@@ -25,6 +26,19 @@ async fn seeded(app: &TestApp) -> (Person<'_>, Person<'_>) {
         .await;
     assert_eq!(response.status(), Status::SeeOther);
     (root, bob)
+}
+
+/// The common fingerprint, and the files with their bytes.
+async fn state(app: &TestApp) -> Vec<i64> {
+    let mut seen = fingerprint(app).await;
+    for sql in [
+        "SELECT count(*) FROM files",
+        "SELECT coalesce(sum(length(name)), 0) FROM files",
+        "SELECT count(*) FROM file_chunks",
+    ] {
+        seen.push(app.count(sql).await);
+    }
+    seen
 }
 
 /// Every POST of the console, with fields that would change something if accepted.
@@ -104,6 +118,16 @@ fn posts() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         ),
         ("/admin/messages/1/change/", vec![("body", "forged")]),
         ("/admin/messages/1/delete/", vec![("post", "yes")]),
+        ("/admin/files/1/change/", vec![("name", "forged.txt")]),
+        ("/admin/files/1/delete/", vec![("post", "yes")]),
+        (
+            "/admin/files/",
+            vec![
+                ("action", "delete_selected"),
+                ("_selected_action", "1"),
+                ("post", "yes"),
+            ],
+        ),
         ("/admin/log/1/change/", vec![("change_message", "forged")]),
         ("/admin/log/1/delete/", vec![("post", "yes")]),
         (
@@ -121,7 +145,7 @@ fn posts() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
 async fn every_console_post_refuses_missing_and_wrong_csrf_tokens() {
     let app = TestApp::new().await;
     let (root, bob) = seeded(&app).await;
-    let before = fingerprint(&app).await;
+    let before = state(&app).await;
     let stale = "A".repeat(root.csrf.len());
     // An anonymous CSRF cookie planted in root's browser, and its token.
     let mallory = app.visitor("/login").await;
@@ -158,14 +182,14 @@ async fn every_console_post_refuses_missing_and_wrong_csrf_tokens() {
             .await
             .expect(&what, Status::Forbidden);
     }
-    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+    assert_eq!(state(&app).await, before, "nothing changed");
 }
 
 #[rocket::async_test]
 async fn members_and_visitors_get_nothing_from_any_console_route() {
     let app = TestApp::new().await;
     let (_, bob) = seeded(&app).await;
-    let before = fingerprint(&app).await;
+    let before = state(&app).await;
     let mut gets = vec!["/admin".to_owned(), "/admin/".to_owned()];
     for model in MODELS {
         // `/admin/<model>/<id>` only redirects to its change page, as Django's does.
@@ -174,6 +198,7 @@ async fn members_and_visitors_get_nothing_from_any_console_route() {
         }
     }
     gets.push("/admin/users/2/password/".into());
+    gets.push("/admin/files/1/download/".into());
     for path in &gets {
         let what = format!("bob GET {path}");
         inspect(&what, bob.get(path).await)
@@ -201,14 +226,14 @@ async fn members_and_visitors_get_nothing_from_any_console_route() {
             seen.status
         );
     }
-    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+    assert_eq!(state(&app).await, before, "nothing changed");
 }
 
 #[rocket::async_test]
 async fn odd_ids_and_unknown_models_in_console_urls_are_404() {
     let app = TestApp::new().await;
     let (root, _) = seeded(&app).await;
-    let before = fingerprint(&app).await;
+    let before = state(&app).await;
     for id in ODD_IDS.iter().chain(&["999999"]) {
         for model in MODELS {
             for page in ["change/", "delete/", "history/", ""] {
@@ -254,6 +279,11 @@ async fn odd_ids_and_unknown_models_in_console_urls_are_404() {
                 inspect(&what, root.post_form(&path, &fields).await).await;
             }
         }
+        let path = format!("/admin/files/{id}/download/");
+        let what = format!("root GET {path}");
+        inspect(&what, root.get(&path).await)
+            .await
+            .expect(&what, Status::NotFound);
         let path = format!("/admin/users/{id}/password/");
         let what = format!("root GET {path}");
         inspect(&what, root.get(&path).await)
@@ -285,7 +315,7 @@ async fn odd_ids_and_unknown_models_in_console_urls_are_404() {
             assert!(!seen.body.contains("<script>"), "{what}");
         }
     }
-    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+    assert_eq!(state(&app).await, before, "nothing changed");
 }
 
 #[rocket::async_test]
@@ -372,6 +402,13 @@ async fn typed_injections_are_shown_escaped_on_every_console_page() {
             .await
             .expect(&what, Status::SeeOther);
         let message = app.count("SELECT max(id) FROM messages").await;
+        // A file named with it (made safe for a file system, so perhaps cut at a slash;
+        // a quote goes as browsers send it in a part's header, as `%22`).
+        let upload = root
+            .uploaded(chat, &typed.replace('"', "%22"), b"payload\n")
+            .await;
+        let file = upload["id"].as_i64().expect("a file id");
+        let stored = upload["name"].as_str().expect("a name").to_owned();
         // A change, so the history has an entry naming it.
         root.post_form(
             &format!("/admin/chats/{chat}/change/"),
@@ -426,8 +463,32 @@ async fn typed_injections_are_shown_escaped_on_every_console_page() {
                 seen.shows_escaped(&what, text);
             }
         }
+        let file_pages = [
+            format!("/admin/files/?q={q}"),
+            "/admin/files/".into(),
+            format!("/admin/files/{file}/change/"),
+            format!("/admin/files/{file}/delete/"),
+            format!("/admin/files/{file}/history/"),
+        ];
+        for path in &file_pages {
+            let what = format!("root GET {path}");
+            let seen = inspect(&what, root.get(path).await)
+                .await
+                .expect(&what, Status::Ok);
+            assert_never_raw(&what, &seen.body, typed);
+            if path.contains("?q=") {
+                seen.shows_escaped(&what, typed);
+            } else {
+                assert!(unescape(&seen.body).contains(&stored), "{what}: {stored:?}");
+            }
+        }
         // The bulk delete confirmation lists the chosen objects.
-        for (model, id) in [("chats", chat), ("messages", message), ("users", user)] {
+        for (model, id) in [
+            ("chats", chat),
+            ("messages", message),
+            ("users", user),
+            ("files", file),
+        ] {
             let id = id.to_string();
             let path = format!("/admin/{model}/");
             let what = format!("root POST {path} delete_selected {id} (confirm page)");
@@ -461,6 +522,7 @@ async fn typed_injections_are_shown_escaped_on_every_console_page() {
                 "status",
                 "chat",
                 "chat_id",
+                "type",
                 "sender",
                 "sender_id",
                 "date",
@@ -497,7 +559,7 @@ async fn typed_injections_are_shown_escaped_on_every_console_page() {
 async fn oversized_and_wrongly_typed_console_posts_change_nothing() {
     let app = TestApp::new().await;
     let (root, _) = seeded(&app).await;
-    let before = fingerprint(&app).await;
+    let before = state(&app).await;
     let big = "x".repeat(65 * 1024);
     for (path, fields) in posts() {
         let mut fields = fields.clone();
@@ -526,7 +588,7 @@ async fn oversized_and_wrongly_typed_console_posts_change_nothing() {
             assert!(seen.status.code >= 400, "{what}: {}", seen.status);
         }
     }
-    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+    assert_eq!(state(&app).await, before, "nothing changed");
 }
 
 /// Staff could make the changelist answer 500: `o` with 3,000 terms ("too many terms in
@@ -542,6 +604,7 @@ async fn huge_search_and_ordering_parameters_get_a_page_not_a_5xx() {
         ("users", "username,-email"),
         ("chats", "id,-title"),
         ("messages", "id,-body"),
+        ("files", "name,-size"),
         ("log", "action_time,-user"),
     ] {
         let o = vec![columns; 1500].join(",");

@@ -9,6 +9,7 @@ mod process;
 
 mod accounts;
 mod admin;
+mod admin_files;
 mod appliance;
 mod browser;
 mod chats_api;

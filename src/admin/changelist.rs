@@ -14,7 +14,7 @@ use crate::admin::facets::{self, Counts};
 use crate::admin::guard::Staff;
 use crate::admin::history::{self, Flag};
 use crate::admin::list::{List, DATE_CHOICES};
-use crate::admin::page::{self, crumbs, model_json, render, show_time};
+use crate::admin::page::{self, crumbs, model_json, render, show_bytes, show_time};
 use crate::admin::params::Params;
 use crate::admin::value::Value;
 use crate::admin::{form, model};
@@ -157,6 +157,11 @@ fn cell(kind: Cell, value: &Value) -> Json {
             json!({ "kind": "time", "text": show_time(*ms), "value": null })
         }
         (Cell::Number, v) => json!({ "kind": "number", "text": v.to_form(), "value": null }),
+        (Cell::Bytes, v) => json!({
+            "kind": "number",
+            "text": v.int().map(show_bytes).unwrap_or_else(|| v.to_form()),
+            "value": null,
+        }),
         (_, v) => json!({ "kind": "text", "text": v.to_form(), "value": null }),
     }
 }
@@ -209,6 +214,10 @@ async fn filter_panel(db: &Db, list: &List) -> Result<Vec<Json>> {
             FilterKind::Words(words) => words
                 .iter()
                 .map(|w| ((*w).to_owned(), page::show_word(w)))
+                .collect(),
+            FilterKind::Choices(choices) => choices
+                .iter()
+                .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
                 .collect(),
             FilterKind::Bool => vec![("1".into(), "Yes".into()), ("0".into(), "No".into())],
             FilterKind::Related(slug) => form::options(db, super::model(slug)?)

@@ -89,6 +89,7 @@ pub static CHATS: Model = Model {
             "chat_id",
             "(SELECT username FROM users WHERE id = r.user_id)",
         ),
+        Related::new("Files", "files", "chat_id", "r.name"),
     ],
     actions: &[Action::DeleteSelected],
     rules: &ChatRules,

@@ -75,6 +75,8 @@ pub enum Cell {
     Number,
     Bool,
     Time,
+    /// A size in bytes: shown as "1.2 MB", sorted by the number.
+    Bytes,
 }
 
 pub struct Filter {
@@ -90,6 +92,9 @@ pub struct Filter {
 pub enum FilterKind {
     /// The column holds one of these words.
     Words(&'static [&'static str]),
+    /// The column (an expression, a CASE that sorts values into groups, say) holds one of
+    /// these values, each shown with its label.
+    Choices(&'static [(&'static str, &'static str)]),
     /// 1 or 0.
     Bool,
     /// An id of another model's objects.
@@ -105,6 +110,8 @@ pub struct Field {
     pub kind: Kind,
     pub edit: Edit,
     pub help: Option<&'static str>,
+    /// What a read-only field shows when the column is NULL (a dash unless said).
+    pub empty: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -123,6 +130,8 @@ pub enum Kind {
     Related(&'static str),
     Time,
     Number,
+    /// A size in bytes, shown as "1.2 MB (1,234,567 bytes)".
+    Bytes,
     /// A new password, typed twice when adding; not a column.
     NewPassword,
     /// `password_hash`, shown as algorithm and salt prefix only.
@@ -242,6 +251,7 @@ impl Field {
             kind,
             edit: Edit::Always,
             help: None,
+            empty: None,
         }
     }
 
@@ -262,6 +272,14 @@ impl Field {
     pub const fn help(self, help: &'static str) -> Self {
         Field {
             help: Some(help),
+            ..self
+        }
+    }
+
+    /// What the field shows when it holds nothing ("Not sent", say).
+    pub const fn when_empty(self, empty: &'static str) -> Self {
+        Field {
+            empty: Some(empty),
             ..self
         }
     }

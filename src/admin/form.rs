@@ -13,7 +13,8 @@ use crate::admin::describe::{Field, Kind, Model};
 use crate::admin::guard::Staff;
 use crate::admin::history::{self, Flag};
 use crate::admin::page::{
-    self, crumbs, model_json, render, show_password_hash, show_time, show_word,
+    self, crumbs, model_json, render, show_bytes, show_count, show_password_hash, show_time,
+    show_word,
 };
 use crate::admin::params::Params;
 use crate::admin::rules::Write;
@@ -128,7 +129,9 @@ async fn parse(
                 "Select a valid choice. That choice is not one of the available choices.".into(),
             ),
         },
-        Kind::Time | Kind::Number | Kind::NewPassword | Kind::PasswordHash => Ok(Value::Null),
+        Kind::Time | Kind::Number | Kind::Bytes | Kind::NewPassword | Kind::PasswordHash => {
+            Ok(Value::Null)
+        }
     })
 }
 
@@ -235,6 +238,9 @@ async fn form_page(
                     "delete_url": model.rules.can_delete(&staff.user).then(|| model.object_url(id, "delete")),
                     "password_url": can_password.then(|| model.object_url(id, "password")),
                     "can_change": model.rules.can_change(&staff.user, values),
+                    "links": model.rules.links(id, values).into_iter()
+                        .map(|(label, url)| json!({ "label": label, "url": url }))
+                        .collect::<Vec<_>>(),
                 }),
             ))
         }
@@ -303,7 +309,7 @@ async fn field_json(
             }
             Kind::Bool => "checkbox",
             Kind::NewPassword => "password",
-            Kind::Time | Kind::Number | Kind::PasswordHash => "readonly",
+            Kind::Time | Kind::Number | Kind::Bytes | Kind::PasswordHash => "readonly",
         }
     };
     let value = match (typed, field.kind) {
@@ -369,8 +375,13 @@ async fn field_json(
 async fn display(db: &Db, field: &Field, value: &Value) -> Result<(String, Option<String>)> {
     Ok(match (field.kind, value) {
         (Kind::PasswordHash, v) => (show_password_hash(v.text()), None),
-        (_, Value::Null) => ("—".into(), None),
+        (_, Value::Null) => (field.empty.unwrap_or("—").into(), None),
         (Kind::Time, Value::Int(ms)) => (show_time(*ms), None),
+        (Kind::Bytes, Value::Int(n)) if n.unsigned_abs() < 1000 => (show_bytes(*n), None),
+        (Kind::Bytes, Value::Int(n)) => {
+            let shown = format!("{} ({} bytes)", show_bytes(*n), show_count(*n));
+            (shown, None)
+        }
         (Kind::Bool, v) => ((if v.int() == Some(1) { "Yes" } else { "No" }).into(), None),
         (Kind::Words(_), v) => (show_word(v.text()), None),
         (Kind::Related(slug), Value::Int(id)) => {

@@ -1,5 +1,5 @@
-//! The console's home: the models with their counts, recent actions and a chart of
-//! messages per day, drawn as SVG on the server.
+//! The console's home: the models with their counts, the bytes files take, recent actions
+//! and a chart of messages per day, drawn as SVG on the server.
 
 use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
@@ -7,7 +7,7 @@ use serde_json::{json, Value as Json};
 
 use crate::admin::guard::Staff;
 use crate::admin::history;
-use crate::admin::page::render;
+use crate::admin::page::{render, show_bytes, show_count};
 use crate::admin::MODELS;
 use crate::db::Db;
 use crate::error::Result;
@@ -35,8 +35,14 @@ async fn index(staff: Staff, db: &Db) -> Result<Template> {
             "add_url": model.rules.can_add(&staff.user).then(|| format!("/admin/{}/add/", model.slug)),
         }));
     }
+    let stored = crate::db::files::stored_bytes(&db.read).await?;
     let body = json!({
         "models": models,
+        "storage": {
+            "shown": show_bytes(stored),
+            "bytes": show_count(stored),
+            "url": "/admin/files/?o=-size",
+        },
         "recent": history::recent(&db.read, 10).await?,
         "chart": chart(db).await?,
     });

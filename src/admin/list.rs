@@ -194,6 +194,10 @@ pub fn condition(filter: &Filter, value: &str) -> Option<Condition> {
     };
     match filter.kind {
         FilterKind::Words(words) => words.contains(&value).then(|| equals(Value::from(value))),
+        FilterKind::Choices(choices) => choices
+            .iter()
+            .any(|(v, _)| *v == value)
+            .then(|| equals(Value::from(value))),
         FilterKind::Bool => parse_bool(value).map(|b| equals(Value::Bool(b))),
         FilterKind::Related(_) => value
             .parse::<i64>()

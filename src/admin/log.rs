@@ -45,7 +45,7 @@ pub static LOG: Model = Model {
             "object_type",
             "model",
             "t.object_type",
-            FilterKind::Words(&["users", "chats", "messages"]),
+            FilterKind::Words(&["users", "chats", "messages", "files"]),
         )
         .aliases(&["model"]),
         Filter::new("user_id", "user", "t.user_id", FilterKind::Related("users"))

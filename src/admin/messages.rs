@@ -61,7 +61,7 @@ pub static MESSAGES: Model = Model {
         Field::new("created_at", "Sent", Kind::Time).read_only(),
         Field::new("edited_at", "Edited", Kind::Time).read_only(),
     ],
-    related: &[],
+    related: &[Related::new("Files", "files", "message_id", "r.name")],
     actions: &[Action::DeleteSelected],
     rules: &MessageRules,
 };

@@ -1,5 +1,6 @@
-//! The admin console under /admin/, modelled on Django admin. Four models (users, chats,
-//! messages, the log) are descriptions (`describe::Model`); every page is generic over them.
+//! The admin console under /admin/, modelled on Django admin. Five models (users, chats,
+//! messages, files, the log) are descriptions (`describe::Model`); every page is generic
+//! over them.
 
 pub mod describe;
 pub mod guard;
@@ -11,6 +12,7 @@ mod changelist;
 mod chats;
 mod delete;
 mod facets;
+mod files;
 mod form;
 mod history;
 mod index;
@@ -30,7 +32,13 @@ pub use describe::Model;
 pub use guard::{Staff, Superuser};
 
 /// Every model of the console, in the index's order.
-pub static MODELS: &[&Model] = &[&users::USERS, &chats::CHATS, &messages::MESSAGES, &log::LOG];
+pub static MODELS: &[&Model] = &[
+    &users::USERS,
+    &chats::CHATS,
+    &messages::MESSAGES,
+    &files::FILES,
+    &log::LOG,
+];
 
 pub fn model(slug: &str) -> Result<&'static Model> {
     MODELS
@@ -56,6 +64,7 @@ pub fn routes() -> Vec<Route> {
         delete::routes(),
         history::routes(),
         password::routes(),
+        files::routes(),
     ]
     .concat()
 }

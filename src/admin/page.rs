@@ -107,6 +107,43 @@ pub fn show_time(millis: i64) -> String {
     crate::model::Timestamp(millis).to_display()
 }
 
+/// A size as people read it, in decimal units as `max_upload_mb` counts them: "980 bytes",
+/// "1.2 MB".
+pub fn show_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes.unsigned_abs() < 1000 {
+        return if bytes == 1 {
+            "1 byte".to_owned()
+        } else {
+            format!("{bytes} bytes")
+        };
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    // 999,950 bytes would round to "1000.0 kB": say "1.0 MB" instead.
+    while value.abs() >= 999.95 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// 1234567 → "1,234,567".
+pub fn show_count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// A word shown to people: "superuser" → "Superuser".
 pub fn show_word(word: &str) -> String {
     capitalize(word)
@@ -135,6 +172,22 @@ mod tests {
         assert_eq!(shown, "algorithm: argon2id  salt: c29tZX******");
         assert!(!shown.contains("aGFzaG"));
         assert_eq!(show_password_hash("garbage"), "No password set.");
+    }
+
+    #[test]
+    fn sizes_show_in_decimal_units_to_one_place() {
+        assert_eq!(show_bytes(0), "0 bytes");
+        assert_eq!(show_bytes(1), "1 byte");
+        assert_eq!(show_bytes(999), "999 bytes");
+        assert_eq!(show_bytes(1000), "1.0 kB");
+        assert_eq!(show_bytes(1_234_567), "1.2 MB");
+        assert_eq!(show_bytes(999_960), "1.0 MB");
+        assert_eq!(show_bytes(25_000_000), "25.0 MB");
+        assert_eq!(show_bytes(3_500_000_000), "3.5 GB");
+        assert_eq!(show_bytes(i64::MAX), "9223.4 PB");
+        assert_eq!(show_count(1_234_567), "1,234,567");
+        assert_eq!(show_count(999), "999");
+        assert_eq!(show_count(-1000), "-1,000");
     }
 
     #[test]

@@ -43,6 +43,12 @@ pub trait Rules {
         true
     }
 
+    /// Links the change page shows beside "History" (Django's "View on site"): label and
+    /// URL.
+    fn links(&self, _id: i64, _object: &Values) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// The words `actor` may pick for a field of kind `Words`.
     fn words(
         &self,

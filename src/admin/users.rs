@@ -54,6 +54,7 @@ pub static USERS: Model = Model {
         Related::new("Messages", "messages", "sender_id", "'#' || r.id || ': ' || substr(r.body, 1, 40)"),
         Related::new("Chat memberships", "chat_members", "user_id", "'Member of chat ' || r.chat_id"),
         Related::new("Sessions", "sessions", "user_id", "'Session from ' || r.ip"),
+        Related::new("Files", "files", "uploader_id", "r.name"),
     ],
     actions: &[
         Action::DeleteSelected,

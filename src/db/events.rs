@@ -171,6 +171,19 @@ pub async fn messages_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()>
     .await
 }
 
+/// Files `ids` are going (deleted in the console): each message that carried one is a
+/// `message_edited`, read again without them.
+pub async fn files_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()> {
+    record_many(
+        tx,
+        Kind::MessageEdited,
+        "SELECT DISTINCT chat_id, message_id, CAST(NULL AS BIGINT) AS user_id FROM files
+         WHERE id IN {ids} AND message_id IS NOT NULL",
+        ids,
+    )
+    .await
+}
+
 /// Chats `ids` are going: each member is told they are out of it.
 pub async fn chats_deleted(tx: &mut WriteTx, ids: &[i64]) -> sqlx::Result<()> {
     record_many(

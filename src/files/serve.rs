@@ -61,22 +61,7 @@ async fn file(
     let stored = files::readable(&db.read, id, user.id)
         .await?
         .ok_or(Error::NotFound)?;
-    let how = if stored.is_image() {
-        "inline"
-    } else {
-        "attachment"
-    };
-    Ok(Served::new(
-        &asked,
-        format!("\"{}\"", stored.sha256),
-        stored.content_type,
-        disposition(how, &stored.name),
-        Body::Chunks {
-            db: db.read.clone(),
-            id,
-            size: u64::try_from(stored.size).unwrap_or(0),
-        },
-    ))
+    Ok(Served::file(&asked, &db.read, stored))
 }
 
 /// `Content-Disposition` with the name twice: plain ASCII for old clients, and the exact
@@ -264,6 +249,28 @@ pub struct Served {
 }
 
 impl Served {
+    /// A stored file's bytes (or the part `asked` for), read from `db` as they are sent:
+    /// shown inline if it is an image that decoded, else a download. Whoever calls this
+    /// has decided the asker may read the file.
+    pub fn file(asked: &Conditions, db: &Pool, stored: files::Stored) -> Self {
+        let how = if stored.is_image() {
+            "inline"
+        } else {
+            "attachment"
+        };
+        Served::new(
+            asked,
+            format!("\"{}\"", stored.sha256),
+            stored.content_type,
+            disposition(how, &stored.name),
+            Body::Chunks {
+                db: db.clone(),
+                id: stored.id,
+                size: u64::try_from(stored.size).unwrap_or(0),
+            },
+        )
+    }
+
     fn new(
         asked: &Conditions,
         etag: String,
