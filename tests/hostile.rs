@@ -1103,6 +1103,11 @@ const STATIC_TEXT: &[&str] = &[
     "dayLabel(",
     "status",
     "\" · edited\"",
+    // An upload's progress and a file's size.
+    "item.started ?",
+    "humanSize(",
+    // The icon of text files (a key named `text`, not a text).
+    "[...DOCUMENT",
 ];
 
 /// Template values that hold what people wrote or chose.
