@@ -71,14 +71,40 @@ impl Conn {
         login: &Login,
         body: String,
     ) -> Result<(StatusCode, Bytes)> {
+        self.unsafe_with(method, path, login, "application/json", Bytes::from(body))
+            .await
+    }
+
+    /// A POST of a body of any type (a multipart upload), with cookie and CSRF token.
+    /// `body` is sent as it is, with its `Content-Length`; a clone of one `Bytes` shares
+    /// its buffer, so many requests can send one large body without copying it.
+    pub async fn post_body(
+        &mut self,
+        path: &str,
+        login: &Login,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes)> {
+        self.unsafe_with(Method::POST, path, login, content_type, body)
+            .await
+    }
+
+    async fn unsafe_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        login: &Login,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes)> {
         let request = Request::builder()
             .method(method)
             .uri(path)
             .header("host", "127.0.0.1")
             .header("cookie", format!("kanect_session={}", login.token))
             .header("x-csrf-token", &login.csrf)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body)))?;
+            .header("content-type", content_type)
+            .body(Full::new(body))?;
         self.send(request).await
     }
 }

@@ -9,7 +9,9 @@
 //!   c. send throughput, then a check that every acknowledged message is stored once;
 //!   d. empty `/api/updates` throughput;
 //!   e. a trivial Rocket JSON route in its own process: the ceiling the others are put
-//!      against.
+//!      against;
+//!   f. files, on a server just started: upload throughput for 20 MB and 1 MB files and
+//!      download throughput, 4 at a time, and server memory during the 20 MB uploads.
 //! With `--database-url postgres://…` (a server on which it may create a database), it then
 //! measures on PostgreSQL too, with one and two instances (see `pg`).
 //! It prints a table and writes the figures as JSON (`--json FILE`, default
@@ -17,6 +19,7 @@
 //! `-- --quick` runs a smaller, shorter version for a smoke test.
 
 mod client;
+mod files;
 mod load;
 mod pg;
 mod pollers;
@@ -212,12 +215,22 @@ async fn run(options: Options) -> Result<()> {
     pollers.stop();
     drop(kanect);
 
-    // A failure on PostgreSQL still leaves the SQLite figures printed and written.
-    let mut failed = None;
+    // A failure in files or on PostgreSQL still leaves the other figures printed and
+    // written.
+    let mut failed = Vec::new();
+    eprintln!("f. files, on the server started again");
+    let kanect = server::start_kanect(&data_dir, &options.log_level, None).await?;
+    check_session(kanect.addr, &login(0)).await?;
+    match files::run(kanect.addr, kanect.child.id(), &cast, options.quick).await {
+        Ok(part) => report.files = Some(part),
+        Err(e) => failed.push(format!("in files: {e}")),
+    }
+    drop(kanect);
+
     if let Some(url) = &options.database_url {
-        match pg::run(url, &options.log_level, &sizes, duration).await {
+        match pg::run(url, &options.log_level, &sizes, duration, options.quick).await {
             Ok(part) => report.postgres = Some(part),
-            Err(e) => failed = Some(e),
+            Err(e) => failed.push(format!("on PostgreSQL: {e}")),
         }
     }
 
@@ -226,9 +239,10 @@ async fn run(options: Options) -> Result<()> {
     report.print();
     report.write(&options.json)?;
     eprintln!("written to {}", options.json.display());
-    match failed {
-        Some(e) => Err(format!("on PostgreSQL: {e}").into()),
-        None => Ok(()),
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; ").into())
     }
 }
 

@@ -5,6 +5,7 @@
 //!   c2. the same senders split across two instances on the same database;
 //!   x. delivery across instances: 1,000 pollers, half on each instance, every recipient
 //!      on B, every message sent on A (then, for comparison, sent on B);
+//!   f. files, on one instance started afresh once A and B have stopped (see `files`);
 //! with each instance's CPU and memory, and the local PostgreSQL server's CPU.
 
 use std::path::Path;
@@ -12,6 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::client::{Login, Result};
+use crate::files;
 use crate::load::{self, Window};
 use crate::pollers::Pollers;
 use crate::report::{Cpu, Postgres};
@@ -33,10 +35,11 @@ pub async fn run(
     log_level: &str,
     sizes: &Sizes,
     duration: Duration,
+    quick: bool,
 ) -> Result<Postgres> {
     let fresh = Fresh::create(server).await?;
     eprintln!("PostgreSQL: database {}", fresh.name);
-    let measured = measure(&fresh, log_level, sizes, duration).await;
+    let measured = measure(&fresh, log_level, sizes, duration, quick).await;
     let dropped = fresh.drop().await;
     let mut figures = measured?;
     dropped?;
@@ -83,6 +86,7 @@ async fn measure(
     log_level: &str,
     sizes: &Sizes,
     duration: Duration,
+    quick: bool,
 ) -> Result<Postgres> {
     let instances = Instances::new(&fresh.url, log_level)?;
     server::migrate(&instances.a, Some(&instances.shared))?;
@@ -124,6 +128,12 @@ async fn measure(
     figures.sends_two_cpu = cpu_since(&[&a, &b], before, &window(conns))?;
 
     cross(&mut figures, &a, &b, &cast, duration).await?;
+    drop(b);
+    drop(a);
+
+    eprintln!("pg f. files, on instance A started again");
+    let a = instances.start(&instances.a, &cast).await?;
+    figures.files = Some(files::run(a.addr, a.child.id(), &cast, quick).await?);
     Ok(figures)
 }
 

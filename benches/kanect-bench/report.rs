@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::client::{Counted, Result};
+use crate::files::Files;
 use crate::load::Sends;
 use crate::pollers::{Paced, Timings};
 
@@ -147,6 +148,8 @@ pub struct Postgres {
     /// Each instance's RSS with the pollers of `x` connected.
     pub rss_kib: Vec<u64>,
     pub poll_errors: u64,
+    /// `f` on one instance.
+    pub files: Option<Files>,
 }
 
 impl Postgres {
@@ -218,6 +221,9 @@ impl Postgres {
                 p99 <= 50.0 && d.complete(),
             ));
         }
+        if let Some(files) = &self.files {
+            targets.push(files.target("PostgreSQL "));
+        }
         targets
     }
 
@@ -264,6 +270,7 @@ impl Postgres {
             "x_same_instance_delivery": self.same.as_ref().map(Delivery::json),
             "rss_kib_with_pollers": self.rss_kib,
             "poll_errors": self.poll_errors,
+            "f_files": self.files.as_ref().map(Files::json),
         })
     }
 }
@@ -287,6 +294,7 @@ pub struct Report {
     pub group: Option<Delivery>,
     pub wave: Option<Wave>,
     pub delivery_after_wave: Option<Delivery>,
+    pub files: Option<Files>,
     pub postgres: Option<Postgres>,
     pub poll_errors: u64,
     pub seconds: f64,
@@ -451,6 +459,9 @@ impl Report {
                 mib(top.rss_kib) <= 150.0,
             ));
         }
+        if let Some(files) = &self.files {
+            targets.push(files.target(""));
+        }
         if let Some(pg) = &self.postgres {
             targets.extend(pg.targets());
         }
@@ -576,6 +587,9 @@ impl Report {
                 String::new(),
             );
         }
+        if let Some(files) = &self.files {
+            files.print("");
+        }
         if let Some(pg) = &self.postgres {
             pg.print(ceiling);
         }
@@ -654,6 +668,7 @@ impl Report {
                 "server_cpu_seconds": (w.cpu_s * 10.0).round() / 10.0,
                 "rss_kib": w.rss_kib,
             })),
+            "f_files": self.files.as_ref().map(Files::json),
             "targets": self.targets().into_iter().map(|(name, target, figure, met)| json!({
                 "name": name, "target": target, "figure": figure, "met": met,
             })).collect::<Vec<_>>(),
@@ -761,5 +776,8 @@ impl Postgres {
             self.poll_errors.to_string(),
             String::new(),
         );
+        if let Some(files) = &self.files {
+            files.print("pg ");
+        }
     }
 }

@@ -36,6 +36,8 @@ pub struct Cast {
     /// Senders of `c`, each with a chat of their own (with a member nobody polls for).
     pub throughput_senders: Range<usize>,
     pub throughput_chats: Vec<i64>,
+    /// The other member of each chat of `c`, in the same order (they poll for nothing).
+    pub throughput_peers: Range<usize>,
     /// Pollers of `d`: each has a chat with one old message, and nothing new.
     pub empty_pollers: Range<usize>,
 }
@@ -130,6 +132,7 @@ pub async fn seed(store: &Store, sizes: &Sizes) -> Result<Cast> {
         group_chat,
         throughput_senders,
         throughput_chats,
+        throughput_peers,
         empty_pollers,
     })
 }

@@ -5,6 +5,8 @@
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rocket::serde::json::{json, Json, Value};
@@ -155,13 +157,7 @@ pub fn run_trivial(port: &str) -> Result<()> {
 
 /// Resident memory (KiB) and CPU time used so far (clock ticks) of process `pid`.
 pub fn usage(pid: u32) -> Result<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let rss_kib = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .ok_or("no VmRSS")?
-        .parse()?;
+    let rss_kib = memory(pid)?.rss_kib;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may hold spaces): utime is the 12th, stime 13th.
     let after = stat.rsplit_once(')').ok_or("bad stat")?.1;
@@ -169,6 +165,111 @@ pub fn usage(pid: u32) -> Result<(u64, u64)> {
     let ticks = fields.get(11).ok_or("no utime")?.parse::<u64>()?
         + fields.get(12).ok_or("no stime")?.parse::<u64>()?;
     Ok((rss_kib, ticks))
+}
+
+/// A process's resident memory now and at its highest, from `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    /// `VmRSS`.
+    pub rss_kib: u64,
+    /// `VmHWM`: the highest `VmRSS` since the process started, or since [`reset_peak`].
+    pub hwm_kib: u64,
+    /// `VmRSS` in parts: `RssAnon` (the heap, stacks), `RssFile` (the binary's pages and
+    /// other mapped files, SQLite's `-shm` index among them) and `RssShmem` (shared memory
+    /// and tmpfs files: a data dir on tmpfs).
+    pub anon_kib: u64,
+    pub file_kib: u64,
+    pub shmem_kib: u64,
+}
+
+pub fn memory(pid: u32) -> Result<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| -> Result<u64> {
+        Ok(status
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|rest| rest.split_whitespace().next())
+            .ok_or_else(|| format!("no {name} in /proc/{pid}/status"))?
+            .parse()?)
+    };
+    Ok(Memory {
+        rss_kib: field("VmRSS")?,
+        hwm_kib: field("VmHWM")?,
+        anon_kib: field("RssAnon")?,
+        file_kib: field("RssFile")?,
+        shmem_kib: field("RssShmem")?,
+    })
+}
+
+/// Sets `VmHWM` of `pid` back to its `VmRSS` now (`clear_refs`, Linux 4.0 and later), so
+/// that it reads the highest RSS from here on. `false` where the kernel refuses.
+pub fn reset_peak(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
+/// A process's highest RSS over a while.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Peak {
+    /// The highest `VmRSS` of the samples, and that sample in parts.
+    pub sampled_kib: u64,
+    pub at_peak: Memory,
+    pub samples: u64,
+    /// `VmHWM` at the end, when it could be reset at the start (else `None`).
+    pub hwm_kib: Option<u64>,
+}
+
+impl Peak {
+    pub fn kib(&self) -> u64 {
+        self.sampled_kib.max(self.hwm_kib.unwrap_or(0))
+    }
+}
+
+/// Reads a process's RSS every `every` on a thread of its own (the runtime's threads may
+/// be busy with the load), from `start` to `finish`.
+pub struct Sampler {
+    pid: u32,
+    reset: bool,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<(Memory, u64)>,
+}
+
+impl Sampler {
+    pub fn start(pid: u32, every: Duration) -> Sampler {
+        let reset = reset_peak(pid);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let (mut highest, mut samples) = (Memory::default(), 0);
+            while !stopped.load(Ordering::Acquire) {
+                if let Ok(now) = memory(pid) {
+                    if now.rss_kib > highest.rss_kib {
+                        highest = now;
+                    }
+                    samples += 1;
+                }
+                std::thread::sleep(every);
+            }
+            (highest, samples)
+        });
+        Sampler {
+            pid,
+            reset,
+            stop,
+            thread,
+        }
+    }
+
+    pub fn finish(self) -> Result<Peak> {
+        self.stop.store(true, Ordering::Release);
+        let (at_peak, samples) = self.thread.join().map_err(|_| "the sampler panicked")?;
+        let hwm = memory(self.pid)?.hwm_kib;
+        Ok(Peak {
+            sampled_kib: at_peak.rss_kib,
+            at_peak,
+            samples,
+            hwm_kib: self.reset.then_some(hwm),
+        })
+    }
 }
 
 /// CPU use of `pid` over `window`, in percent of one core.
