@@ -339,6 +339,7 @@ pub const KEYS: &[&str] = &[
     "tls",
     "proxy",
     "events_keep_days",
+    "max_upload_mb",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -483,6 +484,17 @@ impl From<&Config> for Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kanect_config_lists_every_key() {
+        let config = serde_json::to_value(Config::default()).unwrap();
+        for key in config.as_object().unwrap().keys() {
+            assert!(
+                KEYS.contains(&key.as_str()),
+                "`kanect config` leaves out {key}"
+            );
+        }
+    }
 
     fn with(toml: &str) -> Figment {
         Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml))
