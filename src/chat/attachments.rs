@@ -5,14 +5,14 @@ use rocket::http::{ContentType, Status};
 use rocket::serde::json::Json;
 use rocket::{post, routes, Route, State};
 
-use super::chat_id;
+use super::{chat_id, closed};
 use crate::auth::{Csrf, User};
 use crate::config::Settings;
 use crate::db::chats;
 use crate::db::files::Attachment;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::files::upload::{answer, Declared, Upload};
+use crate::files::upload::{Declared, Upload};
 use crate::model::{ChatId, ChatStatus};
 
 pub fn routes() -> Vec<Route> {
@@ -35,11 +35,7 @@ async fn create(
     // Before a byte of the body is read.
     match chats::status_for_member(&db.read, chat, user.id).await? {
         None => return Err(Error::NotFound),
-        Some(ChatStatus::Closed) => {
-            return Err(Error::Forbidden(
-                "This chat is closed: it can be read but not written to.",
-            ))
-        }
+        Some(ChatStatus::Closed) => return Err(closed()),
         Some(ChatStatus::Open) => {}
     }
     let upload = Upload {
@@ -48,6 +44,6 @@ async fn create(
         max_mb: settings.max_upload_mb,
         writer: &db.write,
     };
-    let id = upload.receive(content_type, declared, data).await?;
-    Ok((Status::Created, Json(answer(&db.read, id).await?)))
+    let file = upload.receive(content_type, declared, data).await?;
+    Ok((Status::Created, Json(file)))
 }

@@ -138,9 +138,7 @@ async fn send(
         .await
         .map_err(|e| match e {
             SendError::NotMember => Error::NotFound,
-            SendError::Closed => {
-                Error::Forbidden("This chat is closed: it can be read but not written to.")
-            }
+            SendError::Closed => super::closed(),
             SendError::Attachments => crate::validate::Invalid::new(
                 "attachments",
                 "Attach only files you have uploaded to this chat and not sent yet.",
@@ -159,9 +157,7 @@ pub fn refused(e: ChangeError) -> Error {
     match e {
         ChangeError::NotFound => Error::NotFound,
         ChangeError::NotYours => Error::Forbidden("Only its sender may change this message."),
-        ChangeError::Closed => {
-            Error::Forbidden("This chat is closed: it can be read but not written to.")
-        }
+        ChangeError::Closed => super::closed(),
         ChangeError::Empty => {
             crate::validate::Invalid::new("body", "Write a message first.").into()
         }

@@ -29,6 +29,11 @@ pub async fn require_member(db: &Db, chat: ChatId, user: UserId) -> Result<()> {
     }
 }
 
+/// What writing to a closed chat (a message, a change to one, an upload) is told.
+pub fn closed() -> Error {
+    Error::Forbidden("This chat is closed: it can be read but not written to.")
+}
+
 /// A chat id from the URL; anything that is not one names no chat.
 pub fn chat_id(raw: Result<ChatId, &str>) -> Result<ChatId> {
     raw.map_err(|_| Error::NotFound)

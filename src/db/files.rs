@@ -117,14 +117,16 @@ fn among(pg: bool, n: u8) -> String {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Stored {
     pub id: FileId,
-    pub chat_id: ChatId,
     pub name: String,
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
     pub width: Option<i64>,
-    pub created_at: Timestamp,
 }
+
+/// The columns of `Stored`, of a finished file `f`.
+const STORED: &str = "SELECT f.id, f.name, f.content_type, f.size, f.sha256, f.width FROM files f
+    WHERE f.sha256 IS NOT NULL";
 
 impl Stored {
     /// Served for the browser to show: an image that decoded as one. Anything else is a
@@ -220,37 +222,21 @@ pub async fn discard(db: &Writer, id: FileId) -> sqlx::Result<()> {
     })
 }
 
-/// The attachment object of a finished upload.
-pub async fn attachment(db: &Pool, id: FileId) -> sqlx::Result<Option<Attachment>> {
-    on!(db, |c| {
-        sqlx::query_as(
-            "SELECT id, name, size, content_type, width, height FROM files
-             WHERE id = $1 AND sha256 IS NOT NULL",
-        )
-        .bind(id)
-        .fetch_optional(c)
-        .await
-    })
-}
-
 /// Which files `viewer` may read: those of messages in chats they are in, and their own
-/// uploads not sent yet (shown beside the composer). Nothing half uploaded.
-const READABLE: &str = "f.sha256 IS NOT NULL
-    AND EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = f.chat_id AND cm.user_id = $2)
+/// uploads not sent yet (shown beside the composer). Half-uploaded files are never
+/// readable: `STORED` and a thumbnail (set as the upload finishes) rule them out.
+const READABLE: &str =
+    "EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = f.chat_id AND cm.user_id = $2)
     AND (f.message_id IS NOT NULL OR f.uploader_id = $2)";
 
 /// File `id` if `viewer` may read it.
 pub async fn readable(db: &Pool, id: FileId, viewer: UserId) -> sqlx::Result<Option<Stored>> {
     on!(db, |c| {
-        sqlx::query_as(&format!(
-            "SELECT f.id, f.chat_id, f.name, f.content_type, f.size, f.sha256, f.width,
-                f.created_at
-             FROM files f WHERE f.id = $1 AND {READABLE}"
-        ))
-        .bind(id)
-        .bind(viewer)
-        .fetch_optional(c)
-        .await
+        sqlx::query_as(&format!("{STORED} AND f.id = $1 AND {READABLE}"))
+            .bind(id)
+            .bind(viewer)
+            .fetch_optional(c)
+            .await
     })
 }
 
@@ -258,14 +244,10 @@ pub async fn readable(db: &Pool, id: FileId, viewer: UserId) -> sqlx::Result<Opt
 /// chat. Everyone else goes through `readable`.
 pub async fn stored(db: &Pool, id: FileId) -> sqlx::Result<Option<Stored>> {
     on!(db, |c| {
-        sqlx::query_as(
-            "SELECT f.id, f.chat_id, f.name, f.content_type, f.size, f.sha256, f.width,
-                f.created_at
-             FROM files f WHERE f.id = $1 AND f.sha256 IS NOT NULL",
-        )
-        .bind(id)
-        .fetch_optional(c)
-        .await
+        sqlx::query_as(&format!("{STORED} AND f.id = $1"))
+            .bind(id)
+            .fetch_optional(c)
+            .await
     })
 }
 

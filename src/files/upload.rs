@@ -65,7 +65,7 @@ impl Upload<'_> {
         content_type: Option<&ContentType>,
         declared: Declared,
         data: Data<'_>,
-    ) -> Result<FileId> {
+    ) -> Result<Attachment> {
         let boundary = content_type
             .filter(|ct| ct.is_form_data())
             .and_then(|ct| ct.params().find(|(key, _)| *key == "boundary"))
@@ -110,7 +110,7 @@ impl Upload<'_> {
     }
 
     /// The part's bytes into the database; on any failure, nothing stays behind.
-    async fn store(&self, part: multer::Field<'_>) -> Result<FileId> {
+    async fn store(&self, part: multer::Field<'_>) -> Result<Attachment> {
         let name = FileName::clean(part.file_name().unwrap_or_default());
         let mut file = None;
         let written = self.write(part, name.as_str(), &mut file).await;
@@ -129,7 +129,7 @@ impl Upload<'_> {
         mut part: multer::Field<'_>,
         name: &str,
         file: &mut Option<FileId>,
-    ) -> Result<FileId> {
+    ) -> Result<Attachment> {
         let new = NewFile {
             chat: self.chat,
             uploader: self.uploader,
@@ -182,7 +182,7 @@ impl Upload<'_> {
         let content_type = inspect::content_type(&head, decoded.as_ref().map(|(f, _)| *f));
         let finished = Finished {
             size,
-            sha256: hex(&hash.finalize()),
+            sha256: format!("{:x}", hash.finalize()),
             content_type,
             image: decoded.map(|(_, image)| image),
         };
@@ -197,7 +197,15 @@ impl Upload<'_> {
         files::finish(&mut tx, id, &finished).await?;
         tx.commit().await?;
         *file = Some(id);
-        Ok(id)
+        let image = finished.image.as_ref();
+        Ok(Attachment {
+            id,
+            name: name.to_owned(),
+            size,
+            content_type: finished.content_type,
+            width: image.map(|i| i64::from(i.width)),
+            height: image.map(|i| i64::from(i.height)),
+        })
     }
 }
 
@@ -208,17 +216,4 @@ async fn decode(bytes: Vec<u8>) -> Option<(image::ImageFormat, files::Image)> {
         .await
         .ok()
         .flatten()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
-/// The attachment object of a finished upload, for its 201.
-pub async fn answer(db: &crate::db::Pool, id: FileId) -> Result<Attachment> {
-    files::attachment(db, id).await?.ok_or(Error::NotFound)
 }
