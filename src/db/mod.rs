@@ -19,6 +19,7 @@ pub mod messages;
 pub mod notify;
 pub mod presence;
 pub mod schema;
+pub mod search;
 pub mod send_queue;
 pub mod sessions;
 pub mod throttle;
