@@ -173,7 +173,7 @@ pub async fn quick_check(conn: &mut SqliteConnection, file: &Path) -> Result<(),
 /// What an integrity check reported wrong ("ok" alone means nothing). SQLite 3.44 checks
 /// the search index (FTS5) with a write-shaped statement, which a read-only connection
 /// refuses; that line says nothing about the file, so it is not a problem. The index is
-/// checked where the connection may write: `serve`'s start and a backup's copy.
+/// checked in full where the connection may write: a backup's copy.
 fn problems(verdict: Vec<String>) -> Vec<String> {
     verdict
         .into_iter()
