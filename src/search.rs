@@ -3,8 +3,9 @@
 //!
 //! Words are runs of letters and digits, as both indexes split them (SQLite's unicode61
 //! tokenizer; PostgreSQL's parser after `kanect_search_words` turns punctuation into
-//! spaces). Only those words ever reach a query, each quoted, so nothing a person types
-//! is read as query syntax: `"`, `*`, `NEAR`, `AND`, `-` or `:` are punctuation or words.
+//! spaces). Only those words ever reach a query: quoted for FTS5, as plain text for
+//! PostgreSQL, so nothing a person types is read as query syntax: `"`, `*`, `NEAR`, `AND`,
+//! `-` or `:` are punctuation or words.
 
 use serde::Serialize;
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
@@ -96,23 +97,18 @@ impl Query {
         terms.join(" ")
     }
 
-    /// A PostgreSQL `tsquery`: `'one' & ('two' <-> 'three') & 'fou':*`.
-    pub fn tsquery(&self) -> String {
+    /// The terms as PostgreSQL's `kanect_search_query` takes them, a JSON array of plain
+    /// text: `["one", "two three", "fou*"]` (the database folds and quotes them).
+    pub fn terms_json(&self) -> String {
         let terms: Vec<String> = self
             .terms
             .iter()
             .map(|term| {
-                let mut lexemes: Vec<String> =
-                    term.words.iter().map(|w| format!("'{w}'")).collect();
-                if term.prefix {
-                    if let Some(last) = lexemes.last_mut() {
-                        last.push_str(":*");
-                    }
-                }
-                format!("({})", lexemes.join(" <-> "))
+                let star = if term.prefix { "*" } else { "" };
+                format!("{}{star}", term.words.join(" "))
             })
             .collect();
-        terms.join(" & ")
+        serde_json::Value::from(terms).to_string()
     }
 
     /// `body` cut into parts, the words that match marked, for showing a result.
@@ -194,21 +190,21 @@ mod tests {
         Query::parse(q).map(|q| q.fts5()).unwrap_or_default()
     }
 
-    fn ts(q: &str) -> String {
-        Query::parse(q).map(|q| q.tsquery()).unwrap_or_default()
+    fn pg(q: &str) -> String {
+        Query::parse(q).map(|q| q.terms_json()).unwrap_or_default()
     }
 
     #[test]
     fn words_all_match_and_the_last_is_a_prefix() {
         assert_eq!(fts("deploy Friday"), "\"deploy\" \"Friday\"*");
-        assert_eq!(ts("deploy Friday"), "('deploy') & ('Friday':*)");
+        assert_eq!(pg("deploy Friday"), r#"["deploy","Friday*"]"#);
     }
 
     #[test]
     fn quoted_phrases_match_as_phrases_and_a_closed_one_is_not_a_prefix() {
         assert_eq!(fts("\"release notes\" v2"), "\"release notes\" \"v2\"*");
         assert_eq!(fts("v2 \"release notes\""), "\"v2\" \"release notes\"");
-        assert_eq!(ts("\"release notes\""), "('release' <-> 'notes')");
+        assert_eq!(pg("\"release notes\""), r#"["release notes"]"#);
         // Still being typed.
         assert_eq!(fts("\"release no"), "\"release no\"*");
     }
@@ -216,10 +212,7 @@ mod tests {
     #[test]
     fn words_joined_by_punctuation_are_a_phrase() {
         assert_eq!(fts("foo-bar"), "\"foo bar\"*");
-        assert_eq!(
-            ts("alice@example.com"),
-            "('alice' <-> 'example' <-> 'com':*)"
-        );
+        assert_eq!(pg("alice@example.com"), r#"["alice example com*"]"#);
     }
 
     #[test]
@@ -243,7 +236,7 @@ mod tests {
         ] {
             assert_eq!(fts(typed), fts5, "{typed}");
         }
-        assert_eq!(ts("it's"), "('it' <-> 's')");
+        assert_eq!(pg("it's"), r#"["it s"]"#);
     }
 
     #[test]

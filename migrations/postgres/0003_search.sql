@@ -17,10 +17,24 @@ CREATE FUNCTION kanect_search_words(body text) RETURNS tsvector
         unaccent('unaccent'::regdictionary, body),
         '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', repeat(' ', 32)));
 
--- A query in tsquery syntax, folded the same way.
-CREATE FUNCTION kanect_search_query(query text) RETURNS tsquery
+-- One term of a search: words that must follow each other, folded and split as bodies
+-- are (a phrase of one word is a word); a final `*` makes the last word a prefix. Plain
+-- text, never tsquery syntax: whatever a person typed, and whatever unaccent makes of
+-- it ("ʼ" becomes a quote), cannot break the query.
+CREATE FUNCTION kanect_search_term(term text) RETURNS tsquery
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN to_tsquery('simple'::regconfig, unaccent('unaccent'::regdictionary, query));
+    RETURN (SELECT CASE WHEN right(term, 1) = '*' AND numnode(q) > 0
+                        THEN (q::text || ':*')::tsquery ELSE q END
+            FROM phraseto_tsquery('simple'::regconfig, translate(
+                unaccent('unaccent'::regdictionary, term),
+                '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', repeat(' ', 32))) AS q);
+
+-- A search: a JSON array of terms, all of which must match.
+CREATE FUNCTION kanect_search_query(terms json) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN (SELECT string_agg('(' || q::text || ')', ' & ')::tsquery
+            FROM json_array_elements_text(terms) AS t(term), kanect_search_term(t.term) AS q
+            WHERE numnode(q) > 0);
 
 -- Kept in step by PostgreSQL in the transaction of every change; built here for an
 -- existing team's messages.

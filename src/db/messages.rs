@@ -142,7 +142,7 @@ pub async fn around(
         },
     )
     .await?;
-    let older_limit = limit.saturating_sub(newer.len() as u32).max(1);
+    let older_limit = limit.saturating_sub(newer.len() as u32);
     let mut messages = page(
         db,
         chat,

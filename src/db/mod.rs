@@ -137,9 +137,13 @@ impl Pools {
             // passes (see `schema::problems`). It reads the whole index, seconds for a
             // million messages, so it is left to backups, which check their copy in full,
             // and the start stays at a fraction of a second.
-            sqlx::query("PRAGMA query_only = ON").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA query_only = ON")
+                .execute(&mut *conn)
+                .await?;
             let checked = schema::quick_check(&mut conn, &file).await;
-            sqlx::query("PRAGMA query_only = OFF").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA query_only = OFF")
+                .execute(&mut *conn)
+                .await?;
             checked?;
         }
         schema::status(On::Sqlite(&mut *conn)).await?;

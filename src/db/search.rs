@@ -48,7 +48,7 @@ pub async fn messages(
         let sql = if pg {
             format!(
                 "SELECT {} FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE kanect_search_words(m.body) @@ kanect_search_query($1)
+                 WHERE kanect_search_words(m.body) @@ kanect_search_query($1::json)
                    AND m.id < $2 AND m.deleted_at IS NULL
                    AND m.chat_id = ANY(ARRAY(
                        SELECT chat_id FROM chat_members WHERE user_id = $4)){filters}
@@ -86,7 +86,7 @@ pub async fn messages(
 /// `query` as this backend's index reads it.
 pub fn match_text(query: &Query, pg: bool) -> String {
     if pg {
-        query.tsquery()
+        query.terms_json()
     } else {
         query.fts5()
     }
@@ -95,7 +95,7 @@ pub fn match_text(query: &Query, pg: bool) -> String {
 /// "Message `t` matches the query bound as `?`": the admin console's search of messages.
 pub const MATCHES: Sql = Sql {
     sqlite: "t.id IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?)",
-    postgres: "kanect_search_words(t.body) @@ kanect_search_query(?)",
+    postgres: "kanect_search_words(t.body) @@ kanect_search_query(?::json)",
 };
 
 /// A chat as a search result names it.
