@@ -28,7 +28,7 @@ pub fn admin_list(params: &Params) -> Vec<ListProbe> {
         .iter()
         .map(|model| {
             let list = List::new(model, params);
-            let condition = list.condition(None);
+            let condition = list.condition(None, false);
             ListProbe {
                 slug: model.slug,
                 where_sql: condition.sql(),

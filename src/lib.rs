@@ -21,6 +21,7 @@ pub mod live;
 pub mod mentions;
 pub mod model;
 pub mod request_log;
+pub mod search;
 pub mod security;
 pub mod validate;
 
@@ -71,6 +72,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", chat::members::routes())
         .mount("/api", chat::activity::routes())
         .mount("/api", chat::updates::routes())
+        .mount("/api", chat::search::routes())
         .register("/", catchers![catch_all])
 }
 

@@ -1086,3 +1086,31 @@ async fn what_people_typed_is_escaped_in_every_console_page() {
         assert!(!html.contains(xss), "{page} escapes");
     }
 }
+
+#[rocket::async_test]
+async fn the_message_changelist_searches_words_through_the_search_index() {
+    let app = TestApp::new().await;
+    let (root, bob) = seeded(&app).await;
+    let chat = root.chat_with("bob").await;
+    bob.say(chat, "Crème brûlée recipe for Friday").await;
+    root.say(chat, "unrelated words").await;
+    let shown = |q: &'static str| {
+        let root = &root;
+        async move {
+            root.page(&format!("/admin/messages/?q={q}"), Status::Ok)
+                .await
+        }
+    };
+    // Case and accents folded, the word or the start of one, as people's search has it.
+    for q in ["creme", "BRULEE", "rec", "creme+friday"] {
+        let html = shown(q).await;
+        assert!(html.contains("Crème brûlée recipe"), "q={q} finds it");
+        assert!(!html.contains("unrelated words"), "q={q} finds only it");
+    }
+    // A word may still match the sender instead: bob's messages, by name.
+    let html = shown("bob").await;
+    assert!(html.contains("Crème brûlée recipe") && html.contains("hello bob"));
+    assert!(!html.contains("unrelated words"));
+    // Punctuation alone finds no message through the index.
+    assert!(!shown("%3F%3F").await.contains("Crème brûlée recipe"));
+}

@@ -509,9 +509,10 @@ async fn backup_makes_a_copy_that_sqlite_opens() {
 
     let mut conn = {
         use sqlx::ConnectOptions;
+        // Not read-only: the integrity check below covers the search index, which
+        // SQLite checks with a write-shaped statement.
         sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&copy)
-            .read_only(true)
             .connect()
             .await
             .unwrap()

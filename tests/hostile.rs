@@ -411,6 +411,22 @@ async fn odd_ids_name_nothing_and_break_nothing() {
                 seen.status
             );
         }
+        // Search's and history's message and chat ids: 400 for what is not one, 404 for
+        // one that names nothing of the caller's.
+        for path in [
+            format!("/api/search?q=x&before={id}"),
+            format!("/api/search?q=x&limit={id}"),
+            format!("/api/search?q=x&chat_id={id}"),
+            format!("/api/chats/{}/messages?around={id}", w.direct),
+        ] {
+            let what = format!("alice GET {path}");
+            let seen = inspect(&what, w.alice.get(&path).await).await;
+            assert!(
+                [Status::Ok, Status::BadRequest, Status::NotFound].contains(&seen.status),
+                "{what}: {}",
+                seen.status
+            );
+        }
         // As JSON numbers-that-are-not: up_to.
         let what = format!("alice POST /api/chats/{}/read up_to {id}", w.direct);
         let raw = format!("{{\"up_to\": {id}}}");
@@ -461,6 +477,20 @@ async fn injection_strings_are_kept_as_text_and_shown_escaped() {
         assert_eq!(w.bob.chat(chat).await["title"], *typed);
         let history = w.bob.history(chat, "").await;
         assert_eq!(history["messages"][0]["body"], *typed);
+        // Searched for, it is text too: it finds itself, or has no words to search for.
+        let q = rocket::http::RawStr::new(typed)
+            .percent_encode()
+            .to_string();
+        let path = format!("/api/search?q={q}&chat_id={chat}");
+        let what = format!("bob GET {path}");
+        let seen = inspect(&what, w.bob.get(&path).await).await;
+        match seen.status {
+            Status::Ok => {
+                let found = seen.json.expect("json");
+                assert_eq!(found["results"][0]["message"]["body"], *typed, "{what}");
+            }
+            status => assert_eq!(status, Status::UnprocessableEntity, "{what}"),
+        }
 
         // Names that are not usernames, in every place a name goes.
         for (body, field) in [

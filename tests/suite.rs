@@ -29,6 +29,7 @@ mod last_seen;
 mod lifecycle;
 mod messages_api;
 mod pages;
+mod search;
 mod security;
 mod sessions;
 mod sign_in_load;

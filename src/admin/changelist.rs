@@ -196,10 +196,16 @@ async fn filter_panel(db: &Db, list: &List) -> Result<Vec<Json>> {
     // as if it were not.
     let idle: Vec<&Filter> = model.filters.iter().filter(|f| !active(f)).collect();
     let mut counts: HashMap<&str, Counts> = HashMap::new();
-    let found = facets::counts(&db.read, model.from, &idle, &list.condition(None)).await?;
+    let found = facets::counts(
+        &db.read,
+        model.from,
+        &idle,
+        &list.condition(None, db.read.is_postgres()),
+    )
+    .await?;
     counts.extend(idle.iter().map(|f| f.name).zip(found));
     for (filter, _) in &list.filters {
-        let cond = list.condition(Some(filter.name));
+        let cond = list.condition(Some(filter.name), db.read.is_postgres());
         let found = facets::counts(&db.read, model.from, &[filter], &cond).await?;
         counts.extend(found.into_iter().map(|c| (filter.name, c)));
     }

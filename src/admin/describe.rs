@@ -6,6 +6,9 @@
 //! only chooses among them (ordering, filters) and supplies bound values.
 
 use crate::admin::rules::Rules;
+use crate::admin::value::Value;
+use crate::db::admin::like;
+use crate::db::search;
 
 pub struct Model {
     /// URL segment and `admin_log.object_type`.
@@ -39,15 +42,27 @@ pub enum Search {
         column: &'static str,
         select: &'static str,
     },
+    /// The message body `t.body` through the search index (`db::search`): the word as a
+    /// whole word or the start of one, case and accents folded, as people's search has it.
+    MessageWords,
 }
 
 impl Search {
-    /// The condition, with one `?` for the LIKE pattern.
-    pub fn sql(&self) -> String {
+    /// The condition that this search finds `word`, with one `?` for the value it binds;
+    /// `None` when it cannot (a word with no letters or digits is not in the index).
+    pub fn finds(&self, word: &str, pg: bool) -> Option<(String, Value)> {
         match self {
-            Search::Text(expr) => format!("{expr} LIKE ? ESCAPE '\\'"),
-            Search::In { column, select } => {
-                format!("{column} IN ({select} LIKE ? ESCAPE '\\')")
+            Search::Text(expr) => Some((format!("{expr} LIKE ? ESCAPE '\\'"), like(word))),
+            Search::In { column, select } => Some((
+                format!("{column} IN ({select} LIKE ? ESCAPE '\\')"),
+                like(word),
+            )),
+            Search::MessageWords => {
+                let query = crate::search::Query::parse(word).ok()?;
+                Some((
+                    search::MATCHES.on(pg).to_owned(),
+                    Value::Text(search::match_text(&query, pg)),
+                ))
             }
         }
     }
@@ -57,6 +72,7 @@ impl Search {
         match self {
             Search::Text(expr) => column.sql.contains(expr),
             Search::In { column: id, .. } => column.sql.contains(id),
+            Search::MessageWords => column.sql.contains("t.body"),
         }
     }
 }

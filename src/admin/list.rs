@@ -4,7 +4,7 @@
 
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
-use crate::admin::describe::{Column, Filter, FilterKind, Model, Search};
+use crate::admin::describe::{Column, Filter, FilterKind, Model};
 use crate::admin::params::Params;
 use crate::admin::value::Value;
 use crate::db::admin::{self as store, Condition};
@@ -102,10 +102,14 @@ impl List {
     }
 
     /// Search and every filter but `skip` (a filter's own counts ignore its choice).
-    pub fn condition(&self, skip: Option<&str>) -> Condition {
+    pub fn condition(&self, skip: Option<&str>, pg: bool) -> Condition {
         let mut cond = Condition::default();
-        let fragments: Vec<String> = self.model.search.iter().map(Search::sql).collect();
-        cond.search(&fragments, &self.q);
+        if !self.model.search.is_empty() {
+            cond.search(&self.q, |word| {
+                let finds = self.model.search.iter();
+                finds.filter_map(|search| search.finds(word, pg)).collect()
+            });
+        }
         for (filter, value) in &self.filters {
             if Some(filter.name) == skip {
                 continue;
@@ -118,12 +122,12 @@ impl List {
     }
 
     pub async fn count(&self, db: &Pool) -> sqlx::Result<i64> {
-        store::count(db, self.model.from, &self.condition(None)).await
+        store::count(db, self.model.from, &self.condition(None, db.is_postgres())).await
     }
 
     /// Every id the list matches (the bulk action's "select all").
     pub async fn ids(&self, db: &Pool) -> sqlx::Result<Vec<i64>> {
-        store::ids(db, self.model.from, &self.condition(None)).await
+        store::ids(db, self.model.from, &self.condition(None, db.is_postgres())).await
     }
 
     /// One page of rows: the id, then a value per column.
@@ -134,7 +138,7 @@ impl List {
             .iter()
             .map(|(column, desc)| (column.sql, *desc))
             .collect();
-        let cond = self.condition(None);
+        let cond = self.condition(None, db.is_postgres());
         let offset = (page - 1) * self.per_page;
         store::page(
             db,

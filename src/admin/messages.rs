@@ -33,7 +33,7 @@ pub static MESSAGES: Model = Model {
         Column::new("edited_at", "Edited", "t.edited_at", Cell::Time),
     ],
     search: &[
-        Search::Text("t.body"),
+        Search::MessageWords,
         Search::In {
             column: "t.sender_id",
             select: "SELECT id FROM users WHERE username",

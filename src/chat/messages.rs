@@ -43,11 +43,12 @@ pub fn message_id(name: &str, raw: Option<&str>) -> Result<Option<MessageId>> {
     }
 }
 
-#[get("/chats/<id>/messages?<after>&<before>&<limit>")]
+#[get("/chats/<id>/messages?<after>&<before>&<around>&<limit>")]
 async fn history(
     id: Result<ChatId, &str>,
     after: Option<&str>,
     before: Option<&str>,
+    around: Option<&str>,
     limit: Option<&str>,
     user: User,
     db: &Db,
@@ -61,12 +62,25 @@ async fn history(
         Some(Ok(n)) => n.clamp(1, MAX_LIMIT),
         Some(Err(_)) => return Err(Error::BadRequest("`limit` must be a whole number.".into())),
     };
-    let page = Page {
-        after,
-        before,
-        limit,
+    let around = message_id("around", around)?;
+    let messages = match around {
+        Some(_) if after.is_some() || before.is_some() => {
+            return Err(Error::BadRequest(
+                "`around` cannot be combined with `after` or `before`.".into(),
+            ))
+        }
+        Some(mid) => messages::around(&db.read, id, mid, limit)
+            .await?
+            .ok_or(Error::NotFound)?,
+        None => {
+            let page = Page {
+                after,
+                before,
+                limit,
+            };
+            messages::page(&db.read, id, page).await?
+        }
     };
-    let messages = messages::page(&db.read, id, page).await?;
     let cursor = messages
         .last()
         .map(|m| m.id)

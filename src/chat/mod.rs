@@ -7,6 +7,7 @@ pub mod members;
 pub mod messages;
 pub mod pages;
 pub mod reactions;
+pub mod search;
 pub mod updates;
 
 use std::sync::Arc;

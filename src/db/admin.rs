@@ -192,16 +192,17 @@ pub struct Condition {
 }
 
 impl Condition {
-    /// Any of `fragments` (each one `?`) matches `%word%`, for each word of `words`.
-    pub fn search(&mut self, fragments: &[String], words: &str) {
-        if fragments.is_empty() {
-            return;
-        }
+    /// Each word of `words` is found by one of the conditions `finds` gives for it (each
+    /// with one `?`); a word that none can find matches nothing.
+    pub fn search(&mut self, words: &str, finds: impl Fn(&str) -> Vec<(String, Value)>) {
         for word in words.split_whitespace() {
-            self.clauses.push(format!("({})", fragments.join(" OR ")));
-            let pattern = Value::Text(format!("%{}%", escape_like(word)));
-            self.values
-                .extend(std::iter::repeat_n(pattern, fragments.len()));
+            let (clauses, values): (Vec<String>, Vec<Value>) = finds(word).into_iter().unzip();
+            if clauses.is_empty() {
+                self.clauses.push("1 = 0".to_owned());
+            } else {
+                self.clauses.push(format!("({})", clauses.join(" OR ")));
+                self.values.extend(values);
+            }
         }
     }
 
@@ -238,7 +239,11 @@ impl Condition {
     }
 }
 
-/// `LIKE` patterns match the word literally: `ESCAPE '\'` in the search fragments.
+/// The `LIKE` pattern that finds `word` anywhere, literally (with `ESCAPE '\'`).
+pub fn like(word: &str) -> Value {
+    Value::Text(format!("%{}%", escape_like(word)))
+}
+
 fn escape_like(word: &str) -> String {
     word.replace('\\', "\\\\")
         .replace('%', "\\%")

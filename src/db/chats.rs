@@ -115,7 +115,7 @@ const RECEIPTS: Sql = Sql {
 };
 
 /// The usernames of chat `c`'s members, as a JSON array.
-const MEMBERS: Sql = Sql {
+pub(super) const MEMBERS: Sql = Sql {
     sqlite: "(SELECT json_group_array(u.username ORDER BY u.username_key)
              FROM chat_members mm JOIN users u ON u.id = mm.user_id
              WHERE mm.chat_id = c.id)",

@@ -69,15 +69,22 @@ pub(super) const MENTIONS: Sql = Sql {
     FROM mentions x JOIN users mu ON mu.id = x.user_id WHERE x.message_id = m.id)",
 };
 
-fn select(pg: bool) -> String {
+/// The columns of a [`Message`], over messages `m` and their senders `u`.
+pub(super) fn columns(pg: bool) -> String {
     format!(
-        "SELECT m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at,
+        "m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at,
             m.added_by, {reactions} AS reactions, {mentions} AS mentions,
-            {attachments} AS attachments
-         FROM messages m JOIN users u ON u.id = m.sender_id",
+            {attachments} AS attachments",
         reactions = REACTIONS.on(pg),
         mentions = MENTIONS.on(pg),
         attachments = ATTACHMENTS.on(pg),
+    )
+}
+
+fn select(pg: bool) -> String {
+    format!(
+        "SELECT {} FROM messages m JOIN users u ON u.id = m.sender_id",
+        columns(pg)
     )
 }
 
@@ -111,6 +118,43 @@ pub async fn page(db: &Pool, chat: ChatId, page: Page) -> sqlx::Result<Vec<Messa
         messages.reverse();
     }
     Ok(messages)
+}
+
+/// About `limit` messages of `chat` around `id` (which is among them): half before it,
+/// the rest from it on; the older side takes what the newer side lacks near the end.
+/// Oldest first. `None` when `id` is not a message of `chat`, or is deleted.
+pub async fn around(
+    db: &Pool,
+    chat: ChatId,
+    id: MessageId,
+    limit: u32,
+) -> sqlx::Result<Option<Vec<Message>>> {
+    if one(db, chat, id).await?.is_none() {
+        return Ok(None);
+    }
+    let newer = page(
+        db,
+        chat,
+        Page {
+            after: Some(MessageId(id.0 - 1)),
+            before: None,
+            limit: limit - limit / 2,
+        },
+    )
+    .await?;
+    let older_limit = limit.saturating_sub(newer.len() as u32).max(1);
+    let mut messages = page(
+        db,
+        chat,
+        Page {
+            after: None,
+            before: Some(id),
+            limit: older_limit,
+        },
+    )
+    .await?;
+    messages.extend(newer);
+    Ok(Some(messages))
 }
 
 /// One message of `chat` as it is now, unless deleted.

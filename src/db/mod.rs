@@ -19,6 +19,7 @@ pub mod messages;
 pub mod notify;
 pub mod presence;
 pub mod schema;
+pub mod search;
 pub mod send_queue;
 pub mod sessions;
 pub mod throttle;
@@ -349,12 +350,11 @@ async fn vacuum_into(
     copied.map(drop)
 }
 
-/// What `integrity_check` finds wrong with the copy, which nothing else has open.
+/// What `integrity_check` finds wrong with the copy, which nothing else has open. Not
+/// read-only: SQLite checks the search index with a write-shaped statement (which changes
+/// nothing), and the copy is this process's own.
 async fn copy_damage(copy: &std::path::Path) -> Result<Option<String>, sqlx::Error> {
-    let options = SqliteConnectOptions::new()
-        .filename(copy)
-        .read_only(true)
-        .immutable(true);
+    let options = SqliteConnectOptions::new().filename(copy);
     let mut conn = sqlx::ConnectOptions::connect(&options).await?;
     let damage = schema::integrity(&mut conn).await;
     sqlx::Connection::close(conn).await?;

@@ -454,8 +454,16 @@ pub async fn open_db(file: &Path) -> sqlx::SqliteConnection {
         .expect("the database opens")
 }
 
+/// `PRAGMA integrity_check` of a database file, the search index included: that check
+/// needs a connection that may write (SQLite runs it as a write-shaped statement, which
+/// changes nothing).
 pub async fn integrity(file: &Path) -> String {
-    let mut conn = open_db(file).await;
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(file)
+        .connect()
+        .await
+        .expect("the database opens");
     sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(&mut conn)
         .await
