@@ -20,5 +20,6 @@ mod mentions;
 mod messages;
 mod phone;
 mod receipts;
+mod search;
 mod typing;
 mod web;

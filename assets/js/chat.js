@@ -8,6 +8,7 @@ import { byId, show, setText } from "./dom.js";
 import { startPolling, currentCursor } from "./poll.js";
 import { applyUpdate, initEvents } from "./events.js";
 import { initSidebar } from "./sidebar.js";
+import { initSearch } from "./search.js";
 import { initGroupDialog } from "./group.js";
 import { initChatSettings } from "./chat_settings.js";
 import { initConversation, openChat, closeChat, markRead, openView } from "./conversation.js";
@@ -38,15 +39,18 @@ function sidebarError(message) {
   show(byId("sidebar-error"), Boolean(message));
 }
 
-/** Open (id) or close (null) a chat and keep the address bar in step. */
-async function navigate(id, { push = true } = {}) {
+/**
+ * Open (id) or close (null) a chat and keep the address bar in step; `at` a message to
+ * show (a search result).
+ */
+async function navigate(id, { push = true, at = null } = {}) {
   const path = id === null ? "/" : `/chats/${id}`;
   if (push && window.location.pathname !== path) window.history.pushState({ chatId: id }, "", path);
   if (id === null) {
     closeChat();
     return;
   }
-  const ok = await openChat(id);
+  const ok = await openChat(id, { at });
   if (!ok && chatIdFromPath(window.location.pathname) === id) window.history.replaceState({ chatId: null }, "", "/");
 }
 
@@ -121,6 +125,10 @@ subscribe(() => {
 async function boot() {
   initDrafts(state.me.id);
   initSidebar({ onPerson, onChat: (id) => navigate(id) });
+  initSearch({
+    onOpen: (result) => navigate(result.message.chat_id, { at: result.message.id }),
+    showList: () => navigate(null),
+  });
   initConversation({ onStale: refreshChats, onLeft: () => navigate(null) });
   initEvents({ view: openView, refreshChats, refreshUsers });
   initChatSettings({ onLeft: () => navigate(null) });

@@ -1,10 +1,12 @@
-// The right panel: the open chat's header, history (latest page, then older pages
-// on demand), read receipts, sending (with files), drafts, mentions, typing, and archiving; and
-// `openView`, through which events.js changes what the open chat shows.
+// The right panel: the open chat's header, its history (the latest page, or the window
+// around a message from a search, paged by history.js), read receipts, sending (with files),
+// drafts, mentions, typing, and archiving; and `openView`, through which events.js changes
+// what the open chat shows.
 
 import { get, post, patch } from "./api.js";
 import { byId, show, setText, isolate } from "./dom.js";
 import { MessageList } from "./messages.js";
+import { ChatHistory } from "./history.js";
 import { setupComposer } from "./composer.js";
 import { setupMentions } from "./mentions.js";
 import { messageActions } from "./message_actions.js";
@@ -17,17 +19,11 @@ import {
   state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn,
 } from "./store.js";
 
-const PAGE = 50;
-const TOP_PAGING_PX = 150;
-
 let view;
+let history; // which stretch of the open chat's messages the list holds
 let composer;
 let mentions;
 let onStale = () => {};
-let loadToken = 0; // bumps whenever the open chat changes, so late answers are dropped
-let loading = false;
-let loadingOlder = false;
-let hasOlder = false;
 let typingTimer = null;
 const readUpTo = new Map(); // chat id -> highest message id reported read
 
@@ -44,6 +40,7 @@ export function initConversation(opts) {
     leave: () => composer.focus(),
   });
   view = new MessageList(scroller, byId("message-list"), actions);
+  history = new ChatHistory(view, scroller, { onError: chatError, onAttached: markRead });
   const input = byId("composer-input");
   composer = setupComposer({
     form: byId("composer"),
@@ -78,10 +75,7 @@ export function initConversation(opts) {
     },
     replace: (text, caret) => composer.replace(text, caret),
   });
-  byId("load-older").addEventListener("click", loadOlder);
-  scroller.addEventListener("scroll", () => {
-    if (scroller.scrollTop < TOP_PAGING_PX) loadOlder();
-  }, { passive: true });
+  byId("jump-latest").addEventListener("click", jumpToLatest);
   byId("archive-button").addEventListener("click", toggleArchive);
   // A reload or a closed tab keeps what was being typed.
   window.addEventListener("pagehide", () => saveDraft(state.openChatId, composer.value));
@@ -108,17 +102,10 @@ function onKey(e) {
 export const openView = {
   isShown: (id) => view.has(id),
   upsert(messages) {
-    if (loading) {
-      view.merge(messages); // the latest page is still loading; it merges in by id
-      return;
-    }
-    view.upsert(messages);
-    renderPaging();
-    markRead();
+    if (history.live(messages)) markRead();
   },
   remove(id) {
-    view.remove(id);
-    renderPaging();
+    history.forget(id);
   },
   changed(chat) {
     const before = view.chat;
@@ -149,17 +136,6 @@ function canAttach() {
 function chatError(message) {
   setText(byId("chat-error"), message || "");
   show(byId("chat-error"), Boolean(message));
-}
-
-function renderPaging() {
-  const any = view.messages.length > 0;
-  const btn = byId("load-older");
-  show(btn, !loading && hasOlder);
-  btn.disabled = loadingOlder;
-  setText(btn, loadingOlder ? "Loading older messages…" : "Load older messages");
-  show(byId("history-start"), !loading && !hasOlder && any);
-  show(byId("messages-empty"), !loading && !any);
-  show(byId("messages-loading"), loading);
 }
 
 function renderHeader() {
@@ -193,15 +169,17 @@ function renderTyping() {
   typingTimer = id !== null && typingIn(id).length ? setTimeout(renderTyping, 1000) : null;
 }
 
-/** Open a chat: show it at once, then load its latest page. Resolves false if it is not ours. */
-export async function openChat(id) {
-  if (state.openChatId === id && view.chat) return true;
+/**
+ * Open a chat: show it at once, then load its latest page, or with `at` (a search result)
+ * the messages around that one, scrolled to it and highlighted. Resolves false if the chat
+ * is not ours.
+ */
+export async function openChat(id, { at = null } = {}) {
+  if (state.openChatId === id && view.chat && (at === null || view.reveal(at))) return true;
   saveDraft(state.openChatId, composer.value);
   state.openChatId = id;
-  const token = ++loadToken;
+  const token = history.begin(id, { around: at !== null });
   view.reset(getChat(id) || { id, kind: "direct" });
-  loading = true;
-  hasOlder = false;
   chatError("");
   mentions.close();
   composer.reset(draftFor(id));
@@ -212,31 +190,41 @@ export async function openChat(id) {
   setText(byId("chat-title"), getChat(id) ? chatTitle(getChat(id)) : "Loading…");
   setText(byId("chat-members"), "");
   renderHeader();
-  renderPaging();
+  history.render();
   renderTyping();
   notify();
+  return load(id, token, at);
+}
 
+/** The first page of the open chat, retried while the server is away. */
+async function load(id, token, at) {
   for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
     try {
-      const data = await get(`/api/chats/${id}/messages?limit=${PAGE}`);
-      if (token !== loadToken) return true;
+      const data = await get(history.firstPath(at));
+      if (!history.current(token)) return true;
       if (!getChat(id)) await onStale();
-      if (token !== loadToken) return true;
-      view.chat = getChat(id) || view.chat;
-      const messages = data.messages || [];
-      view.merge(messages);
+      if (!history.current(token)) return true;
+      const chat = getChat(id);
+      view.chat = chat || view.chat;
+      const newestId = chat && chat.last_message ? chat.last_message.id : null;
+      history.shown(data.messages || [], { at, newestId });
       view.refreshReceipts();
-      hasOlder = messages.length >= PAGE;
-      loading = false;
       renderHeader();
-      renderPaging();
-      view.scrollToBottom();
+      if (at === null || !view.reveal(at)) view.scrollToBottom();
       markRead();
-      fillViewport();
-      if (!coarsePointer) composer.focus();
+      history.fill();
+      // Opened from a search, the keys stay with the results (the arrows, Escape).
+      if (!coarsePointer && at === null) composer.focus();
       return true;
     } catch (err) {
-      if (token !== loadToken || err.status === 401) return true;
+      if (!history.current(token) || err.status === 401) return true;
+      if (at !== null && err.status === 404) {
+        // The message went (deleted since the search): the chat, as usual.
+        chatError("That message is no longer in this chat.");
+        at = null;
+        history.around = false;
+        continue;
+      }
       if (!err.transient) {
         closeChat();
         showWelcomeError(err.status === 404 || err.status === 403
@@ -246,20 +234,29 @@ export async function openChat(id) {
       }
       chatError("Can't load messages right now. Retrying…");
       await new Promise((resolve) => setTimeout(resolve, delay));
-      if (token !== loadToken) return true;
+      if (!history.current(token)) return true;
     }
   }
 }
 
+/** Leave a window of older messages for the chat's latest page. */
+async function jumpToLatest() {
+  const id = state.openChatId;
+  if (id === null) return;
+  const token = history.begin(id);
+  view.reset(getChat(id) || view.chat);
+  history.render();
+  await load(id, token, null);
+}
+
 export function closeChat() {
   if (state.openChatId !== null && getChat(state.openChatId)) saveDraft(state.openChatId, composer.value);
-  loadToken += 1;
+  history.begin(null);
   state.openChatId = null;
   view.reset(null);
   mentions.close();
   composer.reset("");
   uploads.showChat();
-  loading = false;
   byId("app").dataset.view = "list";
   show(byId("chat-view"), false);
   show(byId("welcome"), true);
@@ -273,40 +270,11 @@ function showWelcomeError(message) {
   show(byId("welcome-error"), Boolean(message));
 }
 
-/** Page older history in while the list does not fill the panel yet. */
-function fillViewport() {
-  const s = byId("message-scroller");
-  if (hasOlder && s.scrollHeight <= s.clientHeight + TOP_PAGING_PX) loadOlder();
-}
-
-async function loadOlder() {
-  if (!hasOlder || loading || loadingOlder || view.oldestId === null) return;
-  const token = loadToken;
-  loadingOlder = true;
-  renderPaging();
-  try {
-    const data = await get(`/api/chats/${state.openChatId}/messages?before=${view.oldestId}&limit=${PAGE}`);
-    if (token !== loadToken) return;
-    const messages = data.messages || [];
-    hasOlder = messages.length >= PAGE;
-    loadingOlder = false;
-    renderPaging(); // before merging, so the anchor math sees the final layout above the list
-    view.merge(messages, { keepAnchor: true });
-    fillViewport();
-  } catch (err) {
-    if (token === loadToken) chatError(`Couldn't load older messages: ${err.message}`);
-  } finally {
-    if (token === loadToken) {
-      loadingOlder = false;
-      renderPaging();
-    }
-  }
-}
-
 /** Tell the server we have read up to the newest message, if the reader can see it. */
 export function markRead() {
   const id = state.openChatId;
-  if (id === null || loading || document.visibilityState !== "visible") return;
+  // A window of older messages (a search result) has not shown the newest ones yet.
+  if (id === null || history.loading || history.detached || document.visibilityState !== "visible") return;
   const last = view.newestId;
   const chat = getChat(id);
   if (last === null || !chat) return;
@@ -337,8 +305,12 @@ async function send(body, attachments) {
   sent(id);
   uploads.sent(id, attachments);
   if (state.openChatId === id) {
-    view.append([message], { forceScroll: true });
-    renderPaging();
+    if (history.detached) {
+      jumpToLatest(); // one's own message, among the newest: no gap before it
+    } else {
+      view.append([message], { forceScroll: true });
+      history.render();
+    }
   }
   readUpTo.set(id, Math.max(readUpTo.get(id) || 0, message.id));
   const chat = getChat(id);

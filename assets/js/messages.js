@@ -13,6 +13,7 @@ import { clock, dayKey, dayLabel, fullDateTime, withinMinutes } from "./time.js"
 import { isMe, isStaff, state } from "./store.js";
 
 const NEAR_BOTTOM_PX = 120;
+const FLASH_MS = 2600; // a little longer than the highlight's fade in app.css (.message-flash)
 const RUN_MINUTES = 5;
 const LONG_PRESS_MS = 450;
 const PRESS_SLOP_PX = 10;
@@ -55,6 +56,8 @@ export class MessageList {
     this.messages = [];
     this.ids = new Set();
     this.editing = null;
+    this.flashing = null;
+    clearTimeout(this.flashTimer);
     this.list.replaceChildren();
   }
 
@@ -87,6 +90,25 @@ export class MessageList {
 
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** Scrolls message `id` to the middle of the panel and highlights it for a moment. */
+  reveal(id) {
+    const node = this.nodeOf(id);
+    if (!node) return false;
+    const s = this.scroller;
+    const top = node.getBoundingClientRect().top - s.getBoundingClientRect().top + s.scrollTop;
+    s.scrollTop = Math.max(0, top - Math.max(0, s.clientHeight - node.offsetHeight) / 2);
+    clearTimeout(this.flashTimer);
+    for (const lit of this.list.querySelectorAll(".message-flash")) lit.classList.remove("message-flash");
+    this.flashing = id;
+    node.classList.add("message-flash");
+    this.flashTimer = setTimeout(() => {
+      this.flashing = null;
+      const lit = this.nodeOf(id);
+      if (lit) lit.classList.remove("message-flash");
+    }, FLASH_MS);
+    return true;
   }
 
   /** Merge messages in (by id: a known one is replaced, kept in id order) and rebuild the list. */
@@ -285,7 +307,7 @@ export class MessageList {
     return el(
       "li",
       {
-        class: `group/message relative flex ${mine ? "justify-end" : "justify-start"} ${continues ? "mt-0.5" : "mt-3"}`,
+        class: `group/message relative flex ${mine ? "justify-end" : "justify-start"} ${continues ? "mt-0.5" : "mt-3"}${this.flashing === m.id ? " message-flash" : ""}`,
         dataset: { id: m.id, sender: m.sender, ...(mentionsMe ? { mentionsMe: "" } : {}), ...(editing ? { editing: "" } : {}) },
       },
       el(

@@ -37,7 +37,8 @@ function mentionBadge(count) {
   return el("span", { class: "badge-mention shrink-0", "aria-label": label, title: label, "data-mentions": String(count) }, "@");
 }
 
-function avatar(name, { square = false, online = null } = {}) {
+/** A person's or chat's initial on its colour (a group's square), with an online dot if known. */
+export function avatar(name, { square = false, online = null } = {}) {
   const shape = square ? "rounded-lg" : "rounded-full";
   return el(
     "span",

@@ -29,6 +29,9 @@ const POLL: Duration = Duration::from_millis(25);
 pub const ENTER: char = '\u{E007}';
 pub const SHIFT: char = '\u{E008}';
 pub const NULL: char = '\u{E000}';
+pub const CONTROL: char = '\u{E009}';
+pub const ESCAPE: char = '\u{E00C}';
+pub const ARROW_DOWN: char = '\u{E015}';
 
 pub struct Kanect {
     pub server: Server,

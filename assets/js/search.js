@@ -1,0 +1,286 @@
+// Message search in the sidebar: the field above the chats (Ctrl+K or Cmd+K focuses it,
+// from anywhere), results as one types, each with its chat, sender, time and the matched
+// words marked; arrow keys move, Enter or a click opens one, Escape clears the search,
+// brings the chat list back and returns focus to where it was. More results page in at
+// the end of the list. The field is a combobox pointing into the list
+// (aria-activedescendant), so focus stays in it while the arrows move.
+
+import { get } from "./api.js";
+import { el, byId, show, setText } from "./dom.js";
+import { listTime, fullDateTime } from "./time.js";
+import { chatTitle, isMe } from "./store.js";
+import { avatar } from "./sidebar.js";
+import { latestOnly, queryProblem, searchPath, snippet } from "./search_query.js";
+
+const MORE_PX = 120; // this close to the end of the results, the next page loads
+const OPTION = "search-option-";
+
+const HINTS = {
+  punctuation: "Type a word or two to search messages.",
+  long: "Searches can be at most 200 characters.",
+};
+
+const ITEM =
+  "flex w-full cursor-pointer items-start gap-3 rounded-lg px-2 py-2 text-left transition-colors";
+const ITEM_IDLE = "hover:bg-gray-200/60";
+const ITEM_ACTIVE = "bg-indigo-50 ring-1 ring-inset ring-indigo-200";
+const MARK = "rounded-sm bg-amber-200/80 px-px text-gray-900";
+
+let input;
+let panel;
+let list;
+let status;
+let more;
+let onOpen = () => {};
+let showList = () => {};
+
+let query = ""; // the query the results are for
+let asked = ""; // the query last sent (or waiting to be)
+let results = [];
+let next = null; // the `before` of the next page, or null at the end
+let active = -1;
+let loadingMore = false;
+let returnTo = null; // what had focus before the search field
+
+const asker = latestOnly((key, signal) => get(searchPath(key.q, { before: key.before }), { signal }), {
+  onAnswer: answered,
+  onError: failed,
+});
+
+/**
+ * `open(result)` opens a result's chat at its message; `showList()` brings the
+ * sidebar into view where the open chat hides it (a phone).
+ */
+export function initSearch(hooks) {
+  onOpen = hooks.onOpen;
+  showList = hooks.showList;
+  input = byId("search");
+  panel = byId("search-panel");
+  list = byId("search-results");
+  status = byId("search-status");
+  more = byId("search-more");
+
+  if (/Mac|iPhone|iPad/.test(navigator.platform || "")) setText(byId("search-shortcut"), "⌘K");
+  input.addEventListener("input", () => changed(input.value));
+  input.addEventListener("keydown", onKey);
+  input.addEventListener("focus", (e) => {
+    if (!returnTo && e.relatedTarget && e.relatedTarget !== input) returnTo = e.relatedTarget;
+  });
+  more.addEventListener("click", loadMore);
+  panel.addEventListener("scroll", () => {
+    if (panel.scrollHeight - panel.scrollTop - panel.clientHeight < MORE_PX) loadMore();
+  }, { passive: true });
+  document.addEventListener("keydown", onShortcut, true);
+}
+
+/** Ctrl+K or Cmd+K, from anywhere but a dialog: into the search field, its text selected. */
+function onShortcut(e) {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey || e.key.toLowerCase() !== "k") return;
+  if (document.querySelector("dialog[open]")) return;
+  e.preventDefault();
+  const from = document.activeElement;
+  if (from && from !== input && from !== document.body) returnTo = from;
+  if (!input.checkVisibility()) showList();
+  input.focus();
+  input.select();
+}
+
+function onKey(e) {
+  if (e.isComposing) return;
+  switch (e.key) {
+    case "ArrowDown":
+    case "ArrowUp": {
+      if (!results.length) return;
+      e.preventDefault();
+      const step = e.key === "ArrowDown" ? 1 : -1;
+      setActive(Math.max(0, Math.min(results.length - 1, active + step)));
+      if (step > 0 && active === results.length - 1) loadMore();
+      return;
+    }
+    case "Enter": {
+      if (!results.length) return;
+      e.preventDefault();
+      choose(active >= 0 ? active : 0);
+      return;
+    }
+    case "Escape": {
+      e.preventDefault();
+      e.stopPropagation();
+      leave();
+      return;
+    }
+    default:
+  }
+}
+
+/** Escape: no search, the chat list back, and focus where it was before. */
+function leave() {
+  input.value = "";
+  changed("");
+  const back = returnTo;
+  returnTo = null;
+  if (back && back.isConnected && back.checkVisibility()) back.focus({ preventScroll: true });
+}
+
+/** The field changed: ask again (after a pause in the typing), or say why not. */
+function changed(value) {
+  const problem = queryProblem(value);
+  const searching = problem !== "empty";
+  show(panel, searching);
+  show(byId("conversations"), !searching);
+  show(byId("filter-row"), !searching);
+  input.setAttribute("aria-expanded", searching ? "true" : "false");
+  if (!searching || problem) {
+    asker.cancel();
+    asked = "";
+    loadingMore = false;
+    setResults("", [], null);
+    say(problem ? HINTS[problem] : "");
+    return;
+  }
+  const q = value.trim();
+  if (q === asked) return; // only spaces changed
+  asked = q;
+  loadingMore = false;
+  list.setAttribute("aria-busy", "true");
+  if (!results.length) say("Searching…");
+  asker.ask({ q, before: null });
+}
+
+function loadMore() {
+  if (next === null || loadingMore || asker.pending) return;
+  loadingMore = true;
+  renderMore();
+  asker.now({ q: query, before: next });
+}
+
+function answered(key, data) {
+  const page = (data && data.results) || [];
+  loadingMore = false;
+  if (key.before === null) {
+    setResults(key.q, page, data ? data.next : null);
+    panel.scrollTop = 0;
+  } else {
+    const known = new Set(results.map((r) => r.message.id));
+    results = [...results, ...page.filter((r) => !known.has(r.message.id))];
+    next = data ? data.next : null;
+    render();
+  }
+  list.removeAttribute("aria-busy");
+  say(results.length ? "" : `No messages match “${key.q}”.`);
+}
+
+function failed(key, err) {
+  loadingMore = false;
+  if (key.before === null) asked = ""; // typing it again asks again
+  list.removeAttribute("aria-busy");
+  if (err && err.status === 401) return;
+  if (err && err.status === 422) {
+    setResults("", [], null);
+    say(HINTS.punctuation);
+    return;
+  }
+  renderMore();
+  const why = err && err.transient ? "Can't reach the server. Please try again." : (err && err.message) || "Please try again.";
+  say(`Couldn't search: ${why}`);
+}
+
+function setResults(q, page, nextId) {
+  query = q;
+  results = page;
+  next = nextId === undefined ? null : nextId;
+  active = -1;
+  render();
+}
+
+function say(text) {
+  setText(status, text);
+  show(status, Boolean(text));
+}
+
+function renderMore() {
+  show(more, next !== null);
+  more.disabled = loadingMore;
+  setText(more, loadingMore ? "Loading more results…" : "Load more results");
+}
+
+function render() {
+  list.replaceChildren(...results.map(resultItem));
+  show(byId("search-heading"), results.length > 0);
+  renderMore();
+  setActive(active);
+}
+
+function setActive(i) {
+  active = i;
+  [...list.children].forEach((item, n) => {
+    const on = n === i;
+    item.setAttribute("aria-selected", on ? "true" : "false");
+    item.className = `${ITEM} ${on ? ITEM_ACTIVE : ITEM_IDLE}`;
+  });
+  const item = i >= 0 ? list.children[i] : null;
+  if (item) {
+    input.setAttribute("aria-activedescendant", item.id);
+    item.scrollIntoView({ block: "nearest" });
+  } else {
+    input.removeAttribute("aria-activedescendant");
+  }
+}
+
+function choose(i) {
+  const result = results[i];
+  if (!result) return;
+  setActive(i);
+  // A phone shows the chat instead of the list: the keyboard has nothing left to type in.
+  if (window.matchMedia("(pointer: coarse)").matches) input.blur();
+  onOpen(result);
+}
+
+/** The body's words around the first match, the matches as <mark>: text nodes only. */
+export function highlighted(parts) {
+  return snippet(parts).map((s) => (s.match ? el("mark", { class: MARK, text: s.text }) : s.text));
+}
+
+function resultItem(result, i) {
+  const { message, chat } = result;
+  const title = chatTitle(chat);
+  const sender = isMe(message.sender) ? "You" : message.sender;
+  return el(
+    "li",
+    {
+      id: `${OPTION}${i}`,
+      role: "option",
+      "aria-selected": "false",
+      class: `${ITEM} ${ITEM_IDLE}`,
+      dataset: { messageId: message.id, chatId: message.chat_id },
+      on: {
+        // mousedown, not focus: the field keeps focus, so the arrows go on from here.
+        mousedown: (e) => e.preventDefault(),
+        click: () => choose(i),
+      },
+    },
+    avatar(title, { square: chat.kind === "group" }),
+    el(
+      "span",
+      { class: "min-w-0 flex-1" },
+      el(
+        "span",
+        { class: "flex items-baseline gap-2" },
+        el("span", { class: "truncate font-medium text-gray-800", dir: "auto", text: title, "data-result-chat": true }),
+        el("time", {
+          class: "ml-auto shrink-0 text-xs text-gray-400",
+          datetime: message.created_at,
+          title: fullDateTime(message.created_at),
+          text: listTime(message.created_at),
+        }),
+      ),
+      el(
+        "span",
+        { class: "mt-0.5 line-clamp-2 break-words text-sm text-gray-600 [overflow-wrap:anywhere]" },
+        el("span", { class: "font-medium text-gray-700", dir: "auto", text: sender, "data-result-sender": true }),
+        ": ",
+        el("span", { dir: "auto", "data-result-body": true }, ...highlighted(result.parts || [{ text: message.body, match: false }])),
+      ),
+    ),
+  );
+}
