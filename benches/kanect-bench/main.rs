@@ -11,7 +11,10 @@
 //!   e. a trivial Rocket JSON route in its own process: the ceiling the others are put
 //!      against;
 //!   f. files, on a server just started: upload throughput for 20 MB and 1 MB files and
-//!      download throughput, 4 at a time, and server memory during the 20 MB uploads.
+//!      download throughput, 4 at a time, and server memory during the 20 MB uploads;
+//!   s. with `--search` (or alone with `--search-only`), search on a database of its own
+//!      of 1,000,000 messages: latency of four kinds of query, the index's size on disk,
+//!      and sends with and without the index (see `search`).
 //! With `--database-url postgres://…` (a server on which it may create a database), it then
 //! measures on PostgreSQL too, with one and two instances (see `pg`).
 //! It prints a table and writes the figures as JSON (`--json FILE`, default
@@ -19,11 +22,15 @@
 //! `-- --quick` runs a smaller, shorter version for a smoke test.
 
 mod client;
+mod corpus;
 mod files;
+mod history;
 mod load;
 mod pg;
 mod pollers;
+mod queries;
 mod report;
+mod search;
 mod seed;
 mod server;
 mod store;
@@ -47,6 +54,11 @@ struct Options {
     log_level: String,
     /// A PostgreSQL server to measure on as well, after SQLite.
     database_url: Option<String>,
+    /// Part `s` as well (`--search`), or only it (`--search-only`).
+    search: bool,
+    search_only: bool,
+    /// Messages of `s`: 1,000,000 (`--quick`: 50,000) unless `--search-messages N`.
+    search_messages: Option<u64>,
 }
 
 fn options() -> Result<Options> {
@@ -55,6 +67,9 @@ fn options() -> Result<Options> {
         json: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/kanect-bench.json"),
         log_level: "info".into(),
         database_url: None,
+        search: false,
+        search_only: false,
+        search_messages: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -64,6 +79,12 @@ fn options() -> Result<Options> {
             "--quick" => options.quick = true,
             "--json" => options.json = args.next().ok_or("--json needs a file")?.into(),
             "--log-level" => options.log_level = args.next().ok_or("--log-level needs a level")?,
+            "--search" => options.search = true,
+            "--search-only" => (options.search, options.search_only) = (true, true),
+            "--search-messages" => {
+                let n = args.next().ok_or("--search-messages needs a number")?;
+                options.search_messages = Some(n.parse()?);
+            }
             "--database-url" => {
                 let url = args.next().ok_or("--database-url needs a URL")?;
                 if !kanect::db::backend::is_postgres_url(&url) {
@@ -103,6 +124,63 @@ fn main() {
 async fn run(options: Options) -> Result<()> {
     let began = Instant::now();
     let open_files = kanect::limits::raise_open_files()?;
+    let mut report = Report::new(open_files, options.quick, &options.log_level);
+    report.load_before = report::loadavg();
+    report.search_only = options.search_only;
+    // A failure in files, search or on PostgreSQL still leaves the other figures printed
+    // and written.
+    let mut failed = Vec::new();
+    if !options.search_only {
+        every_part(&options, &mut report, &mut failed).await?;
+    }
+    if options.search {
+        search_part(&options, &mut report, &mut failed).await;
+    }
+
+    report.seconds = began.elapsed().as_secs_f64();
+    report.load_after = report::loadavg();
+    report.print();
+    report.write(&options.json)?;
+    eprintln!("written to {}", options.json.display());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; ").into())
+    }
+}
+
+/// `s`, on SQLite and, with `--database-url`, on PostgreSQL.
+async fn search_part(options: &Options, report: &mut Report, failed: &mut Vec<String>) {
+    let default = if options.quick {
+        search::QUICK_MESSAGES
+    } else {
+        search::MESSAGES
+    };
+    let part = search::Options {
+        log_level: &options.log_level,
+        quick: options.quick,
+        messages: options.search_messages.unwrap_or(default),
+        duration: Duration::from_secs(if options.quick { 2 } else { 5 }),
+    };
+    match search::sqlite(&part).await {
+        Ok(figures) => report.search = Some(figures),
+        Err(e) => failed.push(format!("in search: {e}")),
+    }
+    if let Some(url) = &options.database_url {
+        report.pg_search_server = Some(kanect::db::backend::without_password(url));
+        match search::postgres(url, &part).await {
+            Ok(figures) => report.pg_search = Some(figures),
+            Err(e) => failed.push(format!("in search on PostgreSQL: {e}")),
+        }
+    }
+}
+
+/// Every part but `s`.
+async fn every_part(
+    options: &Options,
+    report: &mut Report,
+    failed: &mut Vec<String>,
+) -> Result<()> {
     let sizes = Sizes {
         pollers: if options.quick { 1000 } else { 5000 },
         latency_chats: 100,
@@ -116,8 +194,6 @@ async fn run(options: Options) -> Result<()> {
         warmup: Duration::from_secs(1),
         duration,
     };
-    let mut report = Report::new(open_files, options.quick, &options.log_level);
-    report.load_before = report::loadavg();
 
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().to_path_buf();
@@ -181,7 +257,7 @@ async fn run(options: Options) -> Result<()> {
             settle_s: settle.as_secs_f64(),
         });
         if level == 1000 {
-            timed::at_1000(&mut report, addr, &cast, &pollers, duration).await?;
+            timed::at_1000(report, addr, &cast, &pollers, duration).await?;
         }
     }
     let top = pollers.len();
@@ -215,9 +291,6 @@ async fn run(options: Options) -> Result<()> {
     pollers.stop();
     drop(kanect);
 
-    // A failure in files or on PostgreSQL still leaves the other figures printed and
-    // written.
-    let mut failed = Vec::new();
     eprintln!("f. files, on the server started again");
     let kanect = server::start_kanect(&data_dir, &options.log_level, None).await?;
     check_session(kanect.addr, &login(0)).await?;
@@ -233,17 +306,7 @@ async fn run(options: Options) -> Result<()> {
             Err(e) => failed.push(format!("on PostgreSQL: {e}")),
         }
     }
-
-    report.seconds = began.elapsed().as_secs_f64();
-    report.load_after = report::loadavg();
-    report.print();
-    report.write(&options.json)?;
-    eprintln!("written to {}", options.json.display());
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; ").into())
-    }
+    Ok(())
 }
 
 /// A seeded session is a session like any other to the server.

@@ -9,6 +9,7 @@ use crate::client::{Counted, Result};
 use crate::files::Files;
 use crate::load::Sends;
 use crate::pollers::{Paced, Timings};
+use crate::search::Search;
 
 pub struct Idle {
     pub pollers: usize,
@@ -296,6 +297,12 @@ pub struct Report {
     pub delivery_after_wave: Option<Delivery>,
     pub files: Option<Files>,
     pub postgres: Option<Postgres>,
+    /// `s` on SQLite and on PostgreSQL; with `search_only`, nothing else was measured.
+    pub search: Option<Search>,
+    pub pg_search: Option<Search>,
+    pub search_only: bool,
+    /// `--database-url` without its password, when only `s` ran on it.
+    pub pg_search_server: Option<String>,
     pub poll_errors: u64,
     pub seconds: f64,
     /// /proc/loadavg before and after: other work on the machine skews every figure.
@@ -385,6 +392,20 @@ impl Report {
 
     /// (name, target, figure, met)
     fn targets(&self) -> Vec<(String, String, String, bool)> {
+        let mut targets = Vec::new();
+        if !self.search_only {
+            targets = self.main_targets();
+        }
+        for (search, prefix) in [(&self.search, ""), (&self.pg_search, "PostgreSQL ")] {
+            if let Some(search) = search {
+                targets.extend(search.targets(prefix));
+            }
+        }
+        targets
+    }
+
+    /// The targets of every part but `s`.
+    fn main_targets(&self) -> Vec<(String, String, String, bool)> {
         let ceiling = self.trivial.per_second();
         let polls = ratio(self.empty_polls.per_second(), ceiling);
         let mut targets = vec![(
@@ -469,6 +490,40 @@ impl Report {
     }
 
     pub fn print(&self) {
+        if !self.search_only {
+            self.print_main();
+        }
+        if let Some(search) = &self.search {
+            println!();
+            println!("s. search, on SQLite");
+            search.print("");
+        }
+        if let Some(search) = &self.pg_search {
+            println!();
+            println!("s. search, on PostgreSQL");
+            search.print("pg ");
+        }
+        println!();
+        for (name, target, figure, met) in self.targets() {
+            let verdict = if met { "met" } else { "NOT met" };
+            println!("target {name}: {target}; got {figure}: {verdict}");
+        }
+        println!(
+            "open files limit {}, server log level {}, {:.0} s in all, {} poll errors{}",
+            self.open_files,
+            self.log_level,
+            self.seconds,
+            self.poll_errors,
+            if self.quick { " (--quick)" } else { "" }
+        );
+        println!(
+            "load average before: {}; after: {}",
+            self.load_before, self.load_after
+        );
+    }
+
+    /// The table of every part but `s`.
+    fn print_main(&self) {
         let ceiling = self.trivial.per_second();
         println!();
         println!(
@@ -593,23 +648,29 @@ impl Report {
         if let Some(pg) = &self.postgres {
             pg.print(ceiling);
         }
-        println!();
-        for (name, target, figure, met) in self.targets() {
-            let verdict = if met { "met" } else { "NOT met" };
-            println!("target {name}: {target}; got {figure}: {verdict}");
+    }
+
+    /// The command that made the figures (a PostgreSQL URL without its password).
+    fn command(&self) -> String {
+        let mut command = "cargo bench --bench kanect-bench".to_owned();
+        let server = self.postgres.as_ref().map(|pg| pg.server.clone());
+        let mut flags = Vec::new();
+        if self.quick {
+            flags.push("--quick".to_owned());
         }
-        println!(
-            "open files limit {}, server log level {}, {:.0} s in all, {} poll errors{}",
-            self.open_files,
-            self.log_level,
-            self.seconds,
-            self.poll_errors,
-            if self.quick { " (--quick)" } else { "" }
-        );
-        println!(
-            "load average before: {}; after: {}",
-            self.load_before, self.load_after
-        );
+        if let Some(server) = server.or_else(|| self.pg_search_server.clone()) {
+            flags.push(format!("--database-url {server}"));
+        }
+        if self.search_only {
+            flags.push("--search-only".to_owned());
+        } else if self.search.is_some() {
+            flags.push("--search".to_owned());
+        }
+        if !flags.is_empty() {
+            command.push_str(" -- ");
+            command.push_str(&flags.join(" "));
+        }
+        command
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
@@ -626,10 +687,7 @@ impl Report {
             })
         };
         let mut value = json!({
-            "command": match &self.postgres {
-                Some(pg) => format!("cargo bench --bench kanect-bench -- --database-url {}", pg.server),
-                None => "cargo bench --bench kanect-bench".to_owned(),
-            },
+            "command": self.command(),
             "quick": self.quick,
             "machine": machine(),
             "open_files_limit": self.open_files,
@@ -678,6 +736,31 @@ impl Report {
         }
         if let Some(pg) = &self.postgres {
             value["postgres"] = pg.json(ceiling);
+        }
+        if let Some(search) = &self.search {
+            value["s_search"] = search.json();
+        }
+        if let Some(search) = &self.pg_search {
+            value["s_search_postgres"] = search.json();
+        }
+        if self.search_only {
+            // Only what `s` measured, and the run's particulars.
+            const KEPT: [&str; 11] = [
+                "command",
+                "quick",
+                "machine",
+                "open_files_limit",
+                "server_log_level",
+                "seconds",
+                "load_average_before",
+                "load_average_after",
+                "targets",
+                "s_search",
+                "s_search_postgres",
+            ];
+            if let Some(object) = value.as_object_mut() {
+                object.retain(|key, _| KEPT.contains(&key.as_str()));
+            }
         }
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;

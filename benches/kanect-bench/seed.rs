@@ -55,7 +55,7 @@ pub struct Sizes {
 }
 
 /// A user's id from their index (ids start at 1).
-fn id(index: usize) -> i64 {
+pub fn id(index: usize) -> i64 {
     index as i64 + 1
 }
 
@@ -138,7 +138,7 @@ pub async fn seed(store: &Store, sizes: &Sizes) -> Result<Cast> {
 }
 
 /// A statement without parameters or rows.
-async fn execute(db: &mut Connection, sql: &str) -> Result<()> {
+pub async fn execute(db: &mut Connection, sql: &str) -> Result<()> {
     kanect::on!(db.on(), |c| {
         sqlx::query(sql).execute(c).await?;
     });
@@ -146,7 +146,7 @@ async fn execute(db: &mut Connection, sql: &str) -> Result<()> {
 }
 
 /// Account `i` and one session of theirs, made as sign-in makes it.
-async fn person(db: &mut Connection, i: usize, hash: &str, now: Timestamp) -> Result<Login> {
+pub async fn person(db: &mut Connection, i: usize, hash: &str, now: Timestamp) -> Result<Login> {
     let name = format!("user{i:05}");
     let key = username_key(&name);
     let login = Login {
@@ -188,7 +188,7 @@ async fn person(db: &mut Connection, i: usize, hash: &str, now: Timestamp) -> Re
 /// After `users` accounts inserted with their own ids: PostgreSQL's identity sequence
 /// knows nothing of them and would hand out id 1 to the next sign-up (SQLite's rowid
 /// carries on from the largest by itself).
-async fn ids_handed_out(db: &mut Connection, users: usize) -> Result<()> {
+pub async fn ids_handed_out(db: &mut Connection, users: usize) -> Result<()> {
     if db.is_postgres() && users > 0 {
         kanect::on!(db.on(), |c| {
             sqlx::query("SELECT setval(pg_get_serial_sequence('users', 'id'), $1)")
@@ -206,7 +206,7 @@ async fn ids_handed_out(db: &mut Connection, users: usize) -> Result<()> {
 /// estimated costly enough to be JIT-compiled each time: 30 ms for 0.1 ms of work).
 /// SQLite is left as it always was (it has no statistics unless asked to, and its plans
 /// here do not need them).
-async fn statistics(db: &mut Connection) -> Result<()> {
+pub async fn statistics(db: &mut Connection) -> Result<()> {
     if db.is_postgres() {
         execute(
             db,
@@ -217,7 +217,12 @@ async fn statistics(db: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-async fn group(db: &mut Connection, title: &str, members: &[usize], now: Timestamp) -> Result<i64> {
+pub async fn group(
+    db: &mut Connection,
+    title: &str,
+    members: &[usize],
+    now: Timestamp,
+) -> Result<i64> {
     let chat: i64 = kanect::on!(db.on(), |c| sqlx::query_scalar(
         "INSERT INTO chats (kind, title, created_at) VALUES ('group', $1, $2) RETURNING id",
     )
