@@ -238,7 +238,7 @@ function choose(i) {
 
 /** The body's words around the first match, the matches as <mark>: text nodes only. */
 export function highlighted(parts) {
-  return snippet(parts).map((s) => (s.match ? el("mark", { class: MARK, text: s.text }) : s.text));
+  return snippet(parts).map((s) => (s.match ? el("mark", { class: MARK, dir: "auto", text: s.text }) : s.text));
 }
 
 function resultItem(result, i) {
@@ -279,7 +279,7 @@ function resultItem(result, i) {
         { class: "mt-0.5 line-clamp-2 break-words text-sm text-gray-600 [overflow-wrap:anywhere]" },
         el("span", { class: "font-medium text-gray-700", dir: "auto", text: sender, "data-result-sender": true }),
         ": ",
-        el("span", { dir: "auto", "data-result-body": true }, ...highlighted(result.parts || [{ text: message.body, match: false }])),
+        el("span", { dir: "auto", "data-result-body": true }, ...highlighted(result.parts || [{ "text": message.body, match: false }])),
       ),
     ),
   );

@@ -70,7 +70,7 @@ function cut(spans, from, to, whole) {
     const chars = [...s.text];
     const a = Math.max(from, at);
     const b = Math.min(to, at + chars.length);
-    if (a < b) out.push({ text: chars.slice(a - at, b - at).join(""), match: s.match });
+    if (a < b) out.push({ "text": chars.slice(a - at, b - at).join(""), match: s.match });
     at += chars.length;
   }
   if (from > 0) out.unshift({ text: "…", match: false });
