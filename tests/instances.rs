@@ -513,6 +513,11 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
         .filter_map(|m| m["body"].as_str())
         .collect();
     assert_eq!(bodies, ["before the move"], "the deleted one stays deleted");
+    let found = bob.get_json("/api/search?q=move", Status::Ok).await;
+    assert_eq!(
+        found["results"][0]["message"]["body"], "before the move",
+        "what came along is searchable: {found}"
+    );
     let in_group = bob.history(group, "").await["messages"][0].clone();
     assert_eq!(in_group["attachments"], serde_json::json!(files));
     for (file, bytes) in files.iter().zip([&photo, &dump]) {

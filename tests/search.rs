@@ -548,21 +548,22 @@ async fn the_index_is_built_for_messages_sent_before_it_existed() {
         // The database as it was before the search migration.
         let (undo, version) = if app.is_postgres() {
             (
-                "DROP INDEX messages_search; DROP FUNCTION kanect_search_words(text);
+                "ALTER TABLE messages DROP COLUMN search_words;
+                 DROP FUNCTION kanect_search_words(text);
                  DROP FUNCTION kanect_search_query(json);
                  DROP FUNCTION kanect_search_term(text)",
-                3,
+                "3, 4",
             )
         } else {
             (
                 "DROP TABLE messages_search; DROP TRIGGER messages_search_insert;
                  DROP TRIGGER messages_search_update; DROP TRIGGER messages_search_delete",
-                7,
+                "7",
             )
         };
         app.sql(undo).await;
         app.sql(&format!(
-            "DELETE FROM _sqlx_migrations WHERE version = {version}"
+            "DELETE FROM _sqlx_migrations WHERE version IN ({version})"
         ))
         .await;
     }

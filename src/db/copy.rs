@@ -99,6 +99,11 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
                 _ => format!("'{name}', {name}"),
             })
             .collect();
+        let names = columns
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let keys = key.join(", ");
         let mut last: Option<serde_json::Value> = None;
         let mut rows = 0;
@@ -127,8 +132,11 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
                 break;
             }
             last = last_key(&batch, key);
+            // Named, not `*`: PostgreSQL computes its generated columns itself
+            // (`messages.search_words`) and refuses a value for them.
             sqlx::query(&format!(
-                "INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)"
+                "INSERT INTO {table} ({names}) SELECT {names}
+                 FROM json_populate_recordset(NULL::{table}, $1::json)"
             ))
             .bind(&batch)
             .execute(&mut *write)

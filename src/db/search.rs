@@ -1,6 +1,7 @@
 //! Full-text search of the messages a person can read. The indexes are kept by the
 //! schema itself (SQLite: the `messages_search` FTS5 table and its triggers; PostgreSQL:
-//! a GIN index over `kanect_search_words(body)`), in the transaction of every change.
+//! the generated column `messages.search_words` and its GIN index), in the transaction of
+//! every change.
 
 use serde::Serialize;
 
@@ -48,7 +49,7 @@ pub async fn messages(
         let sql = if pg {
             format!(
                 "SELECT {} FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE kanect_search_words(m.body) @@ kanect_search_query($1::json)
+                 WHERE m.search_words @@ kanect_search_query($1::json)
                    AND m.id < $2 AND m.deleted_at IS NULL
                    AND m.chat_id = ANY(ARRAY(
                        SELECT chat_id FROM chat_members WHERE user_id = $4)){filters}
@@ -95,7 +96,7 @@ pub fn match_text(query: &Query, pg: bool) -> String {
 /// "Message `t` matches the query bound as `?`": the admin console's search of messages.
 pub const MATCHES: Sql = Sql {
     sqlite: "t.id IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?)",
-    postgres: "kanect_search_words(t.body) @@ kanect_search_query(?::json)",
+    postgres: "t.search_words @@ kanect_search_query(?::json)",
 };
 
 /// A chat as a search result names it.
