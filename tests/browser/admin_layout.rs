@@ -191,6 +191,21 @@ async fn the_first_row_of_every_changelist_shows_without_scrolling_at_1280_by_80
         }
     }
     assert!(measured >= 3, "changelists with rows: {measured}");
+    // However many choices the filters grow to, they sit beside the rows, not above them.
+    root.goto("/admin/messages/").await;
+    let beside = root
+        .js(
+            "const f = document.getElementById('changelist-filter').getBoundingClientRect(); \
+             const t = document.getElementById('changelist-form').getBoundingClientRect(); \
+             return f.left >= t.right",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        beside,
+        json!(true),
+        "the filters are a column beside the rows"
+    );
     assert!(low.is_empty(), "first rows below the fold: {low:?}");
     root.assert_console_clean();
 }
