@@ -53,8 +53,8 @@ async fn check(window: &Window, source: &str, page: &str) {
 
 #[tokio::test]
 async fn the_chat_with_a_group_open_passes_axe_on_a_desktop_and_a_phone() {
-    let Some(app) = Kanect::start() else { return };
     let Some(source) = axe::source() else { return };
+    let Some(app) = Kanect::start() else { return };
     let (crew, mut bob) = seed_group(&app);
     let item = format!("#chat-list button[data-key='chat:{crew}']");
 
@@ -100,8 +100,8 @@ async fn the_chat_with_a_group_open_passes_axe_on_a_desktop_and_a_phone() {
 
 #[tokio::test]
 async fn sign_in_and_sign_up_with_errors_pass_axe() {
-    let Some(app) = Kanect::start() else { return };
     let Some(source) = axe::source() else { return };
+    let Some(app) = Kanect::start() else { return };
     let carol = app.window(DESKTOP).await;
 
     carol.goto("/login").await;
@@ -126,8 +126,8 @@ async fn sign_in_and_sign_up_with_errors_pass_axe() {
 
 #[tokio::test]
 async fn the_admin_pages_pass_axe() {
-    let Some(app) = Kanect::start() else { return };
     let Some(source) = axe::source() else { return };
+    let Some(app) = Kanect::start() else { return };
     let _ = seed_group(&app);
     app.superuser("root");
     let root = app.window(DESKTOP).await;
@@ -149,6 +149,11 @@ async fn the_admin_pages_pass_axe() {
         .await;
     root.wait_visible("#id_email").await;
     check(&root, source, "a user's change form").await;
+    root.click("a[href$='/history/']").await;
+    root.wait_text("#main-content h1", "history").await;
+    check(&root, source, "a user's history").await;
+    root.back().await.expect("back to the change form");
+    root.wait_visible("#id_email").await;
     root.click("a[href$='/delete/']").await;
     root.wait_text("#main-content h1", "Are you sure?").await;
     check(&root, source, "a delete confirmation").await;
