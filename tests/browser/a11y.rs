@@ -166,6 +166,79 @@ async fn the_admin_pages_pass_axe() {
     root.assert_console_clean();
 }
 
+#[tokio::test]
+async fn older_pages_go_in_silently_and_new_messages_are_announced() {
+    let Some(app) = Kanect::start() else { return };
+    app.member("alice");
+    let mut bob = app.member("bob");
+    let chat = bob.chat_with("alice");
+    for n in 1..=70 {
+        say(&mut bob, chat, &format!("History message {n}"));
+    }
+    let alice = app.signed_in("alice", DESKTOP).await;
+    alice
+        .click(&format!("#chat-list button[data-key='chat:{chat}']"))
+        .await;
+    alice.wait_message("History message 70").await;
+
+    // What a screen reader would hear: each insertion of messages, and whether the live
+    // region was quiet (aria-live off, or busy) when it happened.
+    alice
+        .js(
+            "const list = document.getElementById('message-list'); window.kanectHeard = []; \
+             new MutationObserver((records) => { for (const r of records) { \
+               const bodies = [...r.addedNodes].flatMap((n) => n.querySelectorAll ? [...n.querySelectorAll('[data-message-body]')] : []); \
+               if (bodies.length === 0) continue; \
+               const quiet = list.getAttribute('aria-live') === 'off' || !!list.closest('[aria-busy=true]') || list.getAttribute('aria-busy') === 'true'; \
+               window.kanectHeard.push({ first: bodies[0].textContent, count: bodies.length, quiet }); \
+             } }).observe(list, { childList: true, subtree: true })",
+            vec![],
+        )
+        .await;
+    alice
+        .js(
+            "document.getElementById('message-scroller').scrollTop = 0",
+            vec![],
+        )
+        .await;
+    alice
+        .wait_js(
+            "the older page",
+            "return document.querySelectorAll('#message-list li[data-id]').length === 70",
+            vec![],
+        )
+        .await;
+    say(&mut bob, chat, "Fresh news from bob");
+    alice.wait_message("Fresh news from bob").await;
+
+    let heard = alice.js("return window.kanectHeard", vec![]).await;
+    let insertions = heard.as_array().cloned().unwrap_or_default();
+    assert!(
+        insertions
+            .iter()
+            .any(|i| i["first"] == json!("History message 1")),
+        "the older page was seen going in: {heard}"
+    );
+    let loud_history: Vec<&serde_json::Value> = insertions
+        .iter()
+        .filter(|i| i["first"] != json!("Fresh news from bob") && i["quiet"] != json!(true))
+        .collect();
+    assert!(
+        loud_history.is_empty(),
+        "the older page went in while the live region was listening: {heard}"
+    );
+    let fresh = insertions
+        .iter()
+        .find(|i| i["first"] == json!("Fresh news from bob"))
+        .unwrap_or_else(|| panic!("the new message was inserted: {heard}"));
+    assert_eq!(
+        fresh["quiet"],
+        json!(false),
+        "the new message is announced: {heard}"
+    );
+    alice.assert_console_clean();
+}
+
 /// Tabs once to the skip link and follows it; answers where it led (the target's id),
 /// whether that is visible, and whether the next Tab lands inside it.
 async fn follow_skip_link(window: &Window) -> serde_json::Value {
