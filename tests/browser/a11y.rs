@@ -88,6 +88,25 @@ async fn the_chat_with_a_group_open_passes_axe_on_a_desktop_and_a_phone() {
         "new messages are announced from a list"
     );
 
+    // What opens over the chat: the group's settings, the emoji picker, search results.
+    desktop.click("#chat-settings-button").await;
+    desktop
+        .wait_visible("#chat-settings-dialog #rename-title")
+        .await;
+    axe::assert_clean(&desktop, source, "the group settings").await;
+    desktop.click("#chat-settings-done").await;
+    desktop.wait_hidden("#chat-settings-dialog").await;
+    desktop
+        .message_action("Thanks, reading them now.", "[data-action=pick]")
+        .await;
+    desktop.wait_visible("#emoji-grid [data-emoji]").await;
+    axe::assert_clean(&desktop, source, "the emoji picker").await;
+    desktop.click("#emoji-close").await;
+    desktop.wait_hidden("#emoji-dialog").await;
+    desktop.fill("#search", "release").await;
+    desktop.wait_visible("#search-results [role=option]").await;
+    axe::assert_clean(&desktop, source, "search results").await;
+
     let phone = app.signed_in("alice", PHONE).await;
     check(&phone, source, "the chat list (phone)").await;
     phone.click(&item).await;
