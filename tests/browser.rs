@@ -6,8 +6,11 @@
 //! KANECT_REQUIRE_BROWSER=1 (CI) makes that a failure. Screenshots go to
 //! target/tmp/screenshots/, and to docs/screenshots/ with KANECT_UPDATE_SCREENSHOTS=1.
 
+mod a11y;
 mod accounts;
 mod admin;
+mod admin_layout;
+mod axe;
 mod chat;
 mod drafts;
 mod driver;

@@ -93,3 +93,15 @@ function initActions(form) {
 
 const changelist = document.getElementById("changelist-form");
 if (changelist) initActions(changelist);
+
+// The changelist's filters are a <details>, closed on a phone; on a wide screen its summary
+// is hidden (input.css), so it must be open there, also where CSS cannot force it.
+const filters = document.getElementById("changelist-filter");
+if (filters instanceof HTMLDetailsElement) {
+  const wide = window.matchMedia("(min-width: 1024px)");
+  const follow = () => {
+    if (wide.matches) filters.open = true;
+  };
+  wide.addEventListener("change", follow);
+  follow();
+}

@@ -330,7 +330,7 @@ export class MessageList {
         reactionNames(m),
         el(
           "span",
-          { class: "mt-0.5 px-1 text-[11px] text-gray-400" },
+          { class: "mt-0.5 px-1 text-[11px] text-gray-500" },
           el("time", { datetime: m.created_at, title: fullDateTime(m.created_at), text: clock(m.created_at) }),
           m.edited_at ? el("span", { text: " · edited", title: fullDateTime(m.edited_at), "data-edited": true }) : null,
           // Not written by the sender: a staff member added it in their name.
@@ -429,7 +429,7 @@ function daySeparator(iso) {
     "li",
     { class: "my-4 flex items-center gap-3 text-xs font-medium text-gray-500" },
     el("span", { class: "h-px flex-1 bg-gray-200", "aria-hidden": "true" }),
-    el("span", { class: "shrink-0 rounded-full bg-gray-100 px-3 py-0.5", text: dayLabel(iso) }),
+    el("span", { class: "shrink-0 rounded-full bg-gray-100 px-3 py-0.5 text-gray-600", text: dayLabel(iso) }),
     el("span", { class: "h-px flex-1 bg-gray-200", "aria-hidden": "true" }),
   );
 }

@@ -25,7 +25,7 @@ const deliveredToAll = (id, receipts) =>
 const LABEL = { sent: "Sent", delivered: "Delivered", read: "Read" };
 
 function ticks(status) {
-  const colour = status === "read" ? "text-indigo-600" : "text-gray-400";
+  const colour = status === "read" ? "text-indigo-600" : "text-gray-500";
   return el(
     "span",
     { class: `inline-flex items-center ${colour}`, title: LABEL[status], dataset: { receipt: status } },

@@ -268,7 +268,7 @@ function resultItem(result, i) {
         { class: "flex items-baseline gap-2" },
         el("span", { class: "truncate font-medium text-gray-800", dir: "auto", text: title, "data-result-chat": true }),
         el("time", {
-          class: "ml-auto shrink-0 text-xs text-gray-400",
+          class: "ml-auto shrink-0 text-xs text-gray-500",
           datetime: message.created_at,
           title: fullDateTime(message.created_at),
           text: listTime(message.created_at),

@@ -82,7 +82,7 @@ function personItem(user) {
         "span",
         { class: "min-w-0 flex-1" },
         el("span", { class: `block truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: user.username }),
-        el("span", { class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-500"}`, text: status }),
+        el("span", { class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-600"}`, text: status }),
       ),
       mentionBadge(chat ? chat.mentions : 0),
       badge(unread, `${unread} unread`),
@@ -140,13 +140,13 @@ function chatItem(chat) {
             ? el("span", { class: "shrink-0 rounded bg-gray-200 px-1.5 text-[11px] font-medium text-gray-600", text: "Closed" })
             : null,
           when
-            ? el("time", { class: "ml-auto shrink-0 text-xs text-gray-400", datetime: when, title: fullDateTime(when), text: listTime(when) })
+            ? el("time", { class: "ml-auto shrink-0 text-xs text-gray-600", datetime: when, title: fullDateTime(when), text: listTime(when) })
             : null,
         ),
         el(
           "span",
           { class: "mt-0.5 flex items-center gap-2" },
-          el("span", { class: `min-w-0 flex-1 truncate text-sm ${unread ? "font-medium text-gray-900" : "text-gray-500"}` }, ...preview(chat)),
+          el("span", { class: `min-w-0 flex-1 truncate text-sm ${unread ? "font-medium text-gray-900" : "text-gray-600"}` }, ...preview(chat)),
           mentionBadge(chat.mentions),
           badge(unread, `${unread} unread`),
         ),

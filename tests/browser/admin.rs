@@ -92,9 +92,10 @@ async fn the_superuser_searches_filters_sorts_and_pages_changelists() {
     wait_rows(&root, &["carol"]).await;
 
     root.goto("/admin/users/").await;
-    root.click("aside a[href*='role=superuser']").await;
+    root.click("#changelist-filter a[href*='role=superuser']")
+        .await;
     wait_rows(&root, &["root"]).await;
-    root.wait_visible("aside a[aria-current=true][href*='role=superuser']")
+    root.wait_visible("#changelist-filter a[aria-current=true][href*='role=superuser']")
         .await;
 
     // Sorted by username: a click on the sorted column turns it around.
@@ -121,7 +122,7 @@ async fn the_superuser_searches_filters_sorts_and_pages_changelists() {
 
     // Filtered by sender: Alice sent every other one.
     root.goto("/admin/messages/").await;
-    root.click_xpath("//aside//a[.//span[normalize-space()='alice']]")
+    root.click_xpath("//details[@id='changelist-filter']//a[.//span[normalize-space()='alice']]")
         .await;
     root.wait_js(
         "Alice's 60 messages",
@@ -232,7 +233,8 @@ async fn a_bulk_action_deactivates_the_selected_users() {
     root.click("#changelist-form button[name=index]").await;
     root.wait_text(FLASH, "2").await;
 
-    root.click("aside a[href*='is_active=0']").await;
+    root.click("#changelist-filter a[href*='is_active=0']")
+        .await;
     wait_rows(&root, &["alice", "bob"]).await;
     root.assert_console_clean();
 
