@@ -117,7 +117,7 @@ subscribe(() => {
 async function boot() {
   initDrafts(state.me.id);
   initSidebar({ onChat: (id) => navigate(id) });
-  initPersonDialog({ onPick: onPerson });
+  initPersonDialog({ onPick: onPerson, refresh: refreshUsers });
   initSearch({
     onOpen: (result) => navigate(result.message.chat_id, { at: result.message.id }),
     onChat: (id) => navigate(id),

@@ -69,6 +69,15 @@ export function initConversation(opts) {
     changed: () => composer.refresh(),
     showError: (message) => composer.showError(message),
     canAttach,
+    start: async () => {
+      if (pendingWith === null) return null;
+      try {
+        return await startChat();
+      } catch (err) {
+        composer.showError(err.message);
+        return null;
+      }
+    },
   });
   mentions = setupMentions({
     input,
@@ -136,10 +145,10 @@ export const openView = {
   typingChanged: renderTyping,
 };
 
-/** Files can be added while an open chat shows its composer. */
+/** Files can be added while an open chat (or a conversation about to be one) shows its composer. */
 function canAttach() {
   const chat = getChat(state.openChatId);
-  return Boolean(chat) && chat.status !== "closed" && !byId("chat-view").hidden;
+  return (pendingWith !== null || (Boolean(chat) && chat.status !== "closed")) && !byId("chat-view").hidden;
 }
 
 function chatError(message) {

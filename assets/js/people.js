@@ -2,7 +2,7 @@
 // as the quick switcher). Picking someone opens the conversation with them: their direct
 // chat if there is one, else an empty one that the first message sent makes real (see
 // conversation.js `openWith`), so trying a name leaves no empty chat behind.
-// Alt+N opens it from anywhere but a dialog.
+// Alt+N opens it from anywhere but a dialog. The people are read again as it opens.
 
 import { el, byId, show, setText } from "./dom.js";
 import { lastSeen } from "./time.js";
@@ -20,11 +20,13 @@ let input;
 let list;
 let empty;
 let onPick = () => {};
+let refresh = () => {};
 let shown = [];
 let active = 0;
 
 export function initPersonDialog(hooks) {
   onPick = hooks.onPick;
+  refresh = hooks.refresh;
   dialog = byId("person-dialog");
   input = byId("person-filter");
   list = byId("person-list");
@@ -57,6 +59,8 @@ export function openPersonDialog(text = "") {
   render();
   if (!dialog.open) dialog.showModal();
   input.focus();
+  // Whoever joined since the page loaded (sign-ups are not events).
+  refresh();
 }
 
 function close() {

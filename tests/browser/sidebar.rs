@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::web::{group, say, Kanect, Member, Window, ALT, ARROW_DOWN, CONTROL, DESKTOP, ENTER, NULL, SHIFT};
+use super::web::{
+    group, say, Kanect, Member, Window, ALT, ARROW_DOWN, CONTROL, DESKTOP, ENTER, NULL, SHIFT,
+};
 use crate::process;
 
 /// A member signing up from an address of their own (sign-ups are limited per address).
@@ -59,7 +61,11 @@ async fn fifty_people_and_a_hundred_chats_fit_the_sidebar_with_unread_first() {
         say(&mut alice, chat, "Kick-off notes are in the doc.");
         if g % 20 == 0 {
             let name = people[g % 49].0.clone();
-            say(&mut people[g % 49].1, chat, &format!("Read them, {name} here."));
+            say(
+                &mut people[g % 49].1,
+                chat,
+                &format!("Read them, {name} here."),
+            );
             unread.push(chat);
         }
     }
@@ -82,7 +88,10 @@ async fn fifty_people_and_a_hundred_chats_fit_the_sidebar_with_unread_first() {
     expected.sort_unstable();
     let mut got = top.clone();
     got.sort_unstable();
-    assert_eq!(got, expected, "the unread conversations come first: {shown:?}");
+    assert_eq!(
+        got, expected,
+        "the unread conversations come first: {shown:?}"
+    );
     let height = window.js("return window.innerHeight", vec![]).await;
     let height = height.as_f64().unwrap_or_default();
     let first_bottom = shown[0][3].as_f64().unwrap_or(f64::MAX);
@@ -99,13 +108,19 @@ async fn fifty_people_and_a_hundred_chats_fit_the_sidebar_with_unread_first() {
         )
         .await;
     let n = |i: usize| page[i].as_f64().unwrap_or_default();
-    assert!(n(0) <= n(2) && n(1) <= n(3), "the page itself does not scroll: {page}");
+    assert!(
+        n(0) <= n(2) && n(1) <= n(3),
+        "the page itself does not scroll: {page}"
+    );
     assert!(n(4) > n(5), "the list scrolls inside the sidebar: {page}");
     let visible = shown
         .iter()
         .filter(|r| r[3].as_f64().unwrap_or(f64::MAX) <= height)
         .count();
-    println!("sidebar at 1280x800: {visible} of 100 conversations in view, the first {} unread", unread.len());
+    println!(
+        "sidebar at 1280x800: {visible} of 100 conversations in view, the first {} unread",
+        unread.len()
+    );
     assert!(visible >= 9, "{visible} conversations in view");
     window.screenshot("sidebar-team").await;
 
@@ -157,7 +172,11 @@ async fn the_quick_switcher_and_new_message_open_conversations_and_make_chats_on
     window.send_keys_to_focus(&ENTER.to_string()).await;
     window.wait_text("#chat-title", "Design review").await;
     let field = window.find("#search").await.prop("value").await;
-    assert_eq!(field.ok().flatten().unwrap_or_default(), "", "the switcher is cleared");
+    assert_eq!(
+        field.ok().flatten().unwrap_or_default(),
+        "",
+        "the switcher is cleared"
+    );
 
     // Someone with no chat yet: a new conversation, with nothing made until it is used.
     window
@@ -186,9 +205,7 @@ async fn the_quick_switcher_and_new_message_open_conversations_and_make_chats_on
     );
 
     // Alt+N: "New message"; someone one already writes with opens their chat.
-    window
-        .send_keys_to_focus(&format!("{ALT}n{NULL}"))
-        .await;
+    window.send_keys_to_focus(&format!("{ALT}n{NULL}")).await;
     window.wait_visible("#person-dialog").await;
     window.send_keys_to_focus("bo").await;
     window
@@ -199,5 +216,29 @@ async fn the_quick_switcher_and_new_message_open_conversations_and_make_chats_on
     window.wait_hidden("#person-dialog").await;
     window.send("Hi Bob").await;
     window.wait_message("Hi Bob").await;
+
+    // A file dropped into a new conversation: the chat is made for it, and it uploads.
+    let mut dave = app.member("dave");
+    window.open_chat_with("dave").await;
+    window.make_test_files().await;
+    window
+        .js(
+            "const data = new DataTransfer(); data.items.add(testFiles.pdf('plan.pdf', 2000));
+             const zone = document.getElementById('message-scroller');
+             for (const type of ['dragenter', 'dragover', 'drop'])
+               zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));",
+            vec![],
+        )
+        .await;
+    window
+        .wait_visible("#upload-list li[data-status=done]")
+        .await;
+    window.send("The plan").await;
+    window.wait_message("The plan").await;
+    let chats = dave.get("/api/chats").json();
+    assert_eq!(
+        chats[0]["last_message"]["attachments"][0]["name"],
+        "plan.pdf"
+    );
     window.assert_console_clean();
 }

@@ -119,8 +119,9 @@ impl Kanect {
 
     /// alice and bob, signed up, each signed in on a desktop window with their chat open.
     pub async fn alice_and_bob_in_their_chat(&self) -> (Window, Window) {
-        self.member("alice");
+        let mut alice = self.member("alice");
         self.member("bob");
+        alice.chat_with("bob");
         let alice = self.signed_in("alice", DESKTOP).await;
         let bob = self.signed_in("bob", DESKTOP).await;
         alice.open_chat_with("bob").await;
