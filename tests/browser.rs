@@ -24,5 +24,6 @@ mod messages;
 mod phone;
 mod receipts;
 mod search;
+mod sidebar;
 mod typing;
 mod web;

@@ -4,16 +4,17 @@
 // change only by events (and are re-read after a lost connection), never on a timer.
 
 import { get, post } from "./api.js";
-import { byId, show, setText } from "./dom.js";
+import { byId, show } from "./dom.js";
 import { startPolling, currentCursor } from "./poll.js";
 import { applyUpdate, initEvents } from "./events.js";
 import { initSidebar } from "./sidebar.js";
 import { initSearch } from "./search.js";
 import { initGroupDialog } from "./group.js";
 import { initChatSettings } from "./chat_settings.js";
-import { initConversation, openChat, closeChat, markRead, openView } from "./conversation.js";
+import { initConversation, openChat, openWith, closeChat, markRead, openView } from "./conversation.js";
+import { initPersonDialog } from "./people.js";
 import { initDrafts } from "./drafts.js";
-import { state, notify, subscribe, getChat, setChats, setUsers, upsertChat, totalUnread } from "./store.js";
+import { state, notify, subscribe, setChats, setUsers, upsertChat, totalUnread, directChatWith } from "./store.js";
 
 const app = byId("app");
 
@@ -32,11 +33,6 @@ function chatIdFromPath(path) {
 
 function setOnline(ok) {
   show(byId("conn-status"), !ok);
-}
-
-function sidebarError(message) {
-  setText(byId("sidebar-error"), message || "");
-  show(byId("sidebar-error"), Boolean(message));
 }
 
 /**
@@ -81,22 +77,18 @@ function singleFlight(fn) {
 const refreshChats = singleFlight(async () => setChats(await get("/api/chats")));
 const refreshUsers = singleFlight(async () => setUsers(await get("/api/users")));
 
-async function onPerson(username) {
-  sidebarError("");
-  try {
-    const chat = await post("/api/chats", { with: username });
-    upsertChat(chat, { toTop: !getChat(chat.id) });
-    await navigate(chat.id);
-  } catch (err) {
-    sidebarError(err.transient ? "Can't reach the server. Please try again." : err.message);
+/** A person picked (New message, the switcher): their chat, or a conversation to start. */
+function onPerson(username) {
+  const chat = directChatWith(username);
+  if (chat) {
+    navigate(chat.id);
+    return;
   }
+  if (window.location.pathname !== "/") window.history.pushState({ chatId: null }, "", "/");
+  openWith(username);
 }
 
 function wireEvents() {
-  byId("filter").addEventListener("input", (e) => {
-    state.filter = e.target.value;
-    notify();
-  });
   const archivedToggle = byId("show-archived");
   archivedToggle.addEventListener("change", () => {
     state.showArchived = archivedToggle.checked;
@@ -124,12 +116,15 @@ subscribe(() => {
 
 async function boot() {
   initDrafts(state.me.id);
-  initSidebar({ onPerson, onChat: (id) => navigate(id) });
+  initSidebar({ onChat: (id) => navigate(id) });
+  initPersonDialog({ onPick: onPerson, refresh: refreshUsers });
   initSearch({
     onOpen: (result) => navigate(result.message.chat_id, { at: result.message.id }),
+    onChat: (id) => navigate(id),
+    onPerson,
     showList: () => navigate(null),
   });
-  initConversation({ onStale: refreshChats, onLeft: () => navigate(null) });
+  initConversation({ onStale: refreshChats, onStarted: (id) => navigate(id), onLeft: () => navigate(null) });
   initEvents({ view: openView, refreshChats, refreshUsers });
   initChatSettings({ onLeft: () => navigate(null) });
   initGroupDialog({

@@ -1,7 +1,9 @@
 // The right panel: the open chat's header, its history (the latest page, or the window
 // around a message from a search, paged by history.js), read receipts, sending (with files),
 // drafts, mentions, typing, and archiving; and `openView`, through which events.js changes
-// what the open chat shows.
+// what the open chat shows. `openWith` shows the conversation with someone one has no
+// direct chat with yet: empty, the composer ready; the first message sent makes the chat
+// (or the chat they make first takes its place, what was typed kept).
 
 import { get, post, patch } from "./api.js";
 import { byId, show, setText, isolate } from "./dom.js";
@@ -17,6 +19,7 @@ import * as uploads from "./uploads.js";
 import { lastSeen } from "./time.js";
 import {
   state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn,
+  directChatWith,
 } from "./store.js";
 
 let view;
@@ -24,6 +27,10 @@ let history; // which stretch of the open chat's messages the list holds
 let composer;
 let mentions;
 let onStale = () => {};
+let onStarted = async () => {};
+let pendingWith = null; // the person of an open conversation that has no chat yet
+let opening = null; // the chat that conversation became, being opened
+const pendingDrafts = new Map(); // lower-cased username -> what was typed to them, no chat yet
 let typingTimer = null;
 const readUpTo = new Map(); // chat id -> highest message id reported read
 
@@ -31,6 +38,7 @@ const coarsePointer = window.matchMedia("(pointer: coarse)").matches;
 
 export function initConversation(opts) {
   onStale = opts.onStale;
+  onStarted = opts.onStarted;
   const scroller = byId("message-scroller");
   const actions = messageActions({
     view: () => view,
@@ -61,6 +69,15 @@ export function initConversation(opts) {
     changed: () => composer.refresh(),
     showError: (message) => composer.showError(message),
     canAttach,
+    start: async () => {
+      if (pendingWith === null) return null;
+      try {
+        return await startChat();
+      } catch (err) {
+        composer.showError(err.message);
+        return null;
+      }
+    },
   });
   mentions = setupMentions({
     input,
@@ -81,6 +98,7 @@ export function initConversation(opts) {
   window.addEventListener("pagehide", () => saveDraft(state.openChatId, composer.value));
   subscribe(renderHeader);
   subscribe(renderTyping);
+  subscribe(adoptStarted);
 }
 
 /** Keys in the composer: the mention list first; ArrowUp in an empty box edits one's last message. */
@@ -127,10 +145,10 @@ export const openView = {
   typingChanged: renderTyping,
 };
 
-/** Files can be added while an open chat shows its composer. */
+/** Files can be added while an open chat (or a conversation about to be one) shows its composer. */
 function canAttach() {
   const chat = getChat(state.openChatId);
-  return Boolean(chat) && chat.status !== "closed" && !byId("chat-view").hidden;
+  return (pendingWith !== null || (Boolean(chat) && chat.status !== "closed")) && !byId("chat-view").hidden;
 }
 
 function chatError(message) {
@@ -138,17 +156,25 @@ function chatError(message) {
   show(byId("chat-error"), Boolean(message));
 }
 
+/** "Online", "Last seen …", for the person of a direct conversation. */
+function presenceOf(username) {
+  const user = userByName(username || "");
+  return user ? (user.online ? "Online" : lastSeen(user.last_seen)) : "Direct message";
+}
+
 function renderHeader() {
   const chat = getChat(state.openChatId);
-  if (!chat) return;
+  if (!chat) {
+    if (pendingWith !== null) setText(byId("chat-members"), presenceOf(pendingWith));
+    return;
+  }
   setText(byId("chat-title"), chatTitle(chat));
   let subtitle;
   if (chat.kind === "group") {
     const others = otherMembers(chat).sort((a, b) => a.localeCompare(b));
     subtitle = `${chat.members.length} members · ${[...others.map(isolate), "you"].join(", ")}`;
   } else {
-    const user = userByName(otherMembers(chat)[0] || "");
-    subtitle = user ? (user.online ? "Online" : lastSeen(user.last_seen)) : "Direct message";
+    subtitle = presenceOf(otherMembers(chat)[0]);
   }
   setText(byId("chat-members"), subtitle);
   const archive = byId("archive-button");
@@ -177,7 +203,10 @@ function renderTyping() {
 export async function openChat(id, { at = null } = {}) {
   if (state.openChatId === id && view.chat && (at === null || view.reveal(at))) return true;
   saveDraft(state.openChatId, composer.value);
+  keepPendingDraft();
+  pendingWith = null;
   state.openChatId = id;
+  show(byId("archive-button"), true);
   const token = history.begin(id, { around: at !== null });
   view.reset(getChat(id) || { id, kind: "direct" });
   chatError("");
@@ -194,6 +223,71 @@ export async function openChat(id, { at = null } = {}) {
   renderTyping();
   notify();
   return load(id, token, at);
+}
+
+/** What was typed in a conversation that has no chat yet, for when it is opened again. */
+function keepPendingDraft() {
+  if (pendingWith === null) return;
+  const key = pendingWith.toLowerCase();
+  if (composer.value.trim()) pendingDrafts.set(key, composer.value);
+  else pendingDrafts.delete(key);
+}
+
+/** The conversation with `username`, who has no direct chat with the reader yet. */
+export function openWith(username) {
+  saveDraft(state.openChatId, composer.value);
+  keepPendingDraft();
+  history.begin(null);
+  state.openChatId = null;
+  pendingWith = username;
+  view.reset(null);
+  chatError("");
+  mentions.close();
+  composer.reset(pendingDrafts.get(username.toLowerCase()) || "");
+  uploads.showChat();
+  byId("app").dataset.view = "chat";
+  show(byId("welcome"), false);
+  show(byId("chat-view"), true);
+  setText(byId("chat-title"), username);
+  renderHeader();
+  show(byId("archive-button"), false);
+  show(byId("composer-area"), true);
+  show(byId("closed-notice"), false);
+  history.render();
+  renderTyping();
+  notify();
+  composer.focus();
+}
+
+/** The chat they made while ours had none yet: it takes the conversation's place. */
+function adoptStarted() {
+  if (pendingWith === null) return;
+  const chat = directChatWith(pendingWith);
+  if (chat) start(chat);
+}
+
+function start(chat) {
+  pendingDrafts.delete(pendingWith.toLowerCase());
+  pendingWith = null;
+  // Opening the chat puts its draft in the composer: let that be what was typed.
+  saveDraft(chat.id, composer.value);
+  opening = onStarted(chat.id);
+}
+
+/** The first message to someone: their direct chat first, opened in the conversation's place. */
+async function startChat() {
+  const username = pendingWith;
+  let chat;
+  try {
+    chat = await post("/api/chats", { with: username });
+  } catch (err) {
+    if (err.transient) throw new Error("Can't reach the server. Your message was not sent; please try again.");
+    throw err;
+  }
+  upsertChat(chat, { toTop: true }); // its event may have done it (and `adoptStarted`)
+  if (pendingWith === username) start(chat);
+  await opening;
+  return chat.id;
 }
 
 /** The first page of the open chat, retried while the server is away. */
@@ -251,6 +345,8 @@ async function jumpToLatest() {
 
 export function closeChat() {
   if (state.openChatId !== null && getChat(state.openChatId)) saveDraft(state.openChatId, composer.value);
+  keepPendingDraft();
+  pendingWith = null;
   history.begin(null);
   state.openChatId = null;
   view.reset(null);
@@ -292,7 +388,9 @@ export function markRead() {
 }
 
 async function send(body, attachments) {
-  const id = state.openChatId;
+  const id = state.openChatId === null && pendingWith !== null ? await startChat() : state.openChatId;
+  // Left for another chat while the first one was being made: not there.
+  if (id === null || id !== state.openChatId) throw new Error("Your message was not sent; please try again.");
   let message;
   try {
     message = await post(`/api/chats/${id}/messages`, attachments.length ? { body, attachments } : { body });

@@ -1,19 +1,25 @@
-// Message search in the sidebar: the field above the chats (Ctrl+K or Cmd+K focuses it,
-// from anywhere), results as one types, each with its chat, sender, time and the matched
-// words marked; arrow keys move, Enter or a click opens one, Escape clears the search,
-// brings the chat list back and returns focus to where it was. More results page in at
-// the end of the list. The field is a combobox pointing into the list
-// (aria-activedescendant), so focus stays in it while the arrows move.
+// The field above the chats (Ctrl+K or Cmd+K focuses it, from anywhere) is a quick
+// switcher and message search in one: as one types, first the conversations whose names
+// match (fuzzy, over chats and people: see fuzzy.js), then the messages found, each with
+// its chat, sender, time and the matched words marked. Arrow keys move through both,
+// Enter or a click opens one (a conversation clears the field; a message keeps the
+// results, to go on to the next), Escape clears the search, brings the chat list back and
+// returns focus to where it was. More messages page in at the end of the list. The field
+// is a combobox pointing into the lists (aria-activedescendant), so focus stays in it
+// while the arrows move.
 
 import { get } from "./api.js";
 import { el, byId, show, setText } from "./dom.js";
 import { listTime, fullDateTime } from "./time.js";
-import { chatTitle, isMe } from "./store.js";
-import { avatar } from "./sidebar.js";
+import { state, chatTitle, isMe, otherMembers, directChatWith, userByName } from "./store.js";
+import { avatar, ordered } from "./sidebar.js";
+import { rank } from "./fuzzy.js";
 import { latestOnly, queryProblem, searchPath, snippet } from "./search_query.js";
 
 const MORE_PX = 120; // this close to the end of the results, the next page loads
 const OPTION = "search-option-";
+const MATCH = "switch-option-";
+const MATCHES = 5; // conversations shown above the messages
 
 const HINTS = {
   punctuation: "Type a word or two to search messages.",
@@ -31,14 +37,18 @@ let panel;
 let list;
 let status;
 let more;
+let switchList;
 let onOpen = () => {};
+let onChat = () => {};
+let onPerson = () => {};
 let showList = () => {};
 
 let query = ""; // the query the results are for
 let asked = ""; // the query last sent (or waiting to be)
+let matches = []; // conversations: {chat} or {user}, for the words typed now
 let results = [];
 let next = null; // the `before` of the next page, or null at the end
-let active = -1;
+let active = -1; // in the matches, then the results
 let loadingMore = false;
 let returnTo = null; // what had focus before the search field
 
@@ -53,8 +63,11 @@ const asker = latestOnly((key, signal) => get(searchPath(key.q, { before: key.be
  */
 export function initSearch(hooks) {
   onOpen = hooks.onOpen;
+  onChat = hooks.onChat;
+  onPerson = hooks.onPerson;
   showList = hooks.showList;
   input = byId("search");
+  switchList = byId("switch-results");
   panel = byId("search-panel");
   list = byId("search-results");
   status = byId("search-status");
@@ -90,15 +103,16 @@ function onKey(e) {
   switch (e.key) {
     case "ArrowDown":
     case "ArrowUp": {
-      if (!results.length) return;
+      const options = matches.length + results.length;
+      if (!options) return;
       e.preventDefault();
       const step = e.key === "ArrowDown" ? 1 : -1;
-      setActive(Math.max(0, Math.min(results.length - 1, active + step)));
-      if (step > 0 && active === results.length - 1) loadMore();
+      setActive(Math.max(0, Math.min(options - 1, active + step)));
+      if (step > 0 && active === options - 1) loadMore();
       return;
     }
     case "Enter": {
-      if (!results.length) return;
+      if (!matches.length && !results.length) return;
       e.preventDefault();
       choose(active >= 0 ? active : 0);
       return;
@@ -130,12 +144,14 @@ function changed(value) {
   show(byId("conversations"), !searching);
   show(byId("filter-row"), !searching);
   input.setAttribute("aria-expanded", searching ? "true" : "false");
+  matches = searching ? conversations(value) : [];
+  renderMatches();
   if (!searching || problem) {
     asker.cancel();
     asked = "";
     loadingMore = false;
     setResults("", [], null);
-    say(problem ? HINTS[problem] : "");
+    say(problem && !matches.length ? HINTS[problem] : "");
     return;
   }
   const q = value.trim();
@@ -168,6 +184,60 @@ function answered(key, data) {
   }
   list.removeAttribute("aria-busy");
   say(results.length ? "" : `No messages match “${key.q}”.`);
+}
+
+/**
+ * The conversations the words typed name: chats by title and members (archived ones
+ * too), then people one has no conversation with yet.
+ */
+function conversations(value) {
+  const q = value.trim();
+  const chats = [...ordered(state.chats), ...ordered(state.chats, { archived: true })];
+  const strangers = state.users.filter((u) => {
+    const chat = directChatWith(u.username);
+    return !chat || !chats.includes(chat);
+  });
+  const items = [...chats.map((chat) => ({ chat })), ...strangers.map((user) => ({ user }))];
+  return rank(q, items, (m) => (m.chat ? [chatTitle(m.chat), ...otherMembers(m.chat)] : [m.user.username]), MATCHES);
+}
+
+function renderMatches() {
+  switchList.replaceChildren(...matches.map(matchItem));
+  show(byId("switch-heading"), matches.length > 0);
+  setActive(-1);
+}
+
+function matchItem(match, i) {
+  const { chat, user } = match;
+  const name = chat ? chatTitle(chat) : user.username;
+  const other = chat && chat.kind === "direct" ? userByName(otherMembers(chat)[0] || "") : user;
+  let detail;
+  if (chat && chat.kind === "group") detail = `Group · ${chat.members.length} members`;
+  else if (other) detail = other.online ? "Online" : "Offline";
+  else detail = "Direct message";
+  if (!chat) detail += " · new conversation";
+  return el(
+    "li",
+    {
+      id: `${MATCH}${i}`,
+      role: "option",
+      "aria-selected": "false",
+      class: `${ITEM} ${ITEM_IDLE}`,
+      dataset: chat ? { chatId: chat.id } : { username: user.username },
+      on: {
+        mousedown: (e) => e.preventDefault(),
+        click: () => choose(i),
+      },
+    },
+    avatar(name, { square: Boolean(chat) && chat.kind === "group", online: other ? Boolean(other.online) : null }),
+    el(
+      "span",
+      { class: "min-w-0 flex-1" },
+      el("span", { class: "block truncate font-medium text-gray-800", dir: "auto", text: name }),
+      el("span", { class: "block truncate text-xs text-gray-600", text: detail }),
+    ),
+    chat && chat.unread ? el("span", { class: "badge shrink-0", "aria-label": `${chat.unread} unread` }, String(chat.unread)) : null,
+  );
 }
 
 function failed(key, err) {
@@ -213,12 +283,13 @@ function render() {
 
 function setActive(i) {
   active = i;
-  [...list.children].forEach((item, n) => {
+  const options = [...switchList.children, ...list.children];
+  options.forEach((item, n) => {
     const on = n === i;
     item.setAttribute("aria-selected", on ? "true" : "false");
     item.className = `${ITEM} ${on ? ITEM_ACTIVE : ITEM_IDLE}`;
   });
-  const item = i >= 0 ? list.children[i] : null;
+  const item = i >= 0 ? options[i] : null;
   if (item) {
     input.setAttribute("aria-activedescendant", item.id);
     item.scrollIntoView({ block: "nearest" });
@@ -228,7 +299,16 @@ function setActive(i) {
 }
 
 function choose(i) {
-  const result = results[i];
+  if (i < matches.length) {
+    const { chat, user } = matches[i];
+    input.value = "";
+    changed("");
+    returnTo = null;
+    if (chat) onChat(chat.id);
+    else onPerson(user.username);
+    return;
+  }
+  const result = results[i - matches.length];
   if (!result) return;
   setActive(i);
   // A phone shows the chat instead of the list: the keyboard has nothing left to type in.
@@ -256,7 +336,7 @@ function resultItem(result, i) {
       on: {
         // mousedown, not focus: the field keeps focus, so the arrows go on from here.
         mousedown: (e) => e.preventDefault(),
-        click: () => choose(i),
+        click: () => choose(matches.length + i),
       },
     },
     avatar(title, { square: chat.kind === "group" }),

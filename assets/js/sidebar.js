@@ -1,28 +1,41 @@
-// The left panel: People (online dot, unread badge, last seen) and Chats / Archived.
-// Rebuilt from state on every change; focus is kept on the same item across rebuilds.
+// The left panel: one list of conversations, direct chats and groups together, those with
+// news first (see conversations.js), each with its unread and mention badges and, for a
+// person, their online dot; the archived ones apart. Alt+Shift+Down (Up) opens the next
+// (previous) conversation with news. Rebuilt from state on every change; focus is kept
+// on the same item across rebuilds.
 
-import { el, byId, show, avatarColour, initial, isolate } from "./dom.js";
-import { listTime, lastSeen, fullDateTime } from "./time.js";
-import { state, subscribe, chatTitle, directChatWith, otherMembers, isMe } from "./store.js";
+import { el, byId, show, avatarColour, initial } from "./dom.js";
+import { listTime, fullDateTime } from "./time.js";
+import { state, subscribe, chatTitle, otherMembers, isMe } from "./store.js";
+import { ordered as orderedChats, nextUnread } from "./conversations.js";
 import { parse, plainText } from "./format.js";
 import { draftFor } from "./drafts.js";
 
 const ITEM =
-  "flex w-full items-center gap-3 rounded-lg px-2 py-2 text-left transition-colors " +
+  "relative flex w-full items-center gap-3 rounded-lg px-2 py-2 text-left transition-colors " +
   "focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500";
 const ITEM_IDLE = "hover:bg-gray-200/60";
 const ITEM_CURRENT = "bg-indigo-50 hover:bg-indigo-100/70";
 
-let handlers = { onPerson: () => {}, onChat: () => {} };
+let handlers = { onChat: () => {} };
 
 export function initSidebar(h) {
   handlers = h;
   subscribe(render);
+  document.addEventListener("keydown", (e) => {
+    if (!e.altKey || !e.shiftKey || e.ctrlKey || e.metaKey) return;
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    if (document.querySelector("dialog[open]")) return;
+    e.preventDefault();
+    const chat = nextUnread(ordered(state.chats), state.openChatId,
+      e.key === "ArrowDown" ? 1 : -1);
+    if (chat) handlers.onChat(chat.id);
+  });
 }
 
-function matches(...texts) {
-  const q = state.filter.trim().toLowerCase();
-  return !q || texts.some((t) => t && String(t).toLowerCase().includes(q));
+/** The list's chats (`archived`: the archived ones), as the sidebar shows them. */
+export function ordered(chats, { archived = false } = {}) {
+  return orderedChats(chats, { openChatId: state.openChatId, archived, drafted: (id) => Boolean(draftFor(id)) });
 }
 
 function badge(count, label) {
@@ -59,37 +72,6 @@ export function avatar(name, { square = false, online = null } = {}) {
   );
 }
 
-function personItem(user) {
-  const chat = directChatWith(user.username);
-  const unread = chat ? chat.unread : 0;
-  const current = chat && chat.id === state.openChatId;
-  const status = user.online ? "Online" : lastSeen(user.last_seen);
-  return el(
-    "li",
-    {},
-    el(
-      "button",
-      {
-        type: "button",
-        class: `${ITEM} ${current ? ITEM_CURRENT : ITEM_IDLE}`,
-        dataset: { key: `person:${user.id}`, username: user.username },
-        "aria-current": current ? "page" : null,
-        title: `Message ${isolate(user.username)}`,
-        on: { click: () => handlers.onPerson(user.username) },
-      },
-      avatar(user.username, { online: Boolean(user.online) }),
-      el(
-        "span",
-        { class: "min-w-0 flex-1" },
-        el("span", { class: `block truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: user.username }),
-        el("span", { class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-600"}`, text: status }),
-      ),
-      mentionBadge(chat ? chat.mentions : 0),
-      badge(unread, `${unread} unread`),
-    ),
-  );
-}
-
 const oneLine = (body) => plainText(parse(body)).replace(/\s+/g, " ").trim();
 
 /** A message of files only, in the list: "📎 report.pdf", or "📎 3 files". */
@@ -115,6 +97,7 @@ function chatItem(chat) {
   const current = chat.id === state.openChatId;
   const other = chat.kind === "direct" ? otherMembers(chat)[0] : null;
   const user = other ? state.users.find((u) => u.username.toLowerCase() === other.toLowerCase()) : null;
+  const status = user ? (user.online ? "online" : "offline") : null;
   const when = chat.last_message ? chat.last_message.created_at : null;
   return el(
     "li",
@@ -124,7 +107,7 @@ function chatItem(chat) {
       {
         type: "button",
         class: `${ITEM} ${current ? ITEM_CURRENT : ITEM_IDLE}`,
-        dataset: { key: `chat:${chat.id}` },
+        dataset: other ? { key: `chat:${chat.id}`, username: other } : { key: `chat:${chat.id}` },
         "aria-current": current ? "page" : null,
         on: { click: () => handlers.onChat(chat.id) },
       },
@@ -136,6 +119,8 @@ function chatItem(chat) {
           "span",
           { class: "flex items-baseline gap-2" },
           el("span", { class: `truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: title }),
+          // The dot is not text: say it for those who cannot see it.
+          status ? el("span", { class: "sr-only", text: `(${status})` }) : null,
           chat.status === "closed"
             ? el("span", { class: "shrink-0 rounded bg-gray-200 px-1.5 text-[11px] font-medium text-gray-600", text: "Closed" })
             : null,
@@ -165,22 +150,13 @@ function fill(list, items, emptyNode, emptyText) {
 
 function render() {
   const focusedKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
-  const filtering = state.filter.trim() !== "";
-
-  const people = state.users
-    .filter((u) => matches(u.username))
-    .sort((a, b) => Number(Boolean(b.online)) - Number(Boolean(a.online)) || a.username.localeCompare(b.username));
-  fill(byId("people-list"), people.map(personItem), byId("people-empty"),
-    filtering ? "No people match." : "No one else is here yet.");
-
-  const visible = state.chats.filter((c) => matches(chatTitle(c), ...c.members));
-  fill(byId("chat-list"), visible.filter((c) => !c.archived).map(chatItem), byId("chats-empty"),
-    filtering ? "No chats match." : "No chats yet. Pick a person to start one.");
+  fill(byId("chat-list"), ordered(state.chats).map(chatItem), byId("chats-empty"),
+    state.users.length ? "No conversations yet. Start one with “New message”." : "No one else is here yet.");
 
   show(byId("archived-section"), state.showArchived);
   if (state.showArchived) {
-    fill(byId("archived-list"), visible.filter((c) => c.archived).map(chatItem), byId("archived-empty"),
-      filtering ? "No archived chats match." : "No archived chats.");
+    fill(byId("archived-list"), ordered(state.chats, { archived: true }).map(chatItem), byId("archived-empty"),
+      "No archived chats.");
   }
 
   if (focusedKey) {

@@ -8,7 +8,6 @@ export const state = {
   openChatId: null,
   typing: new Map(), // chat id -> Map(lowercased username -> {username, until})
   showArchived: false,
-  filter: "",
 };
 
 const listeners = new Set();

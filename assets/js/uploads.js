@@ -15,7 +15,7 @@ import { state } from "./store.js";
 const queues = new Map(); // chat id -> UploadQueue
 const aborts = new Map(); // uploading item -> abort()
 let list;
-let hooks = { changed: () => {}, showError: () => {}, canAttach: () => false };
+let hooks = { changed: () => {}, showError: () => {}, canAttach: () => false, start: async () => null };
 
 const ROW = "flex min-w-0 items-center gap-2 rounded-lg border px-2 py-1.5 text-sm";
 const CLOSE =
@@ -28,7 +28,8 @@ const BAR =
 
 /**
  * `changed()` after any change (the composer re-checks its Send button), `showError(text)`,
- * `canAttach()` whether the open chat takes files now.
+ * `canAttach()` whether the open chat takes files now, `start()` makes the open
+ * conversation's chat when it has none yet and answers its id (or null).
  */
 export function initUploads(options) {
   hooks = { ...hooks, ...options };
@@ -69,10 +70,14 @@ export function showChat() {
   render();
 }
 
-/** Adds files to the open chat's next message and starts uploading them. */
-export function addFiles(files) {
-  const chatId = state.openChatId;
-  if (chatId === null || !files.length || !hooks.canAttach()) return;
+/**
+ * Adds files to the open chat's next message and starts uploading them. In a
+ * conversation that has no chat yet, `start()` makes it first (files need a chat).
+ */
+export async function addFiles(files) {
+  if (!files.length || !hooks.canAttach()) return;
+  const chatId = state.openChatId === null ? await hooks.start() : state.openChatId;
+  if (chatId === null || chatId !== state.openChatId) return;
   const queue = queueOf(chatId);
   // The server's limit, when the page says it: a file past it is refused before it is sent.
   const maxBytes = Number(byId("app").dataset.maxUploadBytes) || 0;

@@ -31,9 +31,10 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
     say(&mut carol, design, "@alice comments by Thursday, please.");
 
     let alice = app.signed_in("alice", DESKTOP).await;
-    let bob_row = Window::person("bob");
-    // Bob has not opened Kanect yet: a grey dot. He signs in; Alice's page turns it
-    // green with no reload.
+    // No conversation with Bob yet: "New message" lists him. He has not opened Kanect
+    // yet: a grey dot. He signs in; Alice's page turns it green with no reload.
+    alice.click("#new-message").await;
+    let bob_row = Window::person_option("bob");
     alice
         .wait_visible(&format!("{bob_row} [data-presence=offline]"))
         .await;
@@ -43,10 +44,19 @@ async fn alice_and_bob_chat_live_with_unread_badges_and_online_dots() {
         .await;
     alice.wait_text(&bob_row, "Online").await;
 
-    alice.open_chat_with("bob").await;
+    // Picking him opens the conversation; only the first message makes the chat.
+    alice.click(&bob_row).await;
+    alice.wait_text("#chat-title", "bob").await;
+    assert!(
+        alice.find_all(&Window::person("bob")).await.is_empty(),
+        "no chat with Bob in the list before anything is said"
+    );
     let first = "Morning Bob! Do you have a minute for the release notes?";
     alice.send(first).await;
     alice.wait_message(first).await;
+    alice
+        .wait_visible(&format!("{} [data-presence=online]", Window::person("bob")))
+        .await;
     // Bob is elsewhere: the message waits for him behind an unread badge.
     bob.wait_visible(&badge("alice", 1)).await;
     bob.open_chat_with("alice").await;

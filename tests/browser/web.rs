@@ -32,6 +32,7 @@ pub const NULL: char = '\u{E000}';
 pub const CONTROL: char = '\u{E009}';
 pub const ESCAPE: char = '\u{E00C}';
 pub const ARROW_DOWN: char = '\u{E015}';
+pub const ALT: char = '\u{E00A}';
 
 pub struct Kanect {
     pub server: Server,
@@ -118,8 +119,9 @@ impl Kanect {
 
     /// alice and bob, signed up, each signed in on a desktop window with their chat open.
     pub async fn alice_and_bob_in_their_chat(&self) -> (Window, Window) {
-        self.member("alice");
+        let mut alice = self.member("alice");
         self.member("bob");
+        alice.chat_with("bob");
         let alice = self.signed_in("alice", DESKTOP).await;
         let bob = self.signed_in("bob", DESKTOP).await;
         alice.open_chat_with("bob").await;
@@ -350,18 +352,30 @@ impl Window {
 
     /// Waits until the chat home has loaded its people and chats.
     pub async fn wait_chat_ready(&self) {
-        self.wait_visible("#filter").await;
+        self.wait_visible("#search").await;
         self.wait_hidden("#lists-loading").await;
     }
 
-    /// The sidebar button of a person.
+    /// The sidebar button of the direct chat with a person.
     pub fn person(name: &str) -> String {
-        format!("#people-list button[data-username='{name}']")
+        format!("#chat-list button[data-username='{name}']")
     }
 
-    /// Opens the direct chat with `name` from the People list.
+    /// A person in the "New message" dialog.
+    pub fn person_option(name: &str) -> String {
+        format!("#person-list [data-username='{name}']")
+    }
+
+    /// Opens the direct chat with `name` from the sidebar, or through "New message" when
+    /// there is none yet (then the first message sent makes it).
     pub async fn open_chat_with(&self, name: &str) {
-        self.click(&Self::person(name)).await;
+        if self.find_all(&Self::person(name)).await.is_empty() {
+            self.click("#new-message").await;
+            self.fill("#person-filter", name).await;
+            self.click(&Self::person_option(name)).await;
+        } else {
+            self.click(&Self::person(name)).await;
+        }
         self.wait_text("#chat-title", name).await;
         self.wait_hidden("#messages-loading").await;
     }

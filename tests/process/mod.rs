@@ -385,7 +385,14 @@ impl Browser {
 
     /// Signs up through the form, then picks up the signed-in page's CSRF token.
     pub fn signup(server: &Server, name: &str) -> Browser {
+        Browser::signup_with(server, name, Vec::new())
+    }
+
+    /// `signup`, with `headers` on every request (a proxy's `X-Forwarded-For`: sign-ups
+    /// are limited per address).
+    pub fn signup_with(server: &Server, name: &str, headers: Vec<(String, String)>) -> Browser {
         let mut browser = Browser::new(server);
+        browser.headers = headers;
         let page = browser.get("/signup");
         browser.csrf = csrf_in(&page.text()).expect("the sign-up form has a token");
         let email = format!("{name}@example.com");
