@@ -106,6 +106,19 @@ async fn the_chat_with_a_group_open_passes_axe_on_a_desktop_and_a_phone() {
     desktop.fill("#search", "release").await;
     desktop.wait_visible("#search-results [role=option]").await;
     axe::assert_clean(&desktop, source, "search results").await;
+    // The quick switcher's conversations above them, and "New message".
+    desktop.fill("#search", "bo").await;
+    desktop.wait_visible("#switch-results [role=option]").await;
+    axe::assert_clean(&desktop, source, "the quick switcher").await;
+    desktop
+        .send_keys_to_focus(&super::web::ESCAPE.to_string())
+        .await;
+    desktop.wait_hidden("#search-panel").await;
+    desktop.click("#new-message").await;
+    desktop.wait_visible("#person-list [role=option]").await;
+    axe::assert_clean(&desktop, source, "the New message dialog").await;
+    desktop.click("#person-cancel").await;
+    desktop.wait_hidden("#person-dialog").await;
 
     let phone = app.signed_in("alice", PHONE).await;
     check(&phone, source, "the chat list (phone)").await;
