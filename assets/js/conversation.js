@@ -9,6 +9,7 @@ import { get, post, patch } from "./api.js";
 import { byId, show, setText, isolate } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { ChatHistory } from "./history.js";
+import { firstUnread } from "./grouping.js";
 import { setupComposer } from "./composer.js";
 import { setupMentions } from "./mentions.js";
 import { messageActions } from "./message_actions.js";
@@ -18,7 +19,7 @@ import { typed, sent, typingNow } from "./typing.js";
 import * as uploads from "./uploads.js";
 import { lastSeen } from "./time.js";
 import {
-  state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn,
+  state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn, isMe,
   directChatWith,
 } from "./store.js";
 
@@ -92,7 +93,11 @@ export function initConversation(opts) {
     },
     replace: (text, caret) => composer.replace(text, caret),
   });
-  byId("jump-latest").addEventListener("click", jumpToLatest);
+  byId("jump-latest").addEventListener("click", () => {
+    // New messages below, in the list already: scroll to them; else load the newest page.
+    if (history.detached) jumpToLatest();
+    else view.scrollToBottom();
+  });
   byId("archive-button").addEventListener("click", toggleArchive);
   // A reload or a closed tab keeps what was being typed.
   window.addEventListener("pagehide", () => saveDraft(state.openChatId, composer.value));
@@ -208,6 +213,7 @@ export async function openChat(id, { at = null } = {}) {
   state.openChatId = id;
   show(byId("archive-button"), true);
   const token = history.begin(id, { around: at !== null });
+  const unread = at === null && getChat(id) ? getChat(id).unread || 0 : 0; // before reading marks it 0
   view.reset(getChat(id) || { id, kind: "direct" });
   chatError("");
   mentions.close();
@@ -222,7 +228,7 @@ export async function openChat(id, { at = null } = {}) {
   history.render();
   renderTyping();
   notify();
-  return load(id, token, at);
+  return load(id, token, at, unread);
 }
 
 /** What was typed in a conversation that has no chat yet, for when it is opened again. */
@@ -290,8 +296,11 @@ async function startChat() {
   return chat.id;
 }
 
-/** The first page of the open chat, retried while the server is away. */
-async function load(id, token, at) {
+/**
+ * The first page of the open chat, retried while the server is away; with `unread`
+ * messages waiting, a "new messages" line above the first of them.
+ */
+async function load(id, token, at, unread = 0) {
   for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
     try {
       const data = await get(history.firstPath(at));
@@ -301,10 +310,14 @@ async function load(id, token, at) {
       const chat = getChat(id);
       view.chat = chat || view.chat;
       const newestId = chat && chat.last_message ? chat.last_message.id : null;
+      if (at === null) view.unreadFrom = firstUnread(data.messages || [], unread, isMe);
       history.shown(data.messages || [], { at, newestId });
       view.refreshReceipts();
       renderHeader();
-      if (at === null || !view.reveal(at)) view.scrollToBottom();
+      if (at === null || !view.reveal(at)) {
+        view.scrollToBottom();
+        view.revealUnread();
+      }
       markRead();
       history.fill();
       // Opened from a search, the keys stay with the results (the arrows, Escape).
@@ -396,7 +409,12 @@ async function send(body, attachments) {
     message = await post(`/api/chats/${id}/messages`, attachments.length ? { body, attachments } : { body });
   } catch (err) {
     if (err.status === 403 || err.status === 404) onStale();
-    if (err.transient) throw new Error("Can't reach the server. Your message was not sent; please try again.");
+    if (err.transient) {
+      // Kept in the composer (and in the draft, across a reload) until it goes through.
+      const failed = new Error("Can't reach the server. Your message is kept here, not sent yet.");
+      failed.retry = true;
+      throw failed;
+    }
     throw err;
   }
   clearDraft(id);
