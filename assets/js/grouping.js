@@ -6,9 +6,9 @@
 import { dayKey, withinMinutes } from "./time.js";
 
 export const RUN_MINUTES = 5;
-// Enough for several screens either way of where the reader is; a page load then costs
+// Several screens either way of where the reader is; a page load then costs
 // the same at message 2,000 as at message 50, and the DOM stays small.
-export const MAX_RENDERED = 300;
+export const MAX_RENDERED = 200;
 
 /** `m` continues `prev`'s run: same sender, same day, within RUN_MINUTES of it. */
 export function continues(prev, m, minutes = RUN_MINUTES) {

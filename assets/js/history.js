@@ -198,7 +198,7 @@ export class ChatHistory {
       const started = performance.now();
       this.view.merge(messages, { keepAnchor: true });
       this.trim("top");
-      performance.measure("kanect:older-page", { start: started, end: performance.now() });
+      if (messages.length) performance.measure("kanect:older-page", { start: started, end: performance.now() });
       this.render();
       this.fill();
     } catch (err) {

@@ -277,24 +277,23 @@ export class MessageList {
     const node = this.nodeOf(id);
     const stick = this.isNearBottom();
     const top = this.scroller.scrollTop;
+    const [gone] = this.messages.splice(i, 1);
     this.forgetNode(id);
-    this.messages.splice(i, 1);
     const next = this.messages[i] || null;
+    const dayGoesOn = Boolean(next) && dayKey(next.created_at) === dayKey(gone.created_at);
     if (node) {
       const above = node.previousElementSibling;
-      const below = node.nextElementSibling;
       node.remove();
-      const dayGoesOn = Boolean(below && below.dataset.id); // a message of the same day follows
+      // Lines right above it lead to the next message of its day; with none, they go too.
       if (!dayGoesOn) {
-        // Lines above it that now lead to no message (its day line, "new messages") go too.
         for (let line = above; line && !line.dataset.id;) {
           const up = line.previousElementSibling;
           line.remove();
           line = up;
         }
       }
-      if (id === this.unreadFrom) this.unreadFrom = dayGoesOn && next ? next.id : null;
     }
+    if (id === this.unreadFrom) this.unreadFrom = dayGoesOn ? next.id : null;
     if (next) this.replaceItem(next); // it may now start a run, or continue the one before
     this.refreshReceipts();
     if (stick) this.scrollToBottom();

@@ -67,13 +67,13 @@ export function startPolling({
     network.addEventListener("online", online);
   }
 
-  async function once() {
+  async function once(hold) {
     controller = new AbortController();
     // A stalled connection would otherwise hang the loop for good.
-    const timer = setTimeout(() => controller.abort(), (wait + STALL_MARGIN_S) * 1000);
+    const timer = setTimeout(() => controller.abort(), (hold + STALL_MARGIN_S) * 1000);
     const started = Date.now();
     try {
-      return await get(`/api/updates?after=${encodeURIComponent(after)}&wait=${encodeURIComponent(wait)}&tab=${TAB}`, {
+      return await get(`/api/updates?after=${encodeURIComponent(after)}&wait=${encodeURIComponent(hold)}&tab=${TAB}`, {
         signal: controller.signal,
       });
     } finally {
@@ -86,9 +86,12 @@ export function startPolling({
   async function loop() {
     while (!stopped) {
       try {
-        const data = (await once()) || {};
+        // After a failure, ask with no wait: a server that is back answers at once (a held
+        // poll would keep the badge up until its news or its `wait`).
+        const probe = failures > 0;
+        const data = (await once(probe ? 0 : wait)) || {};
         if (stopped) return;
-        if (failures > 0) onReconnect();
+        if (probe) onReconnect();
         failures = 0;
         onStatus(true);
         if (typeof data.cursor === "number") after = data.cursor;
@@ -99,7 +102,7 @@ export function startPolling({
         lastTyping = typing;
         if (fresh || typing !== "[]") onUpdate(data);
         // Guard against a server that answers at once with nothing new: never spin.
-        else if (once.elapsed < 500) await pause(1000);
+        else if (!probe && once.elapsed < 500) await pause(1000);
       } catch (err) {
         if (stopped) return;
         if (err && err.status === 401) return; // api.js is already on its way to /login

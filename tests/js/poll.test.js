@@ -61,6 +61,8 @@ test("after a lost connection the poll comes back and asks for the lists again",
   poller.stop();
   assert.deepEqual(status, [false, true]);
   assert.equal(reconnects, 1);
+  assert.match(urls[1], /&wait=0&/, "the first try after a failure is answered at once, not held");
+  assert.match(urls[2], /&wait=25&/, "then polls are held again");
 });
 
 test("an expired cursor (410) ends the loop and starts the page over", async () => {
