@@ -10,6 +10,7 @@ import { byId, show, setText, isolate } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { ChatHistory } from "./history.js";
 import { firstUnread } from "./grouping.js";
+import { retryDelay } from "./backoff.js";
 import { setupComposer } from "./composer.js";
 import { setupMentions } from "./mentions.js";
 import { messageActions } from "./message_actions.js";
@@ -301,7 +302,7 @@ async function startChat() {
  * messages waiting, a "new messages" line above the first of them.
  */
 async function load(id, token, at, unread = 0) {
-  for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+  for (let failures = 1; ; failures += 1) {
     try {
       const data = await get(history.firstPath(at));
       if (!history.current(token)) return true;
@@ -340,7 +341,7 @@ async function load(id, token, at, unread = 0) {
         return false;
       }
       chatError("Can't load messages right now. Retrying…");
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((resolve) => setTimeout(resolve, retryDelay(failures)));
       if (!history.current(token)) return true;
     }
   }

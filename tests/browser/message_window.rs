@@ -183,6 +183,7 @@ async fn a_run_shows_one_time_and_unread_messages_start_below_a_line() {
     let window = app.signed_in("alice", DESKTOP).await;
     window.goto(&format!("/chats/{chat}")).await;
     window.wait_message("Later point 4").await;
+    window.screenshot("message-runs").await;
 
     // Nine in a row from bob: one header with one time; the others show theirs on hover.
     let times = window
