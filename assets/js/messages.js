@@ -429,7 +429,7 @@ export class MessageList {
     const text = Boolean(m.body.trim()) || !files; // a message of files only has no bubble
     const time = el("time", {
       class: continues
-        ? `pointer-events-none absolute top-1/2 -translate-y-1/2 whitespace-nowrap text-[11px] text-gray-500 opacity-0 transition-opacity group-hover/message:opacity-100 group-focus-within/message:opacity-100 ${mine ? "right-full mr-2" : "left-full ml-2"}`
+        ? `pointer-events-none absolute top-1/2 -translate-y-1/2 whitespace-nowrap text-[11px] text-gray-500 opacity-0 transition-opacity group-hover/message:opacity-100 group-focus-within/message:opacity-100 group-data-[actions=open]/message:opacity-100 ${mine ? "right-full mr-2" : "left-full ml-2"}`
         : "",
       datetime: m.created_at,
       title: fullDateTime(m.created_at),
@@ -488,7 +488,7 @@ export class MessageList {
               mine ? el("span", { "data-receipt-slot": true, ...(notes.length ? { dataset: { after: "" } } : {}) }) : null,
             )
           : null,
-        // Later messages of a run show their time on hover (or focus), beside the bubble.
+        // Later messages of a run show their time on hover, focus or a long press, beside the bubble.
         continues ? time : null,
         mine ? el("p", { class: "px-1 text-[11px] text-gray-500", "data-seen-names": true, hidden: true }) : null,
         editing ? null : messageToolbar(m, mine, can, this.actions),
