@@ -388,9 +388,10 @@ export class MessageList {
       if (!slot) return;
       const next = this.messages[i + 1];
       const showSeen = !next || !isMe(next.sender);
-      const { key, node } = receiptMark(m, chat, { showSeen, onSeen: (button, names) => this.toggleSeen(m.id, button, names) });
+      const { key, build } = receiptMark(m, chat, { showSeen, onSeen: (button, names) => this.toggleSeen(m.id, button, names) });
       if (slot.dataset.key === key) return;
       slot.dataset.key = key;
+      const node = build();
       slot.replaceChildren(...(node ? [slot.dataset.after === undefined ? "" : " · ", node] : []));
     });
   }
