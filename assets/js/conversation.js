@@ -288,7 +288,7 @@ async function startChat() {
   try {
     chat = await post("/api/chats", { with: username });
   } catch (err) {
-    if (err.transient) throw new Error("Can't reach the server. Your message was not sent; please try again.");
+    if (err.transient) throw unsent();
     throw err;
   }
   upsertChat(chat, { toTop: true }); // its event may have done it (and `adoptStarted`)
@@ -401,6 +401,13 @@ export function markRead() {
     .catch(() => readUpTo.delete(id));
 }
 
+/** A send the server did not get: kept in the composer (and its draft) with a Retry. */
+function unsent() {
+  const failed = new Error("Can't reach the server. Your message is kept here, not sent yet.");
+  failed.retry = true;
+  return failed;
+}
+
 async function send(body, attachments) {
   const id = state.openChatId === null && pendingWith !== null ? await startChat() : state.openChatId;
   // Left for another chat while the first one was being made: not there.
@@ -410,12 +417,7 @@ async function send(body, attachments) {
     message = await post(`/api/chats/${id}/messages`, attachments.length ? { body, attachments } : { body });
   } catch (err) {
     if (err.status === 403 || err.status === 404) onStale();
-    if (err.transient) {
-      // Kept in the composer (and in the draft, across a reload) until it goes through.
-      const failed = new Error("Can't reach the server. Your message is kept here, not sent yet.");
-      failed.retry = true;
-      throw failed;
-    }
+    if (err.transient) throw unsent();
     throw err;
   }
   clearDraft(id);

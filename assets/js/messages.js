@@ -140,8 +140,9 @@ export class MessageList {
     if (!fresh.length) return 0;
     fresh.sort((a, b) => a.id - b.id);
     const unique = fresh.filter((m, i) => i === 0 || fresh[i - 1].id !== m.id);
-    if (this.oldestId === null || unique[unique.length - 1].id < this.oldestId) this.prepend(unique, { keepAnchor });
-    else if (unique[0].id > this.newestId) this.appendPage(unique);
+    // Pages of history are not news: screen readers hear only what append() brings.
+    if (this.oldestId === null || unique[unique.length - 1].id < this.oldestId) this.quietly(() => this.prepend(unique, { keepAnchor }));
+    else if (unique[0].id > this.newestId) this.quietly(() => this.appendPage(unique));
     else {
       const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
       for (const m of unique) this.ids.add(m.id);
@@ -150,6 +151,18 @@ export class MessageList {
       if (keepAnchor) this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
     }
     return unique.length;
+  }
+
+  /** Runs `change` with the live region quiet (until the next frame, when it listens again). */
+  quietly(change) {
+    this.list.setAttribute("aria-live", "off");
+    this.list.setAttribute("aria-busy", "true");
+    try {
+      change();
+    } finally {
+      this.list.removeAttribute("aria-busy");
+      requestAnimationFrame(() => this.list.setAttribute("aria-live", "polite"));
+    }
   }
 
   /** Known message `m` changed (an edit, a reaction): its item is rebuilt where it is. */
@@ -214,7 +227,13 @@ export class MessageList {
    * side of where the reader is: paging brings them back), keeping what the reader sees
    * where it is. The message being edited is never dropped. Answers what was dropped.
    */
-  trim({ top = 0, bottom = 0 }) {
+  trim(counts) {
+    let dropped = { top: 0, bottom: 0 };
+    if (counts.top || counts.bottom) this.quietly(() => (dropped = this.cut(counts)));
+    return dropped;
+  }
+
+  cut({ top = 0, bottom = 0 }) {
     const editing = this.editing ? this.messages.findIndex((m) => m.id === this.editing.id) : -1;
     if (editing >= 0) {
       top = Math.min(top, editing);
@@ -347,19 +366,17 @@ export class MessageList {
   renderAll() {
     // A rebuild is not news: keep screen readers from announcing the whole history.
     const editorHadFocus = this.editing && this.editing.form.contains(document.activeElement);
-    this.list.setAttribute("aria-live", "off");
-    this.list.setAttribute("aria-busy", "true");
-    const nodes = [];
-    let prev = null;
-    for (const m of this.messages) {
-      nodes.push(...this.itemsFor(m, prev));
-      prev = m;
-    }
-    this.list.replaceChildren(...nodes);
-    this.refreshReceipts();
-    if (editorHadFocus) this.editing.form.focusEditor();
-    this.list.removeAttribute("aria-busy");
-    requestAnimationFrame(() => this.list.setAttribute("aria-live", "polite"));
+    this.quietly(() => {
+      const nodes = [];
+      let prev = null;
+      for (const m of this.messages) {
+        nodes.push(...this.itemsFor(m, prev));
+        prev = m;
+      }
+      this.list.replaceChildren(...nodes);
+      this.refreshReceipts();
+      if (editorHadFocus) this.editing.form.focusEditor();
+    });
   }
 
   /** One run of a sender's messages: after the "new messages" line a new one starts. */
