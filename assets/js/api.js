@@ -44,9 +44,15 @@ function goToLogin() {
   window.location.assign(loginUrl());
 }
 
+// A request with no answer in this long (a stalled connection) fails as one that could not
+// reach the server, so what waits on it (a send kept in the composer) can be tried again.
+// The long poll passes its own signal, timed to its `wait`.
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export async function api(method, path, body, { signal } = {}) {
   const headers = { Accept: "application/json" };
-  const init = { method, headers, credentials: "same-origin", signal };
+  const timeout = signal ? null : AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  const init = { method, headers, credentials: "same-origin", signal: signal || timeout };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -60,6 +66,7 @@ export async function api(method, path, body, { signal } = {}) {
     text = await res.text();
   } catch (err) {
     if (err && err.name === "AbortError") throw err;
+    if (timeout && timeout.aborted) throw new ApiError(0, "timeout", "The server did not answer in time.");
     throw new ApiError(0, "network", "Can't reach the server.");
   }
 

@@ -6,6 +6,7 @@
 import { get, post } from "./api.js";
 import { byId, show } from "./dom.js";
 import { startPolling, currentCursor } from "./poll.js";
+import { retryDelay } from "./backoff.js";
 import { applyUpdate, initEvents } from "./events.js";
 import { initSidebar } from "./sidebar.js";
 import { initSearch } from "./search.js";
@@ -138,7 +139,7 @@ async function boot() {
   // The cursor first, then the lists: whatever changes in between comes as events, and
   // applying an event to what already shows it changes nothing.
   let cursor = 0;
-  for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+  for (let failures = 1; ; failures += 1) {
     try {
       cursor = await currentCursor();
       const [users, chats] = await Promise.all([get("/api/users"), get("/api/chats")]);
@@ -148,7 +149,7 @@ async function boot() {
     } catch (err) {
       if (err.status === 401) return;
       setOnline(false);
-      await sleep(delay);
+      await sleep(retryDelay(failures));
     }
   }
   setOnline(true);

@@ -5,7 +5,7 @@
 // `files` tells what is attached: ids() the finished uploads, busy() whether any is still
 // uploading. A message may be only files; it waits for uploads to finish.
 
-import { show, setText } from "./dom.js";
+import { el, show, setText } from "./dom.js";
 
 export const MAX_LENGTH = 4000;
 const COUNTER_FROM = MAX_LENGTH - 500;
@@ -39,8 +39,12 @@ export function setupComposer({
     button.disabled = sending || over || files.busy() || (n === 0 && files.ids().length === 0);
   }
 
-  function showError(message) {
-    setText(error, message || "");
+  /** `retry`: the send failed on the way (the server away); a button sends it again. */
+  function showError(message, { retry = false } = {}) {
+    const again = retry
+      ? el("button", { type: "button", class: "ml-2 font-semibold text-red-700 underline underline-offset-2", "data-retry": true, on: { click: submit } }, "Retry")
+      : null;
+    error.replaceChildren(...(message ? [message] : []), ...(again ? [again] : []));
     show(error, Boolean(message));
   }
 
@@ -71,7 +75,7 @@ export function setupComposer({
       onInput("");
     } catch (err) {
       // Keep what was typed so nothing is lost; say why it failed.
-      showError(err && err.message ? err.message : "Your message could not be sent. Please try again.");
+      showError(err && err.message ? err.message : "Your message could not be sent. Please try again.", { retry: Boolean(err && err.retry) });
     } finally {
       sending = false;
       input.readOnly = false;

@@ -9,6 +9,8 @@ import { get, post, patch } from "./api.js";
 import { byId, show, setText, isolate } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { ChatHistory } from "./history.js";
+import { firstUnread } from "./grouping.js";
+import { retryDelay } from "./backoff.js";
 import { setupComposer } from "./composer.js";
 import { setupMentions } from "./mentions.js";
 import { messageActions } from "./message_actions.js";
@@ -18,7 +20,7 @@ import { typed, sent, typingNow } from "./typing.js";
 import * as uploads from "./uploads.js";
 import { lastSeen } from "./time.js";
 import {
-  state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn,
+  state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn, isMe,
   directChatWith,
 } from "./store.js";
 
@@ -92,7 +94,11 @@ export function initConversation(opts) {
     },
     replace: (text, caret) => composer.replace(text, caret),
   });
-  byId("jump-latest").addEventListener("click", jumpToLatest);
+  byId("jump-latest").addEventListener("click", () => {
+    // New messages below, in the list already: scroll to them; else load the newest page.
+    if (history.detached) jumpToLatest();
+    else view.scrollToBottom();
+  });
   byId("archive-button").addEventListener("click", toggleArchive);
   // A reload or a closed tab keeps what was being typed.
   window.addEventListener("pagehide", () => saveDraft(state.openChatId, composer.value));
@@ -208,6 +214,7 @@ export async function openChat(id, { at = null } = {}) {
   state.openChatId = id;
   show(byId("archive-button"), true);
   const token = history.begin(id, { around: at !== null });
+  const unread = at === null && getChat(id) ? getChat(id).unread || 0 : 0; // before reading marks it 0
   view.reset(getChat(id) || { id, kind: "direct" });
   chatError("");
   mentions.close();
@@ -222,7 +229,7 @@ export async function openChat(id, { at = null } = {}) {
   history.render();
   renderTyping();
   notify();
-  return load(id, token, at);
+  return load(id, token, at, unread);
 }
 
 /** What was typed in a conversation that has no chat yet, for when it is opened again. */
@@ -281,7 +288,7 @@ async function startChat() {
   try {
     chat = await post("/api/chats", { with: username });
   } catch (err) {
-    if (err.transient) throw new Error("Can't reach the server. Your message was not sent; please try again.");
+    if (err.transient) throw unsent();
     throw err;
   }
   upsertChat(chat, { toTop: true }); // its event may have done it (and `adoptStarted`)
@@ -290,9 +297,12 @@ async function startChat() {
   return chat.id;
 }
 
-/** The first page of the open chat, retried while the server is away. */
-async function load(id, token, at) {
-  for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+/**
+ * The first page of the open chat, retried while the server is away; with `unread`
+ * messages waiting, a "new messages" line above the first of them.
+ */
+async function load(id, token, at, unread = 0) {
+  for (let failures = 1; ; failures += 1) {
     try {
       const data = await get(history.firstPath(at));
       if (!history.current(token)) return true;
@@ -301,10 +311,14 @@ async function load(id, token, at) {
       const chat = getChat(id);
       view.chat = chat || view.chat;
       const newestId = chat && chat.last_message ? chat.last_message.id : null;
+      if (at === null) view.unreadFrom = firstUnread(data.messages || [], unread, isMe);
       history.shown(data.messages || [], { at, newestId });
       view.refreshReceipts();
       renderHeader();
-      if (at === null || !view.reveal(at)) view.scrollToBottom();
+      if (at === null || !view.reveal(at)) {
+        view.scrollToBottom();
+        view.revealUnread();
+      }
       markRead();
       history.fill();
       // Opened from a search, the keys stay with the results (the arrows, Escape).
@@ -327,7 +341,7 @@ async function load(id, token, at) {
         return false;
       }
       chatError("Can't load messages right now. Retrying…");
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((resolve) => setTimeout(resolve, retryDelay(failures)));
       if (!history.current(token)) return true;
     }
   }
@@ -387,6 +401,13 @@ export function markRead() {
     .catch(() => readUpTo.delete(id));
 }
 
+/** A send the server did not get: kept in the composer (and its draft) with a Retry. */
+function unsent() {
+  const failed = new Error("Can't reach the server. Your message is kept here, not sent yet.");
+  failed.retry = true;
+  return failed;
+}
+
 async function send(body, attachments) {
   const id = state.openChatId === null && pendingWith !== null ? await startChat() : state.openChatId;
   // Left for another chat while the first one was being made: not there.
@@ -396,7 +417,7 @@ async function send(body, attachments) {
     message = await post(`/api/chats/${id}/messages`, attachments.length ? { body, attachments } : { body });
   } catch (err) {
     if (err.status === 403 || err.status === 404) onStale();
-    if (err.transient) throw new Error("Can't reach the server. Your message was not sent; please try again.");
+    if (err.transient) throw unsent();
     throw err;
   }
   clearDraft(id);

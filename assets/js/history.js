@@ -4,9 +4,16 @@
 // newer (`after` = its last id) until it reaches the newest message. While it is detached
 // from the newest, messages arriving live are held, not appended into the gap; they join
 // once the window catches up (by scrolling down), or "Jump to latest" loads the newest page.
+// The window is bounded (grouping.js MAX_RENDERED): a page loaded at one end drops as many
+// messages from the other, which then pages in again like any other, so the list may
+// detach from the newest by scrolling up far enough, just as a search result's window does.
+// New messages the reader has not scrolled to (below, or held) are counted on that same
+// "Jump to latest" pill: "3 new messages".
 
 import { get } from "./api.js";
 import { byId, show, setText } from "./dom.js";
+import { readerEnd, trimPlan } from "./grouping.js";
+import { isMe } from "./store.js";
 
 export const PAGE = 50;
 const EDGE_PX = 150; // this close to the top (or bottom) of the panel, the next page loads
@@ -39,6 +46,8 @@ export class ChatHistory {
     this.hasOlder = false;
     this.hasNewer = false;
     this.held = new Map(); // id -> message, newer than the window's end
+    this.unseen = new Set(); // ids of new messages from others the reader has not scrolled to
+    this.highWater = 0; // the newest id the list has held since the chat opened
     return this.token;
   }
 
@@ -64,6 +73,7 @@ export class ChatHistory {
   shown(messages, { at = null, newestId = null } = {}) {
     this.view.merge(messages);
     this.loading = false;
+    this.noteNewest();
     const first = messages.length ? messages[0].id : null;
     const last = messages.length ? messages[messages.length - 1].id : null;
     if (at === null) {
@@ -91,21 +101,48 @@ export class ChatHistory {
       return false;
     }
     const shown = [];
+    const below = !this.view.isNearBottom();
     for (const m of messages) {
+      const news = m.id > this.highWater && !isMe(m.sender);
       if (this.view.has(m.id)) shown.push(m);
-      else if (this.detached) this.held.set(m.id, m);
-      else if (!(this.hasOlder && this.view.oldestId !== null && m.id < this.view.oldestId)) shown.push(m);
+      else if (this.detached) {
+        this.held.set(m.id, m);
+        if (news) this.unseen.add(m.id);
+      } else if (!(this.hasOlder && this.view.oldestId !== null && m.id < this.view.oldestId)) {
+        shown.push(m);
+        if (news && below) this.unseen.add(m.id);
+      }
     }
     if (this.detached) this.dropHeld();
-    if (!shown.length) return false;
+    if (!shown.length) {
+      this.render();
+      return false;
+    }
     this.view.upsert(shown);
+    this.noteNewest();
+    this.trim();
     this.render();
     return true;
+  }
+
+  noteNewest() {
+    if (this.view.newestId !== null) this.highWater = Math.max(this.highWater, this.view.newestId);
+  }
+
+  /**
+   * Keeps the window bounded: what is over goes from the end away from the reader, and
+   * that end then has more to page in (dropping the newest detaches the window).
+   */
+  trim(keep = readerEnd(this.scroller)) {
+    const dropped = this.view.trim(trimPlan(this.view.messages.length, keep));
+    if (dropped.top) this.hasOlder = true;
+    if (dropped.bottom) this.hasNewer = true;
   }
 
   /** A deleted message: gone from the list and from what is held. */
   forget(id) {
     this.held.delete(id);
+    this.unseen.delete(id);
     this.view.remove(id);
     this.render();
   }
@@ -129,6 +166,10 @@ export class ChatHistory {
 
   atEdge() {
     const s = this.scroller;
+    if (this.unseen.size && !this.detached && this.view.isNearBottom()) {
+      this.unseen.clear();
+      this.render();
+    }
     if (s.scrollTop < EDGE_PX) this.older();
     if (s.scrollHeight - s.scrollTop - s.clientHeight < EDGE_PX) this.newer();
   }
@@ -153,7 +194,12 @@ export class ChatHistory {
       this.hasOlder = messages.length >= PAGE;
       this.loadingOlder = false;
       this.render(); // before merging, so the anchor math sees the final layout above the list
+      // Timed for the browser suite (performance.getEntriesByName): a page's cost in the DOM.
+      const started = performance.now();
       this.view.merge(messages, { keepAnchor: true });
+      this.trim("top");
+      if (messages.length) performance.measure("kanect:older-page", { start: started, end: performance.now() });
+      this.render();
       this.fill();
     } catch (err) {
       if (token === this.token) this.onError(`Couldn't load older messages: ${err.message}`);
@@ -177,6 +223,8 @@ export class ChatHistory {
       const top = this.scroller.scrollTop;
       this.view.merge(messages);
       this.scroller.scrollTop = top;
+      this.noteNewest();
+      this.trim("bottom");
       this.loadingNewer = false;
       if (messages.length < PAGE) {
         this.hasNewer = false;
@@ -208,7 +256,10 @@ export class ChatHistory {
     show(newer, !this.loading && this.hasNewer);
     newer.disabled = this.loadingNewer;
     setText(newer, this.loadingNewer ? "Loading newer messages…" : "Load newer messages");
-    show(byId("jump-latest-bar"), !this.loading && this.hasNewer);
+    // One pill for both: the newest is not in the list, or new messages are below the reader.
+    const news = this.unseen.size;
+    show(byId("jump-latest-bar"), !this.loading && (this.hasNewer || news > 0));
+    setText(byId("jump-latest-label"), news ? `${news} new message${news === 1 ? "" : "s"}` : "Jump to latest");
     show(byId("history-start"), !this.loading && !this.hasOlder && any);
     show(byId("messages-empty"), !this.loading && !any);
     show(byId("messages-loading"), this.loading);

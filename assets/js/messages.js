@@ -1,7 +1,10 @@
 // The message list of the open chat: rendering (formatted bodies, attachments, reactions,
 // status of one's own messages, the actions toolbar, the editor in place), day separators, runs
-// of messages from one sender, and scroll handling (anchored prepends, sticky bottom).
-// Messages are kept by id: an edit, a reaction or a delete replaces or drops one.
+// of messages from one sender (one header and time per run), the "new messages" line, and
+// scroll handling (anchored prepends, sticky bottom). Messages are kept by id: an edit, a
+// reaction or a delete replaces or drops one. The list changes incrementally: a page goes in
+// above or below and only the item at the seam is rebuilt, so a page costs the same at
+// message 2,000 as at 50; history.js keeps the window bounded with trim().
 
 import { el } from "./dom.js";
 import { attachmentsOf } from "./attachments.js";
@@ -9,12 +12,12 @@ import { parse, render } from "./format.js";
 import { reactionRow, whoReacted } from "./reactions.js";
 import { receiptMark } from "./receipts.js";
 import { messageToolbar } from "./toolbar.js";
-import { clock, dayKey, dayLabel, fullDateTime, withinMinutes } from "./time.js";
+import { clock, dayKey, dayLabel, fullDateTime } from "./time.js";
+import { continues as inRun } from "./grouping.js";
 import { isMe, isStaff, state } from "./store.js";
 
 const NEAR_BOTTOM_PX = 120;
 const FLASH_MS = 2600; // a little longer than the highlight's fade in app.css (.message-flash)
-const RUN_MINUTES = 5;
 const LONG_PRESS_MS = 450;
 const PRESS_SLOP_PX = 10;
 
@@ -55,8 +58,10 @@ export class MessageList {
     this.chat = chat;
     this.messages = [];
     this.ids = new Set();
+    this.nodes = new Map(); // id -> the message's <li>
     this.editing = null;
     this.flashing = null;
+    this.unreadFrom = null; // the first unread message when the chat opened: the "new messages" line
     clearTimeout(this.flashTimer);
     this.list.replaceChildren();
   }
@@ -92,6 +97,15 @@ export class MessageList {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
+  /** After opening at the bottom: if the "new messages" line went above the panel, it goes to the top. */
+  revealUnread() {
+    const line = this.list.querySelector("li[data-unread-line]");
+    if (!line) return;
+    const s = this.scroller;
+    const top = line.getBoundingClientRect().top - s.getBoundingClientRect().top + s.scrollTop;
+    if (top < s.scrollTop) s.scrollTop = Math.max(0, top - 8);
+  }
+
   /** Scrolls message `id` to the middle of the panel and highlights it for a moment. */
   reveal(id) {
     const node = this.nodeOf(id);
@@ -111,21 +125,90 @@ export class MessageList {
     return true;
   }
 
-  /** Merge messages in (by id: a known one is replaced, kept in id order) and rebuild the list. */
+  /**
+   * Merge messages in by id: a known one is replaced where it is; new ones older than the
+   * list go in above it (`keepAnchor`: what the reader sees stays put), newer ones below;
+   * only new ones in between rebuild the list. Answers how many were new.
+   */
   merge(messages, { keepAnchor = false } = {}) {
     if (!messages.length) return 0;
-    const byId = new Map(this.messages.map((m) => [m.id, m]));
-    let fresh = 0;
+    const fresh = [];
     for (const m of messages) {
-      if (!byId.has(m.id)) fresh += 1;
-      byId.set(m.id, m);
+      if (!this.ids.has(m.id)) fresh.push(m);
+      else this.replace(m);
+    }
+    if (!fresh.length) return 0;
+    fresh.sort((a, b) => a.id - b.id);
+    const unique = fresh.filter((m, i) => i === 0 || fresh[i - 1].id !== m.id);
+    // Pages of history are not news: screen readers hear only what append() brings.
+    if (this.oldestId === null || unique[unique.length - 1].id < this.oldestId) this.quietly(() => this.prepend(unique, { keepAnchor }));
+    else if (unique[0].id > this.newestId) this.quietly(() => this.appendPage(unique));
+    else {
+      const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
+      for (const m of unique) this.ids.add(m.id);
+      this.messages = [...this.messages, ...unique].sort((a, b) => a.id - b.id);
+      this.renderAll();
+      if (keepAnchor) this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+    }
+    return unique.length;
+  }
+
+  /** Runs `change` with the live region quiet (until the next frame, when it listens again). */
+  quietly(change) {
+    this.list.setAttribute("aria-live", "off");
+    this.list.setAttribute("aria-busy", "true");
+    try {
+      change();
+    } finally {
+      this.list.removeAttribute("aria-busy");
+      requestAnimationFrame(() => this.list.setAttribute("aria-live", "polite"));
+    }
+  }
+
+  /** Known message `m` changed (an edit, a reaction): its item is rebuilt where it is. */
+  replace(m) {
+    const i = this.messages.findIndex((x) => x.id === m.id);
+    if (i < 0 || JSON.stringify(this.messages[i]) === JSON.stringify(m)) return; // our own answer, again
+    this.messages[i] = m;
+    this.replaceItem(m);
+  }
+
+  /** Older messages (all before the first shown) go in above; only the old first item may change. */
+  prepend(older, { keepAnchor = false } = {}) {
+    const s = this.scroller;
+    const fromBottom = s.scrollHeight - s.scrollTop;
+    const first = this.messages[0] || null;
+    const nodes = [];
+    let prev = null;
+    for (const m of older) {
+      nodes.push(...this.itemsFor(m, prev));
+      prev = m;
       this.ids.add(m.id);
     }
-    this.messages = [...byId.values()].sort((a, b) => a.id - b.id);
-    const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-    this.renderAll();
-    if (keepAnchor) this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
-    return fresh;
+    this.messages = [...older, ...this.messages];
+    if (first) {
+      // The old first message now follows `prev`: its day line may go, it may join prev's run.
+      const head = this.list.firstElementChild;
+      if (head && head.dataset.day && head.dataset.day === dayKey(prev.created_at)) head.remove();
+      if (this.continues(prev, first)) this.replaceItem(first);
+    }
+    this.list.prepend(...nodes);
+    this.refreshReceipts();
+    if (keepAnchor) s.scrollTop = s.scrollHeight - fromBottom;
+  }
+
+  /** Newer messages (all after the last shown) go in below; the scroll position stays. */
+  appendPage(newer) {
+    let prev = this.messages[this.messages.length - 1] || null;
+    const nodes = [];
+    for (const m of newer) {
+      nodes.push(...this.itemsFor(m, prev));
+      prev = m;
+      this.ids.add(m.id);
+      this.messages.push(m);
+    }
+    this.list.append(...nodes);
+    this.refreshReceipts();
   }
 
   /** Add new messages at the end; scrolls along only if the reader was near the bottom. */
@@ -134,18 +217,63 @@ export class MessageList {
     if (!fresh.length) return 0;
     if (this.newestId !== null && fresh[0].id < this.newestId) return this.merge(fresh);
     const stick = forceScroll || this.isNearBottom();
-    let prev = this.messages[this.messages.length - 1] || null;
-    const nodes = [];
-    for (const m of fresh) {
-      nodes.push(...this.itemsFor(m, prev));
-      prev = m;
-      this.ids.add(m.id);
-      this.messages.push(m);
-    }
-    this.list.append(...nodes);
-    this.refreshReceipts();
+    this.appendPage(fresh);
     if (stick) this.scrollToBottom();
     return fresh.length;
+  }
+
+  /**
+   * Drops `top` messages from the start of the list and `bottom` from its end (the far
+   * side of where the reader is: paging brings them back), keeping what the reader sees
+   * where it is. The message being edited is never dropped. Answers what was dropped.
+   */
+  trim(counts) {
+    let dropped = { top: 0, bottom: 0 };
+    if (counts.top || counts.bottom) this.quietly(() => (dropped = this.cut(counts)));
+    return dropped;
+  }
+
+  cut({ top = 0, bottom = 0 }) {
+    const editing = this.editing ? this.messages.findIndex((m) => m.id === this.editing.id) : -1;
+    if (editing >= 0) {
+      top = Math.min(top, editing);
+      bottom = Math.min(bottom, this.messages.length - 1 - editing);
+    }
+    top = Math.max(0, Math.min(top, this.messages.length));
+    bottom = Math.max(0, Math.min(bottom, this.messages.length - top));
+    if (top) {
+      const s = this.scroller;
+      const height = s.scrollHeight;
+      const keep = this.messages[top] || null;
+      const stop = keep ? this.nodeOf(keep.id) : null;
+      for (const m of this.messages.slice(0, top)) this.forgetNode(m.id);
+      while (this.list.firstChild && this.list.firstChild !== stop) this.list.firstChild.remove();
+      this.messages = this.messages.slice(top);
+      if (keep) {
+        // The first kept message gets a day line (and its run's header) of its own.
+        stop.before(daySeparator(keep.created_at), ...(keep.id === this.unreadFrom ? [unreadLine()] : []));
+        this.replaceItem(keep);
+      }
+      s.scrollTop -= height - s.scrollHeight;
+    }
+    if (bottom) {
+      const gone = this.messages.slice(this.messages.length - bottom);
+      // The lines just above the first dropped message (its day, "new messages") go with it.
+      let cut = this.nodeOf(gone[0].id);
+      while (cut && cut.previousElementSibling && !cut.previousElementSibling.dataset.id) cut = cut.previousElementSibling;
+      while (cut && cut.nextSibling) cut.nextSibling.remove();
+      if (cut) cut.remove();
+      for (const m of gone) this.forgetNode(m.id);
+      this.messages = this.messages.slice(0, this.messages.length - bottom);
+    }
+    if (top || bottom) this.refreshReceipts();
+    return { top, bottom };
+  }
+
+  forgetNode(id) {
+    this.ids.delete(id);
+    this.nodes.delete(id);
+    if (this.editing && this.editing.id === id) this.editing = null;
   }
 
   /** Messages from the stream: new ones go in, known ones are replaced where they are. */
@@ -153,36 +281,47 @@ export class MessageList {
     const fresh = [];
     const stick = this.isNearBottom();
     for (const m of messages) {
-      if (!this.ids.has(m.id)) {
-        fresh.push(m);
-        continue;
-      }
-      const i = this.messages.findIndex((x) => x.id === m.id);
-      if (JSON.stringify(this.messages[i]) === JSON.stringify(m)) continue; // our own answer, again
-      this.messages[i] = m;
-      this.replaceItem(m);
+      if (!this.ids.has(m.id)) fresh.push(m);
+      else this.replace(m);
     }
     if (fresh.length) this.append(fresh);
     this.refreshReceipts();
     if (stick) this.scrollToBottom();
   }
 
-  /** A deleted message leaves the list (and its editor, if it was being edited). */
+  /** A deleted message leaves the list (and its editor, if it was being edited); its neighbours mend. */
   remove(id) {
     if (!this.ids.has(id)) return false;
-    this.ids.delete(id);
-    this.messages = this.messages.filter((m) => m.id !== id);
-    if (this.editing && this.editing.id === id) this.editing = null;
+    const i = this.messages.findIndex((m) => m.id === id);
+    const node = this.nodeOf(id);
     const stick = this.isNearBottom();
     const top = this.scroller.scrollTop;
-    this.renderAll();
+    const [gone] = this.messages.splice(i, 1);
+    this.forgetNode(id);
+    const next = this.messages[i] || null;
+    const dayGoesOn = Boolean(next) && dayKey(next.created_at) === dayKey(gone.created_at);
+    if (node) {
+      const above = node.previousElementSibling;
+      node.remove();
+      // Lines right above it lead to the next message of its day; with none, they go too.
+      if (!dayGoesOn) {
+        for (let line = above; line && !line.dataset.id;) {
+          const up = line.previousElementSibling;
+          line.remove();
+          line = up;
+        }
+      }
+    }
+    if (id === this.unreadFrom) this.unreadFrom = dayGoesOn ? next.id : null;
+    if (next) this.replaceItem(next); // it may now start a run, or continue the one before
+    this.refreshReceipts();
     if (stick) this.scrollToBottom();
     else this.scroller.scrollTop = top;
     return true;
   }
 
   nodeOf(id) {
-    return this.list.querySelector(`li[data-id="${id}"]`);
+    return this.nodes.get(id) || null;
   }
 
   /** Rebuilds one message's item in place; a button that had focus keeps it. */
@@ -227,29 +366,28 @@ export class MessageList {
   renderAll() {
     // A rebuild is not news: keep screen readers from announcing the whole history.
     const editorHadFocus = this.editing && this.editing.form.contains(document.activeElement);
-    this.list.setAttribute("aria-live", "off");
-    this.list.setAttribute("aria-busy", "true");
-    const nodes = [];
-    let prev = null;
-    for (const m of this.messages) {
-      nodes.push(...this.itemsFor(m, prev));
-      prev = m;
-    }
-    this.list.replaceChildren(...nodes);
-    this.refreshReceipts();
-    if (editorHadFocus) this.editing.form.focusEditor();
-    this.list.removeAttribute("aria-busy");
-    requestAnimationFrame(() => this.list.setAttribute("aria-live", "polite"));
+    this.quietly(() => {
+      const nodes = [];
+      let prev = null;
+      for (const m of this.messages) {
+        nodes.push(...this.itemsFor(m, prev));
+        prev = m;
+      }
+      this.list.replaceChildren(...nodes);
+      this.refreshReceipts();
+      if (editorHadFocus) this.editing.form.focusEditor();
+    });
   }
 
+  /** One run of a sender's messages: after the "new messages" line a new one starts. */
   continues(prev, m) {
-    return Boolean(prev) && dayKey(prev.created_at) === dayKey(m.created_at) && prev.sender === m.sender
-      && withinMinutes(prev.created_at, m.created_at, RUN_MINUTES);
+    return m.id !== this.unreadFrom && inRun(prev, m);
   }
 
   itemsFor(m, prev) {
     const items = [];
     if (!prev || dayKey(prev.created_at) !== dayKey(m.created_at)) items.push(daySeparator(m.created_at));
+    if (m.id === this.unreadFrom) items.push(unreadLine());
     items.push(this.messageItem(m, this.continues(prev, m)));
     return items;
   }
@@ -262,20 +400,23 @@ export class MessageList {
     const chat = this.chat;
     this.messages.forEach((m, i) => {
       if (!isMe(m.sender)) return;
-      const slot = this.list.querySelector(`li[data-id="${m.id}"] [data-receipt-slot]`);
+      const li = this.nodeOf(m.id);
+      const slot = li && li.querySelector("[data-receipt-slot]");
       if (!slot) return;
       const next = this.messages[i + 1];
       const showSeen = !next || !isMe(next.sender);
-      const { key, node } = receiptMark(m, chat, { showSeen, onSeen: (button, names) => this.toggleSeen(m.id, button, names) });
+      const { key, build } = receiptMark(m, chat, { showSeen, onSeen: (button, names) => this.toggleSeen(m.id, button, names) });
       if (slot.dataset.key === key) return;
       slot.dataset.key = key;
-      slot.replaceChildren(...(node ? [" · ", node] : []));
+      const node = build();
+      slot.replaceChildren(...(node ? [slot.dataset.after === undefined ? "" : " · ", node] : []));
     });
   }
 
   /** The names behind "Seen by N", under the message (a tap shows what a hover would). */
   toggleSeen(id, button, names) {
-    const details = this.list.querySelector(`li[data-id="${id}"] [data-seen-names]`);
+    const li = this.nodeOf(id);
+    const details = li && li.querySelector("[data-seen-names]");
     if (!details) return;
     const open = details.hidden;
     details.replaceChildren(...(open ? ["Seen by ", ...names.flatMap((n, i) => [i ? ", " : "", el("span", { dir: "auto", text: n })])] : []));
@@ -304,7 +445,28 @@ export class MessageList {
     const tree = parse(m.body, { mentions: m.mentions || [], me: state.me.username, all: group });
     const files = attachmentsOf(m, { mine });
     const text = Boolean(m.body.trim()) || !files; // a message of files only has no bubble
-    return el(
+    const time = el("time", {
+      class: continues
+        ? `pointer-events-none absolute top-1/2 -translate-y-1/2 whitespace-nowrap text-[11px] text-gray-500 opacity-0 transition-opacity group-hover/message:opacity-100 group-focus-within/message:opacity-100 group-data-[actions=open]/message:opacity-100 ${mine ? "right-full mr-2" : "left-full ml-2"}`
+        : "",
+      datetime: m.created_at,
+      title: fullDateTime(m.created_at),
+      text: clock(m.created_at),
+    });
+    const notes = [
+      m.edited_at ? el("span", { text: "edited", title: fullDateTime(m.edited_at), "data-edited": true }) : null,
+      // Not written by the sender: a staff member added it in their name.
+      m.added_by
+        ? el(
+            "span",
+            { class: "font-medium text-amber-700", "data-added-by": true },
+            "added by ",
+            el("span", { dir: "auto", text: m.added_by }),
+            " in the admin console",
+          )
+        : null,
+    ].filter(Boolean);
+    const item = el(
       "li",
       {
         class: `group/message relative flex ${mine ? "justify-end" : "justify-start"} ${continues ? "mt-0.5" : "mt-3"}${this.flashing === m.id ? " message-flash" : ""}`,
@@ -313,7 +475,15 @@ export class MessageList {
       el(
         "div",
         { class: `relative flex min-w-0 max-w-[85%] flex-col sm:max-w-[70%] ${mine ? "items-end" : "items-start"}` },
-        showSender ? el("span", { class: "mb-0.5 px-1 text-xs font-semibold text-gray-600", dir: "auto", text: m.sender }) : null,
+        // A run's first message carries its header: the sender (in a group) and the time, once.
+        continues
+          ? null
+          : el(
+              "div",
+              { class: "mb-0.5 flex items-baseline gap-1.5 px-1 text-xs text-gray-500", "data-run-head": true },
+              showSender ? el("span", { class: "font-semibold text-gray-600", dir: "auto", text: m.sender }) : null,
+              time,
+            ),
         editing
           ? this.editing.form
           : text
@@ -328,27 +498,22 @@ export class MessageList {
         files ? el("div", { class: `${text || editing ? "mt-1" : ""} max-w-full` }, files) : null,
         reactionRow(m, { onToggle: this.actions.toggle, disabled: !can.react }),
         reactionNames(m),
-        el(
-          "span",
-          { class: "mt-0.5 px-1 text-[11px] text-gray-500" },
-          el("time", { datetime: m.created_at, title: fullDateTime(m.created_at), text: clock(m.created_at) }),
-          m.edited_at ? el("span", { text: " · edited", title: fullDateTime(m.edited_at), "data-edited": true }) : null,
-          // Not written by the sender: a staff member added it in their name.
-          m.added_by
-            ? el(
-                "span",
-                { class: "font-medium text-amber-700", "data-added-by": true },
-                " · added by ",
-                el("span", { dir: "auto", text: m.added_by }),
-                " in the admin console",
-              )
-            : null,
-          mine ? el("span", { "data-receipt-slot": true }) : null,
-        ),
+        notes.length || mine
+          ? el(
+              "span",
+              { class: "mt-0.5 px-1 text-[11px] text-gray-500" },
+              ...notes.flatMap((note, i) => (i ? [" · ", note] : [note])),
+              mine ? el("span", { "data-receipt-slot": true, ...(notes.length ? { dataset: { after: "" } } : {}) }) : null,
+            )
+          : null,
+        // Later messages of a run show their time on hover, focus or a long press, beside the bubble.
+        continues ? time : null,
         mine ? el("p", { class: "px-1 text-[11px] text-gray-500", "data-seen-names": true, hidden: true }) : null,
         editing ? null : messageToolbar(m, mine, can, this.actions),
       ),
     );
+    this.nodes.set(m.id, item);
+    return item;
   }
 
   /** Touch: a long press on a message shows its actions (and who reacted), until a tap elsewhere. */
@@ -427,9 +592,20 @@ function reactionNames(m) {
 function daySeparator(iso) {
   return el(
     "li",
-    { class: "my-4 flex items-center gap-3 text-xs font-medium text-gray-500" },
+    { class: "my-4 flex items-center gap-3 text-xs font-medium text-gray-500", dataset: { day: dayKey(iso) } },
     el("span", { class: "h-px flex-1 bg-gray-200", "aria-hidden": "true" }),
     el("span", { class: "shrink-0 rounded-full bg-gray-100 px-3 py-0.5 text-gray-600", text: dayLabel(iso) }),
     el("span", { class: "h-px flex-1 bg-gray-200", "aria-hidden": "true" }),
+  );
+}
+
+/** Where the reader had read up to when the chat opened. */
+function unreadLine() {
+  return el(
+    "li",
+    { class: "my-3 flex items-center gap-3 text-xs font-semibold text-red-700", dataset: { unreadLine: "" } },
+    el("span", { class: "h-px flex-1 bg-red-300", "aria-hidden": "true" }),
+    el("span", { class: "shrink-0", text: "New messages" }),
+    el("span", { class: "h-px flex-1 bg-red-300", "aria-hidden": "true" }),
   );
 }

@@ -35,7 +35,9 @@ function ticks(status) {
 }
 
 /**
- * The status mark of own message `m` in `chat`, and a key that changes when it does.
+ * The status mark of own message `m` in `chat` (built by `build()`, only when the key
+ * differs from what shows: the list asks for every own message after each change), and a
+ * key that changes when it does.
  * `showSeen`: in a group, whether this message carries the "Seen by" (the last of a run).
  * `onSeen` toggles the names under the message (for touch, where there is no tooltip).
  */
@@ -43,26 +45,25 @@ export function receiptMark(m, chat, { showSeen, onSeen }) {
   const receipts = chat ? chat.receipts || [] : [];
   if (!chat || chat.kind !== "group") {
     const status = directStatus(m.id, receipts);
-    return { key: status, node: ticks(status) };
+    return { key: status, build: () => ticks(status) };
   }
-  if (!showSeen) return { key: "", node: null };
+  if (!showSeen) return { key: "", build: () => null };
   const seen = seenBy(m.id, receipts);
   if (!seen.length) {
     const status = deliveredToAll(m.id, receipts) ? "delivered" : "sent";
-    return { key: status, node: ticks(status) };
+    return { key: status, build: () => ticks(status) };
   }
-  const names = seen.map(isolate).join(", ");
-  const node = el(
+  const build = () => el(
     "button",
     {
       type: "button",
       class: "rounded font-medium text-indigo-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500",
-      title: `Seen by ${names}`,
+      title: `Seen by ${seen.map(isolate).join(", ")}`,
       "aria-expanded": "false",
       dataset: { receipt: "seen", seen: String(seen.length) },
       on: { click: (e) => onSeen(e.currentTarget, seen) },
     },
     `Seen by ${seen.length}`,
   );
-  return { key: `seen:${seen.join(",")}`, node };
+  return { key: `seen:${seen.join(",")}`, build };
 }

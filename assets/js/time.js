@@ -19,9 +19,18 @@ function daysAgo(d, now = new Date()) {
   return Math.round((startOfDay(now) - startOfDay(d)) / DAY);
 }
 
+// The reader's locale decides 12 or 24 hours: 7:23 PM with no leading zero on a 12-hour
+// clock, 19:23 and 07:23 on a 24-hour one.
+export function clockFormat(locales = []) {
+  const { hour12 } = new Intl.DateTimeFormat(locales, { hour: "numeric" }).resolvedOptions();
+  return new Intl.DateTimeFormat(locales, { hour: hour12 ? "numeric" : "2-digit", minute: "2-digit" });
+}
+
+const localClock = clockFormat();
+
 export function clock(iso) {
   const d = parse(iso);
-  return d ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  return d ? localClock.format(d) : "";
 }
 
 export function fullDateTime(iso) {

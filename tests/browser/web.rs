@@ -38,6 +38,8 @@ pub struct Kanect {
     pub server: Server,
     driver: Arc<Chromedriver>,
     dir: tempfile::TempDir,
+    /// The server's environment, for a restart.
+    settings: Vec<(String, String)>,
 }
 
 impl Kanect {
@@ -61,11 +63,30 @@ impl Kanect {
         }
         env.extend_from_slice(settings);
         let server = Server::start(&process::binary(), dir.path(), &env);
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
         Some(Kanect {
             server,
             driver,
             dir,
+            settings: env.collect(),
         })
+    }
+
+    /// Stops the server (SIGTERM, as a restart does) and waits for it to exit.
+    pub fn stop_server(&mut self) {
+        self.server.signal("TERM");
+        self.server.wait_exit(Duration::from_secs(30));
+    }
+
+    /// Starts the server again on the same data and port, and waits until it is healthy.
+    pub fn start_server_again(&mut self) {
+        let env: Vec<(&str, &str)> = self
+            .settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let port = self.server.port;
+        self.server = Server::start_on(&process::binary(), self.dir.path(), &env, port);
     }
 
     /// Signs `name` up over HTTP (not through a browser): for people a scenario needs

@@ -61,6 +61,8 @@ test("after a lost connection the poll comes back and asks for the lists again",
   poller.stop();
   assert.deepEqual(status, [false, true]);
   assert.equal(reconnects, 1);
+  assert.match(urls[1], /&wait=0&/, "the first try after a failure is answered at once, not held");
+  assert.match(urls[2], /&wait=25&/, "then polls are held again");
 });
 
 test("an expired cursor (410) ends the loop and starts the page over", async () => {
@@ -70,4 +72,73 @@ test("an expired cursor (410) ends the loop and starts the page over", async () 
   await until(() => expired === 1);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(urls.length, 1, "no poll after the 410");
+});
+
+/** A stand-in for the window's online and offline events. */
+const network = () => new EventTarget();
+
+test("going offline shows at once and drops the held poll; coming back online retries at once", async () => {
+  const urls = [];
+  const signals = [];
+  let up = true;
+  globalThis.fetch = (url, init) => {
+    urls.push(url);
+    signals.push(init.signal);
+    if (!up) return Promise.reject(new TypeError("Failed to fetch"));
+    // A held poll: it answers only when aborted.
+    return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+  };
+  const net = network();
+  const status = [];
+  const poller = startPolling({ cursor: 1, wait: 25, onUpdate() {}, onStatus: (ok) => status.push(ok), onReconnect() {}, onExpired() {}, network: net });
+  await until(() => urls.length === 1);
+  up = false;
+  net.dispatchEvent(new Event("offline"));
+  assert.equal(status[0], false, "reported offline at once");
+  assert.equal(signals[0].aborted, true, "the held poll was dropped");
+  await until(() => urls.length >= 2);
+  // Back: the answer comes at once and clears the badge.
+  globalThis.fetch = async (url) => {
+    urls.push(url);
+    if (urls.length > 50) return new Promise(() => {});
+    return { status: 200, ok: true, text: async () => JSON.stringify({ events: [], presence: [], typing: [], receipts: [], cursor: 1 }) };
+  };
+  const before = Date.now();
+  net.dispatchEvent(new Event("online"));
+  await until(() => status.includes(true));
+  poller.stop();
+  assert.ok(Date.now() - before < 300, `cleared ${Date.now() - before} ms after coming back online`);
+});
+
+test("while the server is away, retries come at least every 1.5 s", async () => {
+  const times = [];
+  globalThis.fetch = async () => {
+    times.push(Date.now());
+    throw new TypeError("Failed to fetch");
+  };
+  const poller = startPolling({ cursor: 1, wait: 25, onUpdate() {}, onStatus() {}, onReconnect() {}, onExpired() {}, network: network() });
+  for (let i = 0; i < 500 && times.length < 6; i += 1) await new Promise((r) => setTimeout(r, 10));
+  poller.stop();
+  assert.ok(times.length >= 5, `only ${times.length} tries in 5 s`);
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  assert.ok(gaps.every((g) => g <= 1600), `gaps ${gaps}`);
+});
+
+test("a poll that outlives wait plus the margin is dropped and counts as lost", async () => {
+  let calls = 0;
+  globalThis.fetch = (url, init) => {
+    calls += 1;
+    return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+  };
+  const status = [];
+  const { STALL_MARGIN_S } = await import("../../assets/js/poll.js");
+  const started = Date.now();
+  // wait 0: the margin alone; the test waits it out.
+  const poller = startPolling({ cursor: 1, wait: 0, onUpdate() {}, onStatus: (ok) => status.push(ok), onReconnect() {}, onExpired() {}, network: network() });
+  for (let i = 0; i < 800 && !status.length; i += 1) await new Promise((r) => setTimeout(r, 10));
+  poller.stop();
+  assert.deepEqual(status.slice(0, 1), [false]);
+  const took = Date.now() - started;
+  assert.ok(took >= STALL_MARGIN_S * 1000 - 50 && took < STALL_MARGIN_S * 1000 + 1000, `took ${took} ms`);
+  assert.ok(calls >= 1);
 });

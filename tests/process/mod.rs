@@ -98,8 +98,23 @@ impl Server {
         Server::start_command(command, cwd, env)
     }
 
-    fn start_command(mut command: Command, cwd: &Path, env: &[(&str, &str)]) -> Server {
-        let port = free_port();
+    /// `start` on a given port: a restart of a stopped server where its clients expect it.
+    pub fn start_on(bin: &Path, cwd: &Path, env: &[(&str, &str)], port: u16) -> Server {
+        let mut command = Command::new(bin);
+        command.arg("serve");
+        Server::start_command_on(command, cwd, env, port)
+    }
+
+    fn start_command(command: Command, cwd: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_command_on(command, cwd, env, free_port())
+    }
+
+    fn start_command_on(
+        mut command: Command,
+        cwd: &Path,
+        env: &[(&str, &str)],
+        port: u16,
+    ) -> Server {
         let spawned = Instant::now();
         let mut child = command
             .current_dir(cwd)
