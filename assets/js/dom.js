@@ -120,3 +120,22 @@ export function initial(name) {
   const first = [...(name || "?").trim()][0] || "?";
   return first.toUpperCase();
 }
+
+/**
+ * A combobox's active option: `options[i]` selected and styled `active` (the others
+ * `idle`, both after `base`), named by the input's aria-activedescendant and scrolled
+ * into view; none when `i` is -1.
+ */
+export function markActive(input, options, i, { base, idle, active }) {
+  options.forEach((option, n) => {
+    option.setAttribute("aria-selected", n === i ? "true" : "false");
+    option.className = `${base} ${n === i ? active : idle}`;
+  });
+  const option = i >= 0 ? options[i] : null;
+  if (option) {
+    input.setAttribute("aria-activedescendant", option.id);
+    option.scrollIntoView({ block: "nearest" });
+  } else {
+    input.removeAttribute("aria-activedescendant");
+  }
+}

@@ -4,7 +4,7 @@
 // conversation.js `openWith`), so trying a name leaves no empty chat behind.
 // Alt+N opens it from anywhere but a dialog. The people are read again as it opens.
 
-import { el, byId, show, setText } from "./dom.js";
+import { el, byId, show, setText, markActive } from "./dom.js";
 import { lastSeen } from "./time.js";
 import { state, subscribe } from "./store.js";
 import { rank } from "./fuzzy.js";
@@ -113,17 +113,7 @@ function item(user, i) {
 
 function setActive(i) {
   active = i;
-  [...list.children].forEach((node, n) => {
-    node.setAttribute("aria-selected", n === i ? "true" : "false");
-    node.className = `${ITEM} ${n === i ? ITEM_ACTIVE : ITEM_IDLE}`;
-  });
-  const node = list.children[i];
-  if (node) {
-    input.setAttribute("aria-activedescendant", node.id);
-    node.scrollIntoView({ block: "nearest" });
-  } else {
-    input.removeAttribute("aria-activedescendant");
-  }
+  markActive(input, [...list.children], i, { base: ITEM, idle: ITEM_IDLE, active: ITEM_ACTIVE });
 }
 
 function onKey(e) {

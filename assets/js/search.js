@@ -9,7 +9,7 @@
 // while the arrows move.
 
 import { get } from "./api.js";
-import { el, byId, show, setText } from "./dom.js";
+import { el, byId, show, setText, markActive } from "./dom.js";
 import { listTime, fullDateTime } from "./time.js";
 import { state, chatTitle, isMe, otherMembers, directChatWith, userByName } from "./store.js";
 import { avatar, ordered } from "./sidebar.js";
@@ -283,19 +283,7 @@ function render() {
 
 function setActive(i) {
   active = i;
-  const options = [...switchList.children, ...list.children];
-  options.forEach((item, n) => {
-    const on = n === i;
-    item.setAttribute("aria-selected", on ? "true" : "false");
-    item.className = `${ITEM} ${on ? ITEM_ACTIVE : ITEM_IDLE}`;
-  });
-  const item = i >= 0 ? options[i] : null;
-  if (item) {
-    input.setAttribute("aria-activedescendant", item.id);
-    item.scrollIntoView({ block: "nearest" });
-  } else {
-    input.removeAttribute("aria-activedescendant");
-  }
+  markActive(input, [...switchList.children, ...list.children], i, { base: ITEM, idle: ITEM_IDLE, active: ITEM_ACTIVE });
 }
 
 function choose(i) {
