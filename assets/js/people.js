@@ -105,6 +105,7 @@ function item(user, i) {
       el("span", { class: "block truncate font-medium text-gray-800", dir: "auto", text: user.username }),
       el("span", {
         class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-600"}`,
+        dir: "auto",
         text: user.online ? "Online" : lastSeen(user.last_seen),
       }),
     ),

@@ -234,7 +234,7 @@ function matchItem(match, i) {
       "span",
       { class: "min-w-0 flex-1" },
       el("span", { class: "block truncate font-medium text-gray-800", dir: "auto", text: name }),
-      el("span", { class: "block truncate text-xs text-gray-600", text: detail }),
+      el("span", { class: "block truncate text-xs text-gray-600", dir: "auto", text: detail }),
     ),
     chat && chat.unread ? el("span", { class: "badge shrink-0", "aria-label": `${chat.unread} unread` }, String(chat.unread)) : null,
   );

@@ -120,7 +120,7 @@ function chatItem(chat) {
           { class: "flex items-baseline gap-2" },
           el("span", { class: `truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: title }),
           // The dot is not text: say it for those who cannot see it.
-          status ? el("span", { class: "sr-only", text: `(${status})` }) : null,
+          status ? el("span", { class: "sr-only", dir: "auto", text: `(${status})` }) : null,
           chat.status === "closed"
             ? el("span", { class: "shrink-0 rounded bg-gray-200 px-1.5 text-[11px] font-medium text-gray-600", text: "Closed" })
             : null,
