@@ -63,6 +63,11 @@ pub fn templates() -> impl rocket::fairing::Fairing {
                 let name = path.strip_suffix(".tera")?.to_owned();
                 let file = Templates::get(&path)?;
                 let text = String::from_utf8(file.data.into_owned()).ok()?;
+                let text = if name.ends_with(".html") {
+                    without_indentation(&text)
+                } else {
+                    text
+                };
                 Some((name, text))
             })
             .collect();
@@ -72,6 +77,16 @@ pub fn templates() -> impl rocket::fairing::Fairing {
             tracing::error!(error = ?e, "embedded templates do not compile");
         }
     })
+}
+
+/// A page's source without the indentation of its lines: it is for people reading the
+/// templates, and pages go out uncompressed (see the README). No template has a `<pre>`
+/// or text in a `<textarea>` spanning lines; what Tera puts in is not touched.
+fn without_indentation(text: &str) -> String {
+    text.lines()
+        .map(str::trim_start)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `{{ asset(path="dist/chat.js") }}`: the URL of an embedded asset under its hashed name.
