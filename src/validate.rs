@@ -234,18 +234,24 @@ pub fn password_problems(password: &str, username: &str) -> Vec<String> {
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub fn parse(password1: &str, password2: &str, username: &str) -> Result<Self, Invalid> {
+    /// Every problem at once: the policy's on `password1`, a mismatch on `password2`.
+    pub fn parse(password1: &str, password2: &str, username: &str) -> Result<Self, Vec<Invalid>> {
+        let mut invalid = Vec::new();
         let problems = password_problems(password1, username);
         if !problems.is_empty() {
-            return Err(Invalid::new("password1", problems.join(" ")));
+            invalid.push(Invalid::new("password1", problems.join(" ")));
         }
         if password1 != password2 {
-            return Err(Invalid::new(
+            invalid.push(Invalid::new(
                 "password2",
                 "The two password fields didn't match.",
             ));
         }
-        Ok(NewPassword(password1.to_owned()))
+        if invalid.is_empty() {
+            Ok(NewPassword(password1.to_owned()))
+        } else {
+            Err(invalid)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -539,6 +545,23 @@ mod tests {
         assert!(!password_problems("Password1", "alice").is_empty());
         assert!(!password_problems("alice2024!", "alice").is_empty());
         assert!(!password_problems("alicia123", "alicia").is_empty());
+    }
+
+    #[test]
+    fn a_new_password_reports_the_policy_and_the_mismatch_together() {
+        let fields = |one: &str, two: &str| -> Vec<&'static str> {
+            match NewPassword::parse(one, two, "alice") {
+                Ok(_) => Vec::new(),
+                Err(invalid) => invalid.iter().map(|i| i.field).collect(),
+            }
+        };
+        assert_eq!(fields("short", "shorter"), ["password1", "password2"]);
+        assert_eq!(fields("short", "short"), ["password1"]);
+        assert_eq!(
+            fields("correct horse battery", "correct horse"),
+            ["password2"]
+        );
+        assert!(fields("correct horse battery", "correct horse battery").is_empty());
     }
 
     #[test]

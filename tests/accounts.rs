@@ -559,7 +559,10 @@ async fn login_page_keeps_next_for_the_form() {
         unescape(&html).contains("name=\"next\" value=\"/chats/7\""),
         "{html}"
     );
-    assert!(html.contains("href=\"/signup\""), "sign-up link when open");
+    assert!(
+        html.contains("href=\"/signup?next=%2Fchats%2F7\""),
+        "the sign-up link, open, carries next: {html}"
+    );
 }
 
 #[rocket::async_test]
@@ -867,4 +870,167 @@ async fn an_old_database_with_look_alike_names_still_starts_and_keeps_both() {
         "",
         PASSWORD,
     );
+}
+
+/// The text of the element with this id, as the page shows it.
+fn element_text(html: &str, id: &str) -> Option<String> {
+    let start = html.find(&format!("id=\"{id}\""))?;
+    let open = html[start..].find('>')? + start + 1;
+    let close = html[open..].find("</")? + open;
+    Some(unescape(&html[open..close]))
+}
+
+#[rocket::async_test]
+async fn signup_shows_every_field_error_at_once_the_mismatch_among_them() {
+    let app = TestApp::new().await;
+    let (status, html) = try_signup(&app, "al", "not-an-email", "short1", "short2").await;
+    assert_eq!(status, Status::Ok, "the form is shown again");
+    let error = |field: &str| element_text(&html, &format!("{field}-error"));
+    assert_eq!(
+        error("username").as_deref(),
+        Some("Use 3 to 32 characters.")
+    );
+    assert_eq!(
+        error("email").as_deref(),
+        Some("Enter a valid email address.")
+    );
+    assert!(
+        error("password1").is_some_and(|e| e.contains("too short")),
+        "{html}"
+    );
+    assert_eq!(
+        error("password2").as_deref(),
+        Some("The two password fields didn't match."),
+        "the mismatch is reported beside the other errors"
+    );
+    for field in ["id_username", "id_email", "id_password1", "id_password2"] {
+        let at = html.find(&format!("id=\"{field}\"")).expect(field);
+        let input = &html[at..at + html[at..].find('>').expect("input ends")];
+        assert!(input.contains("aria-invalid=\"true\""), "{field}: {input}");
+    }
+}
+
+#[rocket::async_test]
+async fn signup_errors_keep_the_name_and_email_but_never_a_password() {
+    let app = TestApp::new().await;
+    app.signup("alice").await;
+    let (_, html) = try_signup(
+        &app,
+        "alice",
+        "alice.again@example.com",
+        "purple-walrus-sings-42",
+        "purple-walrus-sings-43",
+    )
+    .await;
+    let text = unescape(&html);
+    assert!(text.contains("A user with that username already exists."));
+    assert!(text.contains("The two password fields didn't match."));
+    assert!(html.contains("value=\"alice\""), "the name is kept");
+    assert!(
+        html.contains("value=\"alice.again@example.com\""),
+        "the email is kept"
+    );
+    assert!(!html.contains("purple-walrus"), "no password comes back");
+    for field in ["id_password1", "id_password2"] {
+        let at = html.find(&format!("id=\"{field}\"")).expect(field);
+        let input = &html[at..at + html[at..].find('>').expect("input ends")];
+        assert!(!input.contains("value="), "{field} is empty: {input}");
+    }
+}
+
+/// The `href` of the link whose text is `label`.
+fn link_to(html: &str, label: &str) -> String {
+    let text = html.find(&format!(">{label}</a>")).expect(label);
+    let start = html[..text].rfind("href=\"").expect("href") + 6;
+    let end = html[start..].find('"').expect("href ends") + start;
+    unescape(&html[start..end])
+}
+
+/// The value of the sign-up or sign-in form's hidden `next`.
+fn next_field(html: &str) -> String {
+    let at = html.find("name=\"next\" value=\"").expect("a next field") + 19;
+    unescape(&html[at..at + html[at..].find('"').expect("value ends")])
+}
+
+#[rocket::async_test]
+async fn next_is_kept_from_sign_in_through_sign_up_to_the_page_asked_for() {
+    let app = TestApp::new().await;
+    let login = app.client.get("/login?next=/chats/7").dispatch().await;
+    let login = login.into_string().await.unwrap_or_default();
+    let signup_link = link_to(&login, "Create an account");
+    assert_eq!(signup_link, "/signup?next=%2Fchats%2F7");
+
+    let visitor = app.visitor(&signup_link).await;
+    let page = app.client.get(signup_link.clone()).dispatch().await;
+    let page = page.into_string().await.unwrap_or_default();
+    assert_eq!(next_field(&page), "/chats/7", "the form carries next");
+    assert_eq!(link_to(&page, "Sign in"), "/login?next=%2Fchats%2F7");
+
+    // A mistake on the way keeps it too.
+    let again = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("username", "carol"),
+                ("password1", PASSWORD),
+                ("password2", "something else"),
+                ("next", "/chats/7"),
+            ],
+        )
+        .await;
+    let again = again.into_string().await.unwrap_or_default();
+    assert!(unescape(&again).contains("The two password fields didn't match."));
+    assert_eq!(next_field(&again), "/chats/7");
+
+    let done = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("username", "carol"),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+                ("next", "/chats/7"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), Status::SeeOther);
+    assert_eq!(
+        location(&done),
+        "/chats/7",
+        "carol lands where she was going"
+    );
+}
+
+#[rocket::async_test]
+async fn sign_up_sends_only_to_pages_of_this_site() {
+    let app = TestApp::new().await;
+    let page = app
+        .client
+        .get("/signup?next=//evil.example/x")
+        .dispatch()
+        .await;
+    let page = page.into_string().await.unwrap_or_default();
+    assert_eq!(next_field(&page), "/");
+    assert_eq!(link_to(&page, "Sign in"), "/login", "nothing to carry");
+
+    let visitor = app.visitor("/signup").await;
+    let done = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("username", "dave"),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+                ("next", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), Status::SeeOther);
+    assert_eq!(location(&done), "/");
+
+    // Someone signed in already goes straight on.
+    let dave = app.login("dave", PASSWORD).await;
+    let again = dave.get("/signup?next=/chats/3").await;
+    assert_eq!(again.status(), Status::SeeOther);
+    assert_eq!(location(&again), "/chats/3");
 }

@@ -38,13 +38,21 @@ fn asset_files() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Every asset a page names is one the binary serves.
+/// Every asset a page names is one the binary serves, under its hashed name
+/// (`dist/chat.3f2a1c9e04b7.js` for `dist/chat.js`).
 fn names_only_served_assets(page: &str, html: &str, assets: &[(String, Vec<u8>)]) {
     for (at, _) in html.match_indices("\"/assets/") {
         let name = &html[at + 9..];
         let name = &name[..name.find('"').unwrap_or(0)];
+        let (head, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+        let (stem, hash) = head.rsplit_once('.').unwrap_or((head, ""));
         assert!(
-            assets.iter().any(|(known, _)| known == name),
+            hash.len() == 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{page} names /assets/{name} without its hash"
+        );
+        let plain = format!("{stem}.{ext}");
+        assert!(
+            assets.iter().any(|(known, _)| *known == plain),
             "{page} names /assets/{name}"
         );
     }

@@ -20,6 +20,7 @@ mod files;
 mod gestures;
 mod groups;
 mod live;
+mod loading;
 mod mentions;
 mod message_window;
 mod messages;

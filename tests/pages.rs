@@ -182,8 +182,8 @@ async fn alice_at_home_gets_the_chat_page() {
     assert!(html.contains("id=\"app\""), "the app root");
     assert!(html.contains("data-open-chat=\"\""), "no chat open");
     assert!(html.contains(&format!("data-me-id=\"{}\"", alice.id)));
-    assert!(html.contains("/assets/js/chat.js"), "the chat script");
-    assert!(html.contains("/assets/css/app.css"), "the style sheet");
+    assert!(html.contains("\"/assets/dist/chat."), "the chat script");
+    assert!(html.contains("\"/assets/css/app."), "the style sheet");
     assert!(
         html.contains(&format!("name=\"csrf_token\" value=\"{token}\"")),
         "the sign-out form carries the token"

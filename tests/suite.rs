@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod admin_files;
 mod appliance;
+mod assets;
 mod browser;
 mod chats_api;
 mod cli;

@@ -37,18 +37,23 @@ async fn target(staff: &Staff, db: &Db, id: &str) -> Result<(i64, String)> {
     Ok((id, form::repr(conn.borrow(), &USERS, id).await?))
 }
 
-fn page_for(staff: &Staff, id: i64, repr: &str, error: Option<Invalid>) -> Template {
+fn page_for(staff: &Staff, id: i64, repr: &str, errors: &[Invalid]) -> Template {
     let field = |name: &str, label: &str, help: Option<&str>| {
         json!({
             "name": name, "label": label, "widget": "password", "value": "", "choices": [],
             "required": true, "maxlength": null, "help": help, "display": "", "link": null,
-            "error": error.as_ref().filter(|e| e.field == name).map(|e| &e.message),
+            "error": errors.iter().find(|e| e.field == name).map(|e| &e.message),
         })
+    };
+    let summary: &[&str] = if errors.is_empty() {
+        &[]
+    } else {
+        &["Please correct the errors below."]
     };
     let body = json!({
         "model": model_json(&USERS, USERS.rules.can_add(&staff.user)),
         "object": { "id": id, "repr": repr, "url": USERS.object_url(id, "change") },
-        "errors": error.as_ref().map(|_| vec!["Please correct the errors below."]).unwrap_or_default(),
+        "errors": summary,
         "fields": [
             field("password1", "Password", Some("At least 8 characters, not all digits, not a common password, not like the username.")),
             field("password2", "Password (again)", Some("Enter the same password as before, for verification.")),
@@ -62,7 +67,7 @@ fn page_for(staff: &Staff, id: i64, repr: &str, error: Option<Invalid>) -> Templ
 #[get("/admin/users/<id>/password")]
 async fn password_page(id: &str, staff: Staff, db: &Db) -> Result<Template> {
     let (id, repr) = target(&staff, db, id).await?;
-    Ok(page_for(&staff, id, &repr, None))
+    Ok(page_for(&staff, id, &repr, &[]))
 }
 
 #[post("/admin/users/<id>/password", data = "<form>")]
@@ -76,7 +81,7 @@ async fn set_password(
     let typed = |name| form.0.get(name).unwrap_or_default();
     let new = match NewPassword::parse(typed("password1"), typed("password2"), &repr) {
         Ok(new) => new,
-        Err(invalid) => return Ok(Right(page_for(&staff, id, &repr, Some(invalid)))),
+        Err(invalid) => return Ok(Right(page_for(&staff, id, &repr, &invalid))),
     };
     let hash = password::hash(new.as_str().to_owned()).await?;
     let mut tx = db.write.begin().await?;

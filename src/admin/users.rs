@@ -192,7 +192,7 @@ impl Rules for UserRules {
                     )]
                 }
             },
-            Err(invalid) => vec![invalid],
+            Err(invalid) => invalid,
         }
     }
 

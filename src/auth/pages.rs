@@ -122,18 +122,26 @@ pub struct SignupForm {
     email: Option<String>,
     password1: Option<String>,
     password2: Option<String>,
+    next: Option<String>,
 }
 
-#[get("/signup")]
-fn signup_page(user: Option<User>, csrf: CsrfToken, settings: &State<Settings>) -> Result<Answer> {
+/// Sign-up keeps `next` as sign-in does: the login page's link brings it, the form sends
+/// it back, and the new account lands where the person was going.
+#[get("/signup?<next>")]
+fn signup_page(
+    next: Option<&str>,
+    user: Option<User>,
+    csrf: CsrfToken,
+    settings: &State<Settings>,
+) -> Result<Answer> {
     require_open(settings)?;
     if user.is_some() {
-        return Ok(Left(Redirect::to("/")));
+        return Ok(Left(Redirect::to(safe_next(next))));
     }
     Ok(Right(form_page(
         "auth/signup.html",
         &csrf,
-        Fields::new(),
+        Fields::from([("next", safe_next(next))]),
         Fields::new(),
         true,
     )))
@@ -153,9 +161,11 @@ async fn signup(
     let form = form.0;
     let raw_username = form.username.unwrap_or_default();
     let raw_email = form.email.unwrap_or_default();
+    let next = safe_next(form.next.as_deref());
     let values = Fields::from([
         ("username", raw_username.clone()),
         ("email", raw_email.clone()),
+        ("next", next.clone()),
     ]);
     // Every attempt counts, whatever comes of it.
     let keys: Vec<Key> = client.address.map(Key::SignUp).into_iter().collect();
@@ -197,9 +207,11 @@ async fn signup(
             }
         }
         (username, email, password) => {
-            for invalid in [username.err(), email.err(), password.err()]
+            let password = password.err().unwrap_or_default();
+            for invalid in [username.err(), email.err()]
                 .into_iter()
                 .flatten()
+                .chain(password)
             {
                 add(&mut errors, invalid);
             }
@@ -214,7 +226,7 @@ async fn signup(
     session::sign_in(db, cookies, settings, id, &client).await?;
     device::remember(cookies, &client, id);
     tracing::info!(user_id = %id, "signed up");
-    Ok(Left(Redirect::to("/")))
+    Ok(Left(Redirect::to(next)))
 }
 
 #[derive(FromForm)]
