@@ -1254,7 +1254,8 @@ fn the_chat_marks_a_message_a_staff_member_added_in_someone_elses_name() {
         .or_else(|| source.find("m.added_by ?"))
         .expect("messages.js looks at added_by");
     let rest = &source[marker..];
-    assert!(rest.contains("\" · added by \""), "the marker's words");
+    // The notes under a bubble ("edited", this) are joined by " · " where they are shown.
+    assert!(rest.contains("\"added by \""), "the marker's words");
     assert!(
         rest.contains("el(\"span\", { dir: \"auto\", text: m.added_by })"),
         "the name as isolated text"
