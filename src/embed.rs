@@ -149,11 +149,7 @@ impl<'r> Responder<'r, 'static> for Asset {
         // Each coding is its own representation, with its own tag.
         let etag = format!(
             "\"{}{}\"",
-            self.sha256
-                .iter()
-                .take(12)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>(),
+            hashed::hex(&self.sha256, 24),
             coding.header().map(|c| format!("-{c}")).unwrap_or_default()
         );
         let fresh = req

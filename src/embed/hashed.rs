@@ -6,9 +6,14 @@ const HASH_LEN: usize = 12;
 
 /// The hash a name carries for these contents.
 pub fn tag(sha256: &[u8; 32]) -> String {
+    hex(sha256, HASH_LEN)
+}
+
+/// The first `digits` hex digits of a hash (an even number).
+pub fn hex(sha256: &[u8; 32], digits: usize) -> String {
     sha256
         .iter()
-        .take(HASH_LEN / 2)
+        .take(digits / 2)
         .map(|b| format!("{b:02x}"))
         .collect()
 }
@@ -16,11 +21,20 @@ pub fn tag(sha256: &[u8; 32]) -> String {
 /// `dist/chat.js` with the hash put before its extension.
 pub fn name(path: &str, sha256: &[u8; 32]) -> String {
     let tag = tag(sha256);
-    let (dir, file) = path.rsplit_once('/').map_or(("", path), |(d, f)| (d, f));
+    let (dir, file) = parts(path);
     let file = match file.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{tag}.{ext}"),
         _ => format!("{file}.{tag}"),
     };
+    joined(dir, file)
+}
+
+/// A path's folder (maybe empty) and file name.
+fn parts(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
+}
+
+fn joined(dir: &str, file: String) -> String {
     if dir.is_empty() {
         file
     } else {
@@ -30,19 +44,14 @@ pub fn name(path: &str, sha256: &[u8; 32]) -> String {
 
 /// A hashed name taken apart: the plain path and the hash it names.
 pub fn split(path: &str) -> Option<(String, &str)> {
-    let (dir, file) = path.rsplit_once('/').map_or(("", path), |(d, f)| (d, f));
+    let (dir, file) = parts(path);
     let (head, last) = file.rsplit_once('.')?;
     let (plain, tag) = match head.rsplit_once('.') {
         Some((stem, tag)) if is_tag(tag) && !stem.is_empty() => (format!("{stem}.{last}"), tag),
         _ if is_tag(last) && !head.is_empty() => (head.to_owned(), last),
         _ => return None,
     };
-    let plain = if dir.is_empty() {
-        plain
-    } else {
-        format!("{dir}/{plain}")
-    };
-    Some((plain, tag))
+    Some((joined(dir, plain), tag))
 }
 
 fn is_tag(text: &str) -> bool {
