@@ -147,7 +147,7 @@ fn kind_of(value: &serde_json::Value) -> String {
 /// The field names the API accepts, so an error can name one without echoing input.
 fn known_field(path: &str) -> Option<&'static str> {
     const FIELDS: &[&str] = &[
-        "body", "with", "title", "members", "archived", "up_to", "username",
+        "body", "with", "title", "members", "archived", "up_to", "username", "password",
     ];
     let top = path.split(['.', '[']).next().unwrap_or_default();
     FIELDS.iter().find(|f| **f == top).copied()

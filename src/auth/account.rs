@@ -41,7 +41,7 @@ async fn account(
     Ok(Template::render(
         "auth/account.html",
         context! {
-            csrf_token: &user.csrf_token,
+            csrf_token: user.csrf_token(),
             me: json!({ "username": user.username, "role": user.role }),
             sessions,
             others: listed.len().saturating_sub(1),
