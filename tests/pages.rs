@@ -178,7 +178,17 @@ async fn alice_at_home_gets_the_chat_page() {
     assert_security_headers(&response, "/");
     let html = response.into_string().await.unwrap();
     let token = csrf_in(&html).expect("csrf meta");
-    assert_eq!(token, alice.csrf, "the session's token");
+    // The page's token is masked afresh each time, yet it is the session's.
+    assert_ne!(token, alice.csrf, "masked afresh");
+    let check = alice
+        .send_token(
+            "POST",
+            "/api/password/strength",
+            Some(&token),
+            serde_json::json!({"password": "x"}),
+        )
+        .await;
+    assert_eq!(check.status(), Status::Ok, "the page's token is accepted");
     assert!(html.contains("id=\"app\""), "the app root");
     assert!(html.contains("data-open-chat=\"\""), "no chat open");
     assert!(html.contains(&format!("data-me-id=\"{}\"", alice.id)));
