@@ -104,6 +104,23 @@ fn rejection(text: &str, path: &serde_path_to_error::Path, error: &serde_json::E
         "" => "The request body".to_owned(),
         place => format!("`{place}`"),
     };
+    // serde lists what it takes after "expected": our own names, never the input.
+    let takes = serde_says
+        .split(" at line ")
+        .next()
+        .and_then(|bare| bare.split_once(", expected "))
+        .map(|(_, takes)| takes);
+    if serde_says.starts_with("unknown field") {
+        let takes = takes.map_or_else(String::new, |t| format!(": use {t}"));
+        return Invalid::new(
+            field,
+            format!("{place} is not a field Kanect knows{takes}."),
+        );
+    }
+    if serde_says.starts_with("unknown variant") {
+        let takes = takes.unwrap_or("another value");
+        return Invalid::new(field, format!("{place} must be {takes}."));
+    }
     let expected = expected_kind(&serde_says);
     let found = value.as_ref().map_or("something else".to_owned(), kind_of);
     Invalid::new(field, format!("{place} must be {expected}, not {found}."))
@@ -147,7 +164,19 @@ fn kind_of(value: &serde_json::Value) -> String {
 /// The field names the API accepts, so an error can name one without echoing input.
 fn known_field(path: &str) -> Option<&'static str> {
     const FIELDS: &[&str] = &[
-        "body", "with", "title", "members", "archived", "up_to", "username",
+        "body",
+        "with",
+        "title",
+        "members",
+        "archived",
+        "up_to",
+        "username",
+        "display_name",
+        "email",
+        "preferences",
+        "current",
+        "password1",
+        "password2",
     ];
     let top = path.split(['.', '[']).next().unwrap_or_default();
     FIELDS.iter().find(|f| **f == top).copied()
