@@ -31,15 +31,19 @@ const DARK_TEXT_GREYS = {
 const TINT_TO = { 50: "950", 100: "900", 200: "800", 300: "700" };
 const TEXT_TO = { 500: "400", 600: "300", 700: "300", 800: "200", 900: "100", 950: "50" };
 
-/** The `hue-shade` pairs the sources name (`bg-red-50`, `text-indigo-700/80`): only
- * their properties are written, which keeps the style sheet small. */
+/** The colours the sources name, as `c-hue-shade` (a background, border, ring...) and
+ * `t-hue-shade` (text): only their properties are written, which keeps the style sheet
+ * small. `theme("colors.amber.100")` in input.css counts as a background. */
 function used() {
   const files = ["templates", "assets/js"].flatMap((dir) =>
     readdirSync(dir, { recursive: true }).map((f) => `${dir}/${f}`).filter((f) => /\.(tera|js)$/.test(f)));
   files.push("assets/css/input.css");
-  const found = new Set(["gray-all"]);
+  const found = new Set();
   for (const file of files) {
-    for (const m of readFileSync(file, "utf8").matchAll(/-([a-z]+)-(\d{2,3})\b/g)) found.add(`${m[1]}-${m[2]}`);
+    for (const m of readFileSync(file, "utf8").matchAll(/([a-z]+)[-.]([a-z]+)[-.](\d{2,3})\b/g)) {
+      const text = ["text", "placeholder", "decoration", "caret"].includes(m[1]);
+      found.add(`${text ? "t" : "c"}-${m[2]}-${m[3]}`);
+    }
   }
   return found;
 }
@@ -54,10 +58,10 @@ function properties() {
   const named = used();
   for (const hue of HUES) {
     for (const [shade, to] of Object.entries(TINT_TO)) {
-      if (named.has(`${hue}-${shade}`)) out.push([`c-${hue}-${shade}`, colors[hue][shade], colors[hue][to]]);
+      if (named.has(`c-${hue}-${shade}`)) out.push([`c-${hue}-${shade}`, colors[hue][shade], colors[hue][to]]);
     }
     for (const [shade, to] of Object.entries(TEXT_TO)) {
-      if (named.has(`${hue}-${shade}`)) out.push([`t-${hue}-${shade}`, colors[hue][shade], colors[hue][to]]);
+      if (named.has(`t-${hue}-${shade}`)) out.push([`t-${hue}-${shade}`, colors[hue][shade], colors[hue][to]]);
     }
   }
   return out;

@@ -120,7 +120,8 @@ impl<'r> Responder<'r, 'static> for Avatar {
 
 /// `GET /avatars/<user id>/<version>`: signed-in people only; an old version is 404.
 #[get("/avatars/<id>/<version>")]
-async fn serve(id: i64, version: &str, _user: User, db: &Db) -> Result<Avatar> {
+async fn serve(id: &str, version: &str, _user: User, db: &Db) -> Result<Avatar> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let (content_type, data) = profiles::avatar(&db.read, UserId(id), version)
         .await?
         .ok_or(Error::NotFound)?;
