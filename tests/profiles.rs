@@ -522,7 +522,9 @@ async fn the_admin_shows_people_by_display_name_with_their_avatar_or_initials() 
     let root = app.admin("root", "superuser").await;
     let alice = app.signup("alice").await;
     app.signup("bob").await;
-    alice.patch("/api/me", json!({ "display_name": "Ada Lovelace" })).await;
+    alice
+        .patch("/api/me", json!({ "display_name": "Ada Lovelace" }))
+        .await;
     let response = set_avatar(&alice, &png(64, 64)).await;
     let url = response.into_json::<Value>().await.expect("me")["avatar_url"]
         .as_str()
@@ -532,7 +534,10 @@ async fn the_admin_shows_people_by_display_name_with_their_avatar_or_initials() 
     let list = root.page("/admin/users/", Status::Ok).await;
     assert!(list.contains("Ada Lovelace"), "{list}");
     assert!(list.contains(&format!(r#"<img src="{url}""#)), "her avatar");
-    assert!(list.contains(">B</span><bdi>bob</bdi>"), "bob's initials: {list}");
+    assert!(
+        list.contains(">B</span><bdi>bob</bdi>"),
+        "bob's initials: {list}"
+    );
     let found = root.page("/admin/users/?q=lovelace", Status::Ok).await;
     assert!(found.contains("Ada Lovelace") && !found.contains("<bdi>bob</bdi>"));
     let form = root

@@ -249,3 +249,64 @@ async fn with_ctrl_enter_chosen_enter_makes_a_new_line_and_ctrl_enter_sends() {
         .await;
     window.assert_console_clean();
 }
+
+#[tokio::test]
+async fn the_system_theme_follows_the_device_and_a_chosen_one_overrides_it() {
+    let source = axe::source();
+    let Some(app) = Kanect::start() else { return };
+    let mut alice = app.member("alice");
+    app.member("bob");
+    let chat = alice.chat_with("bob");
+    say(&mut alice, chat, "Is it dark where you are?");
+
+    let visitor = app.window(DESKTOP).await;
+    visitor.prefer_dark();
+    visitor.goto("/login").await;
+    visitor.wait_visible("#id_username").await;
+    assert!(
+        is_dark(&background(&visitor, "body").await),
+        "sign-in follows the device"
+    );
+    if let Some(source) = source {
+        axe::assert_clean(&visitor, source, "sign-in (dark device)").await;
+    }
+    visitor.goto("/signup").await;
+    visitor.fill("#id_username", "carol").await;
+    visitor.fill("#id_email", "carol-at-example").await;
+    visitor.fill("#id_password1", "abc").await;
+    visitor.fill("#id_password2", "something-else").await;
+    visitor.click("#signup-form button[type=submit]").await;
+    visitor.wait_visible("#email-error").await;
+    assert!(is_dark(&background(&visitor, "body").await));
+    if let Some(source) = source {
+        axe::assert_clean(&visitor, source, "sign-up with errors (dark device)").await;
+    }
+
+    let bob = app.window(DESKTOP).await;
+    bob.prefer_dark();
+    bob.sign_in("bob", super::web::PASSWORD).await;
+    bob.wait_chat_ready().await;
+    assert!(
+        is_dark(&background(&bob, "#sidebar").await),
+        "`system` is dark here"
+    );
+    bob.open_chat_with("alice").await;
+    if let Some(source) = source {
+        axe::assert_clean(&bob, source, "a direct chat (dark device)").await;
+    }
+    bob.goto("/account").await;
+    bob.click("input[name=theme][value=light]").await;
+    bob.click("form[action='/account/preferences'] button[type=submit]")
+        .await;
+    bob.wait_text("[role=status]", "Your preferences were saved.")
+        .await;
+    assert!(
+        !is_dark(&background(&bob, "body").await),
+        "light, chosen, wins"
+    );
+    if let Some(source) = source {
+        axe::assert_clean(&bob, source, "the account page (light)").await;
+    }
+    visitor.assert_console_clean();
+    bob.assert_console_clean();
+}
