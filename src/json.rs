@@ -177,6 +177,11 @@ fn known_field(path: &str) -> Option<&'static str> {
         "current",
         "password1",
         "password2",
+        // Inside `preferences`.
+        "notifications",
+        "sound",
+        "theme",
+        "enter_sends",
     ];
     let top = path.split(['.', '[']).next().unwrap_or_default();
     FIELDS.iter().find(|f| **f == top).copied()
@@ -258,6 +263,41 @@ mod tests {
             for value in [secret, "swordfish", "31415926535", "27182818", "9999999999"] {
                 assert!(!invalid.message.contains(value), "{text}: {invalid:?}");
             }
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        preferences: Option<crate::profile::preferences::Change>,
+    }
+
+    #[test]
+    fn unknown_keys_and_words_name_what_is_taken_never_what_was_sent() {
+        let secret = "swordfish";
+        for (text, message) in [
+            (
+                format!(r#"{{"preferences": {{"{secret}": true}}}}"#),
+                "`preferences.…` is not a field Kanect knows: use one of `notifications`, \
+                 `sound`, `theme`, `enter_sends`.",
+            ),
+            (
+                format!(r#"{{"preferences": {{"theme": "{secret}"}}}}"#),
+                "`preferences.theme` must be one of `system`, `light`, `dark`.",
+            ),
+            (
+                format!(r#"{{"{secret}": 1}}"#),
+                "`…` is not a field Kanect knows: use `preferences`.",
+            ),
+        ] {
+            let de = &mut serde_json::Deserializer::from_str(&text);
+            let error = match serde_path_to_error::deserialize::<_, Strict>(de) {
+                Ok(strict) => panic!("{text} was accepted as {strict:?}"),
+                Err(e) => rejection(&text, e.path(), e.inner()),
+            };
+            assert_eq!(error.message, message, "{text}");
+            assert!(!error.message.contains(secret));
         }
     }
 }
