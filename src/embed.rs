@@ -7,7 +7,7 @@
 //! that is not the current one (a page from before an upgrade), gets the current file
 //! with `no-cache` and an ETag, so a browser never keeps the wrong file under a name.
 
-mod encoding;
+pub(crate) mod encoding;
 mod hashed;
 
 use std::borrow::Cow;

@@ -171,6 +171,7 @@ fn known_field(path: &str) -> Option<&'static str> {
         "archived",
         "up_to",
         "username",
+        "password",
         "display_name",
         "email",
         "preferences",

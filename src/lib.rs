@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chat;
 pub mod check;
 pub mod cli;
+pub mod compress;
 pub mod config;
 mod connections;
 pub mod db;
@@ -51,6 +52,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(embed::templates())
         .attach(admin::TrailingSlash)
         .attach(request_log::RequestLog)
+        .attach(compress::Compression)
         .attach(security::no_default_shield())
         .attach(security::SecurityHeaders {
             hsts: config.tls.is_some(),
@@ -76,6 +78,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", chat::activity::routes())
         .mount("/api", chat::updates::routes())
         .mount("/api", chat::search::routes())
+        .mount("/api", auth::strength::routes())
         .register("/", catchers![catch_all])
 }
 

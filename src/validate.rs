@@ -204,7 +204,8 @@ impl Email {
 }
 
 /// Django's password validators: minimum length, not all digits, not a common password,
-/// not too close to the username. Returns every rule broken, as Django does.
+/// not too close to the username; then zxcvbn's estimate of how easily it is guessed.
+/// Returns every rule broken, as Django does.
 pub fn password_problems(password: &str, username: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let len = password.chars().count();
@@ -228,7 +229,62 @@ pub fn password_problems(password: &str, username: &str) -> Vec<String> {
     if too_similar(&lower, &username_key(username)) {
         problems.push("The password is too similar to the username.".to_owned());
     }
+    // zxcvbn's advice would only repeat a rule already broken ("add another word").
+    if problems.is_empty() {
+        let strength = Strength::of(password, &[username]);
+        if strength.score < STRENGTH_MIN {
+            problems.push(strength.advice());
+        }
+    }
     problems
+}
+
+/// The lowest zxcvbn score a password may have: 2 is "somewhat guessable" (about 10^8
+/// guesses), enough against online guessing behind the sign-in throttle.
+pub const STRENGTH_MIN: u8 = 2;
+
+/// zxcvbn scores only this many characters: its matching grows with the length, and a
+/// password longer than this is not weaker for what follows.
+const STRENGTH_CHARS: usize = 100;
+
+/// zxcvbn's estimate of a password: a score from 0 (guessed at once) to 4, and its own
+/// feedback (a warning and suggestions) when the score is low.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strength {
+    pub score: u8,
+    pub warning: Option<String>,
+    pub suggestions: Vec<String>,
+}
+
+impl Strength {
+    /// `inputs` are what the person typed elsewhere (username, email): a password built
+    /// from them is weak.
+    pub fn of(password: &str, inputs: &[&str]) -> Strength {
+        let end = password
+            .char_indices()
+            .nth(STRENGTH_CHARS)
+            .map_or(password.len(), |(i, _)| i);
+        let inputs: Vec<&str> = inputs.iter().copied().filter(|i| !i.is_empty()).collect();
+        let entropy = zxcvbn::zxcvbn(&password[..end], &inputs);
+        let feedback = entropy.feedback();
+        Strength {
+            score: u8::from(entropy.score()),
+            warning: feedback.and_then(|f| f.warning()).map(|w| w.to_string()),
+            suggestions: feedback
+                .map(|f| f.suggestions().iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The field error for a password too easy to guess: zxcvbn's own words.
+    pub fn advice(&self) -> String {
+        let mut advice = vec![self
+            .warning
+            .clone()
+            .unwrap_or_else(|| "This password is too easy to guess.".to_owned())];
+        advice.extend(self.suggestions.iter().cloned());
+        advice.join(" ")
+    }
 }
 
 /// A new password that passed the policy; also checks the confirmation field.
@@ -606,12 +662,41 @@ mod tests {
     #[test]
     fn passwords_follow_djangos_rules() {
         assert!(password_problems("correct horse battery", "alice").is_empty());
+        assert!(password_problems("purple-walrus-sings-42", "alice").is_empty());
         assert!(!password_problems("short", "alice").is_empty());
         assert!(!password_problems("1234567890123", "alice").is_empty());
         assert!(!password_problems("password", "alice").is_empty());
         assert!(!password_problems("Password1", "alice").is_empty());
         assert!(!password_problems("alice2024!", "alice").is_empty());
         assert!(!password_problems("alicia123", "alicia").is_empty());
+    }
+
+    #[test]
+    fn a_password_easy_to_guess_is_refused_in_zxcvbns_own_words() {
+        // Past Django's rules (long, not listed, not numeric) but guessed quickly.
+        for weak in [
+            "qwertyuiop123",
+            "aaaaaaaaaaaa",
+            "abcdefgh1234",
+            "Password2024",
+        ] {
+            let problems = password_problems(weak, "alice");
+            assert_eq!(problems.len(), 1, "{weak}: {problems:?}");
+            assert!(
+                Strength::of(weak, &["alice"]).score < STRENGTH_MIN,
+                "{weak}"
+            );
+        }
+        let strength = Strength::of("qwertyuiop123", &[]);
+        assert!(strength
+            .advice()
+            .contains(strength.warning.as_deref().unwrap_or("too easy")));
+        assert!(!strength.suggestions.is_empty(), "{strength:?}");
+        // The person's own email makes a password built from it weak.
+        assert!(Strength::of("alice.smith@example.com", &["alice.smith@example.com"]).score < 2);
+        // Long passwords are scored on their start and stay cheap to check.
+        let long = format!("kestrel-violin-marble-quartz-{}", "a".repeat(5000));
+        assert!(Strength::of(&long, &[]).score >= STRENGTH_MIN);
     }
 
     #[test]

@@ -1034,3 +1034,87 @@ async fn sign_up_sends_only_to_pages_of_this_site() {
     assert_eq!(again.status(), Status::SeeOther);
     assert_eq!(location(&again), "/chats/3");
 }
+
+#[rocket::async_test]
+async fn signup_refuses_a_password_easy_to_guess_in_zxcvbns_words() {
+    let app = TestApp::new().await;
+    // Long enough, not listed, not numeric, nothing like the name: only zxcvbn objects.
+    let weak = "abcdefgh1234";
+    let advice = kanect::validate::Strength::of(weak, &["alice"]).advice();
+    let answer = try_signup(&app, "alice", "alice@example.com", weak, weak).await;
+    assert_rejected(&answer, &advice, "alice", "alice@example.com", weak);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+}
+
+async fn verdict(response: LocalResponse<'_>) -> serde_json::Value {
+    assert_eq!(response.status(), Status::Ok);
+    response.into_json().await.expect("json")
+}
+
+#[rocket::async_test]
+async fn the_meter_hears_the_servers_own_verdict_before_sign_in() {
+    let app = TestApp::new().await;
+    let visitor = app.visitor("/signup").await;
+    let ask = |token: Option<&str>, body: &str| {
+        let mut request = app
+            .client
+            .post("/api/password/strength")
+            .header(ContentType::JSON)
+            .body(body);
+        if let Some(cookie) = &visitor.cookie {
+            request = request.cookie(cookie.clone());
+        }
+        if let Some(token) = token {
+            request = request.header(rocket::http::Header::new("X-CSRF-Token", token.to_owned()));
+        }
+        request.dispatch()
+    };
+
+    let weak = verdict(
+        ask(
+            Some(&visitor.csrf),
+            r#"{"password": "abcdefgh1234", "username": "alice"}"#,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(weak["acceptable"], false);
+    assert!(weak["score"].as_u64() < Some(2), "{weak}");
+    assert!(
+        weak["suggestions"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "{weak}"
+    );
+    let short = verdict(ask(Some(&visitor.csrf), r#"{"password": "abc"}"#).await).await;
+    assert!(
+        short["problems"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("too short"),
+        "{short}"
+    );
+    let strong = verdict(
+        ask(
+            Some(&visitor.csrf),
+            &format!(r#"{{"password": "{PASSWORD}", "username": "alice"}}"#),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(strong["acceptable"], true, "{strong}");
+    assert_eq!(strong["problems"], serde_json::json!([]));
+    assert!(strong["score"].as_u64() >= Some(3), "{strong}");
+
+    expect_error(
+        ask(None, r#"{"password": "x"}"#).await,
+        Status::Forbidden,
+        "csrf",
+    )
+    .await;
+    common::expect_invalid(
+        ask(Some(&visitor.csrf), r#"{"password": 5}"#).await,
+        "password",
+    )
+    .await;
+}

@@ -64,15 +64,20 @@ async fn a_cold_load_of_the_chat_home_ships_under_60_kb() {
         .dispatch()
         .await;
     assert_eq!(page.status(), Status::Ok);
+    let page_coding = header(&page, "Content-Encoding");
     let html = page.into_bytes().await.expect("the page");
-    let text = String::from_utf8_lossy(&html).into_owned();
+    let text = String::from_utf8_lossy(&decode(page_coding.as_deref(), &html)).into_owned();
     let urls = assets_named(&text);
     assert!(
         urls.iter().any(|u| u.ends_with(".css")) && urls.iter().any(|u| u.ends_with(".js")),
         "the page names its style sheet and script: {urls:?}"
     );
     let mut total = html.len();
-    let mut lines = vec![format!("  {:>6} B  / (HTML, uncompressed)", html.len())];
+    let mut lines = vec![format!(
+        "  {:>6} B  / (HTML, {})",
+        html.len(),
+        page_coding.as_deref().unwrap_or("identity")
+    )];
     for url in &urls {
         let response = get(&app, url, "br, gzip").await;
         assert_eq!(response.status(), Status::Ok, "{url}");
@@ -207,5 +212,73 @@ async fn plain_and_outdated_names_get_the_current_file_without_being_kept() {
     ] {
         let response = get(&app, path, BROWSER).await;
         assert_eq!(response.status(), Status::NotFound, "{path}");
+    }
+}
+
+#[rocket::async_test]
+async fn the_chat_home_is_compressed_with_a_csrf_token_masked_afresh_each_time() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    app.signup("bob").await;
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let page = alice
+            .request(app.client.get("/"))
+            .header(Header::new("Accept-Encoding", BROWSER))
+            .dispatch()
+            .await;
+        assert_eq!(header(&page, "Content-Encoding").as_deref(), Some("br"));
+        assert_eq!(header(&page, "Vary").as_deref(), Some("Accept-Encoding"));
+        let html = decode(Some("br"), &page.into_bytes().await.expect("a body"));
+        let html = String::from_utf8(html).expect("HTML");
+        tokens.push(common::csrf_in(&html).expect("the page's token"));
+    }
+    assert_ne!(tokens[0], tokens[1], "no two pages carry the same bytes");
+    for token in &tokens {
+        let made = alice
+            .send_token(
+                "POST",
+                "/api/chats",
+                Some(token),
+                serde_json::json!({ "with": "bob" }),
+            )
+            .await;
+        assert!(made.status().class().is_success(), "{token} is accepted");
+    }
+    // One character changed in the middle: the token no longer unmasks to the secret.
+    let mut forged = tokens[0].clone().into_bytes();
+    forged[40] = if forged[40] == b'A' { b'B' } else { b'A' };
+    let forged = alice
+        .send_token(
+            "POST",
+            "/api/chats",
+            Some(&String::from_utf8_lossy(&forged)),
+            serde_json::json!({ "with": "bob" }),
+        )
+        .await;
+    assert_eq!(forged.status(), Status::Forbidden);
+
+    // A browser that asks for no coding gets the page as it is.
+    let plain = alice.request(app.client.get("/")).dispatch().await;
+    assert_eq!(header(&plain, "Content-Encoding"), None);
+    assert!(plain
+        .into_string()
+        .await
+        .unwrap_or_default()
+        .contains("csrf-token"));
+}
+
+#[rocket::async_test]
+async fn pages_that_may_hold_secrets_are_never_compressed() {
+    let app = TestApp::new().await;
+    let root = app.admin("root", "superuser").await;
+    for path in ["/admin/", "/admin/users/", "/account"] {
+        let page = root
+            .request(app.client.get(path))
+            .header(Header::new("Accept-Encoding", BROWSER))
+            .dispatch()
+            .await;
+        assert_eq!(page.status(), Status::Ok, "{path}");
+        assert_eq!(header(&page, "Content-Encoding"), None, "{path}");
     }
 }

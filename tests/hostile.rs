@@ -66,6 +66,11 @@ fn json_routes(w: &World<'_>) -> Vec<(&'static str, String, Value)> {
             format!("/api/chats/{chat}/read"),
             json!({ "up_to": w.message }),
         ),
+        (
+            "POST",
+            "/api/password/strength".into(),
+            json!({ "password": "forged", "username": "alice" }),
+        ),
     ]
     .into_iter()
     .chain(lifecycle_routes(w.direct, w.group, w.message))

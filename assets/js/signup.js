@@ -1,5 +1,9 @@
 // Sign-up page: drives the password strength meter and the "passwords match" hint.
-import { assess, LEVELS } from "./strength.js";
+import { api } from "./api.js";
+import { LEVELS, present } from "./strength.js";
+
+// Ask the server once typing pauses, not on every key.
+const SCORE_DELAY_MS = 150;
 
 const EMPTY_BAR = "bg-gray-200";
 const ALL_BARS = [EMPTY_BAR, ...LEVELS.map((l) => l.bar)];
@@ -18,12 +22,35 @@ function setup() {
   const pw2Help = document.getElementById("password2-help");
   const pw2Default = pw2Help ? pw2Help.textContent : "";
 
+  let timer = 0;
+  let inFlight = null;
+
   function renderStrength() {
     const pw = pw1.value;
     meter.hidden = pw.length === 0;
+    clearTimeout(timer);
+    if (inFlight) inFlight.abort();
     if (!pw) return;
-    const { score, hints } = assess(pw, user ? user.value : "");
-    const level = LEVELS[score];
+    timer = setTimeout(() => ask(pw), SCORE_DELAY_MS);
+  }
+
+  async function ask(pw) {
+    const controller = new AbortController();
+    inFlight = controller;
+    let verdict;
+    try {
+      verdict = await api(
+        "POST",
+        "/api/password/strength",
+        { password: pw, username: user ? user.value : "" },
+        { signal: controller.signal },
+      );
+    } catch {
+      // Aborted by newer typing, or the server is away: the form's own check still holds.
+      return;
+    }
+    if (controller.signal.aborted || pw !== pw1.value) return;
+    const { level, score, hints } = present(verdict);
     segments.forEach((seg, i) => {
       seg.classList.remove(...ALL_BARS);
       seg.classList.add(i <= score ? level.bar : EMPTY_BAR);

@@ -58,7 +58,7 @@ pub fn render(
         .map(|(kind, text)| json!({ "level": kind, "text": text }))
         .collect();
     let mut context = Map::new();
-    context.insert("csrf_token".into(), json!(staff.user.csrf_token));
+    context.insert("csrf_token".into(), json!(staff.user.csrf_token()));
     context.insert("theme".into(), json!(staff.user.preferences.theme.as_str()));
     context.insert(
         "admin".into(),

@@ -64,7 +64,7 @@ pub async fn page(
     Ok(Template::render(
         "auth/account.html",
         context! {
-            csrf_token: &user.csrf_token,
+            csrf_token: user.csrf_token(),
             theme: preferences.theme.as_str(),
             me: json!({
                 "username": profile.username,

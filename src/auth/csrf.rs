@@ -22,7 +22,7 @@ use crate::error::{fail, Error};
 pub const HEADER: &str = "X-CSRF-Token";
 pub const FIELD: &str = "csrf_token";
 
-/// The token to put into the page being rendered.
+/// The token to put into the page being rendered, masked (see `token::masked`).
 pub struct CsrfToken(pub String);
 
 #[rocket::async_trait]
@@ -31,14 +31,14 @@ impl<'r> FromRequest<'r> for CsrfToken {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
         match User::current(req).await {
-            Ok(Some(user)) => return Outcome::Success(CsrfToken(user.csrf_token.clone())),
+            Ok(Some(user)) => return Outcome::Success(CsrfToken(user.csrf_token())),
             Ok(None) => {}
             Err(e) => return fail(req, e),
         }
         let client = Client::of(req);
         let jar = req.cookies();
         if let Some(cookie) = jar.get_private(cookies::CSRF.on(client)) {
-            return Outcome::Success(CsrfToken(cookie.value().to_owned()));
+            return Outcome::Success(CsrfToken(token::masked(cookie.value())));
         }
         let token = token::random_base64(32);
         jar.add_private(cookies::build(
@@ -47,7 +47,7 @@ impl<'r> FromRequest<'r> for CsrfToken {
             client,
             SameSite::Strict,
         ));
-        Outcome::Success(CsrfToken(token))
+        Outcome::Success(CsrfToken(token::masked(&token)))
     }
 }
 
@@ -68,7 +68,7 @@ async fn accepted(req: &Request<'_>, presented: Option<&str>, scope: Scope) -> R
         return Ok(false);
     };
     if let Some(user) = User::current(req).await? {
-        if token::same(presented, &user.csrf_token) {
+        if token::same_masked(presented, &user.csrf_secret) {
             return Ok(true);
         }
         if scope == Scope::Session {
@@ -78,7 +78,7 @@ async fn accepted(req: &Request<'_>, presented: Option<&str>, scope: Scope) -> R
     Ok(req
         .cookies()
         .get_private(cookies::CSRF.on(Client::of(req)))
-        .is_some_and(|cookie| token::same(presented, cookie.value())))
+        .is_some_and(|cookie| token::same_masked(presented, cookie.value())))
 }
 
 /// Guard for unsafe API calls: the `X-CSRF-Token` header must carry the session's token.

@@ -9,6 +9,7 @@ pub mod device;
 pub mod pages;
 pub mod password;
 pub mod session;
+pub mod strength;
 pub mod throttle;
 pub mod token;
 

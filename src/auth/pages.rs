@@ -17,6 +17,7 @@ use crate::auth::csrf::NoFields;
 use crate::auth::session;
 use crate::auth::throttle::{Key, Throttle};
 use crate::auth::{device, password, Client, CsrfForm, CsrfToken, SignInForm, User};
+use crate::compress::Compressed;
 use crate::config::{Settings, Signup};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
@@ -132,6 +133,7 @@ fn signup_page(
     next: Option<&str>,
     user: Option<User>,
     csrf: CsrfToken,
+    _compressed: Compressed,
     settings: &State<Settings>,
 ) -> Result<Answer> {
     require_open(settings)?;
@@ -280,6 +282,7 @@ fn login_page(
     next: Option<&str>,
     user: Option<User>,
     csrf: CsrfToken,
+    _compressed: Compressed,
     settings: &State<Settings>,
 ) -> Answer {
     if user.is_some() {

@@ -30,9 +30,17 @@ pub struct User {
     pub avatar_url: Option<String>,
     pub preferences: Preferences,
     pub session_id: i64,
-    pub csrf_token: String,
+    /// The session's CSRF secret; pages carry it masked (`csrf_token`).
+    pub(crate) csrf_secret: String,
     /// The SHA-256 of the session token, as the table keeps it.
     pub token_hash: [u8; 32],
+}
+
+impl User {
+    /// The CSRF token for a page or form being rendered: masked afresh each time.
+    pub fn csrf_token(&self) -> String {
+        token::masked(&self.csrf_secret)
+    }
 }
 
 /// The outcome of looking the session cookie up, kept for the request.
@@ -111,7 +119,7 @@ async fn find(db: &Db, settings: &Settings, cache: &Sessions, hash: [u8; 32]) ->
                     avatar_url: found.avatar_url,
                     preferences: Preferences::from_stored(&found.preferences),
                     session_id: found.session_id,
-                    csrf_token: found.csrf_token,
+                    csrf_secret: found.csrf_token,
                     token_hash: hash,
                 },
                 expires_at: found.expires_at,

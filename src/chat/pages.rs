@@ -6,6 +6,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::{chat_id, require_member};
 use crate::auth::{CsrfToken, User};
+use crate::compress::Compressed;
 use crate::config::Settings;
 use crate::db::{chats, users, Db};
 use crate::error::{Error, Result};
@@ -42,7 +43,12 @@ fn page(user: &User, csrf: &CsrfToken, settings: &Settings, open: Option<ChatId>
 }
 
 #[get("/")]
-fn home(user: User, csrf: CsrfToken, settings: &State<Settings>) -> Template {
+fn home(
+    user: User,
+    csrf: CsrfToken,
+    settings: &State<Settings>,
+    _compressed: Compressed,
+) -> Template {
     page(&user, &csrf, settings, None)
 }
 
@@ -53,6 +59,7 @@ async fn chat(
     csrf: CsrfToken,
     db: &Db,
     settings: &State<Settings>,
+    _compressed: Compressed,
 ) -> Result<Template> {
     let id = chat_id(id)?;
     require_member(db, id, user.id).await?;
