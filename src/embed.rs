@@ -72,6 +72,7 @@ pub fn templates() -> impl rocket::fairing::Fairing {
             })
             .collect();
         engines.tera.register_function("asset", AssetUrl);
+        crate::profile::register(&mut engines.tera);
         // All at once, so `{% extends %}` finds its parent whatever the order.
         if let Err(e) = engines.tera.add_raw_templates(files) {
             tracing::error!(error = ?e, "embedded templates do not compile");

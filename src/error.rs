@@ -226,6 +226,7 @@ impl<'r> Responder<'r, 'static> for Problem {
                     message: &self.message,
                     request_id: crate::request_log::request_id(req),
                     csrf_token: "",
+                    theme: crate::auth::session::theme_of(req).as_str(),
                 },
             );
             page.respond_to(req)?

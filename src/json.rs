@@ -104,6 +104,23 @@ fn rejection(text: &str, path: &serde_path_to_error::Path, error: &serde_json::E
         "" => "The request body".to_owned(),
         place => format!("`{place}`"),
     };
+    // serde lists what it takes after "expected": our own names, never the input.
+    let takes = serde_says
+        .split(" at line ")
+        .next()
+        .and_then(|bare| bare.split_once(", expected "))
+        .map(|(_, takes)| takes);
+    if serde_says.starts_with("unknown field") {
+        let takes = takes.map_or_else(String::new, |t| format!(": use {t}"));
+        return Invalid::new(
+            field,
+            format!("{place} is not a field Kanect knows{takes}."),
+        );
+    }
+    if serde_says.starts_with("unknown variant") {
+        let takes = takes.unwrap_or("another value");
+        return Invalid::new(field, format!("{place} must be {takes}."));
+    }
     let expected = expected_kind(&serde_says);
     let found = value.as_ref().map_or("something else".to_owned(), kind_of);
     Invalid::new(field, format!("{place} must be {expected}, not {found}."))
@@ -147,7 +164,25 @@ fn kind_of(value: &serde_json::Value) -> String {
 /// The field names the API accepts, so an error can name one without echoing input.
 fn known_field(path: &str) -> Option<&'static str> {
     const FIELDS: &[&str] = &[
-        "body", "with", "title", "members", "archived", "up_to", "username", "password",
+        "body",
+        "with",
+        "title",
+        "members",
+        "archived",
+        "up_to",
+        "username",
+        "password",
+        "display_name",
+        "email",
+        "preferences",
+        "current",
+        "password1",
+        "password2",
+        // Inside `preferences`.
+        "notifications",
+        "sound",
+        "theme",
+        "enter_sends",
     ];
     let top = path.split(['.', '[']).next().unwrap_or_default();
     FIELDS.iter().find(|f| **f == top).copied()
@@ -229,6 +264,41 @@ mod tests {
             for value in [secret, "swordfish", "31415926535", "27182818", "9999999999"] {
                 assert!(!invalid.message.contains(value), "{text}: {invalid:?}");
             }
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        preferences: Option<crate::profile::preferences::Change>,
+    }
+
+    #[test]
+    fn unknown_keys_and_words_name_what_is_taken_never_what_was_sent() {
+        let secret = "swordfish";
+        for (text, message) in [
+            (
+                format!(r#"{{"preferences": {{"{secret}": true}}}}"#),
+                "`preferences.…` is not a field Kanect knows: use one of `notifications`, \
+                 `sound`, `theme`, `enter_sends`.",
+            ),
+            (
+                format!(r#"{{"preferences": {{"theme": "{secret}"}}}}"#),
+                "`preferences.theme` must be one of `system`, `light`, `dark`.",
+            ),
+            (
+                format!(r#"{{"{secret}": 1}}"#),
+                "`…` is not a field Kanect knows: use `preferences`.",
+            ),
+        ] {
+            let de = &mut serde_json::Deserializer::from_str(&text);
+            let error = match serde_path_to_error::deserialize::<_, Strict>(de) {
+                Ok(strict) => panic!("{text} was accepted as {strict:?}"),
+                Err(e) => rejection(&text, e.path(), e.inner()),
+            };
+            assert_eq!(error.message, message, "{text}");
+            assert!(!error.message.contains(secret));
         }
     }
 }

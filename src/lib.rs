@@ -21,6 +21,7 @@ pub mod limits;
 pub mod live;
 pub mod mentions;
 pub mod model;
+pub mod profile;
 pub mod request_log;
 pub mod search;
 pub mod security;
@@ -62,11 +63,13 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .manage(auth::throttle::Throttle::default())
         .mount("/", auth::pages::routes())
         .mount("/", auth::account::routes())
+        .mount("/", profile::routes())
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())
         .mount("/", admin::routes())
         .mount("/", files::serve::routes())
         .mount("/", routes![healthz])
+        .mount("/api", profile::api::routes())
         .mount("/api", chat::api::routes())
         .mount("/api", chat::messages::routes())
         .mount("/api", chat::attachments::routes())

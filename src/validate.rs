@@ -17,6 +17,7 @@ pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 1024;
 pub const BODY_MAX: usize = 4000;
 pub const TITLE_MAX: usize = 80;
+pub const DISPLAY_NAME_MAX: usize = 64;
 
 /// A rule broken by one field: which field and what to tell the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -477,9 +478,75 @@ impl Title {
     }
 }
 
+/// A display name: trimmed, 1-64 characters, one line, something visible, and none of the
+/// characters that reorder the text around them (a name could then read as another).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        const FIELD: &str = "display_name";
+        let name = raw.trim();
+        if name.chars().all(is_invisible) {
+            return Err(Invalid::new(FIELD, "Enter a name to show to others."));
+        }
+        if has_control(name, &[]) {
+            return Err(Invalid::new(FIELD, "The name contains control characters."));
+        }
+        if name.chars().any(is_bidi_control) {
+            return Err(Invalid::new(
+                FIELD,
+                "The name contains characters that change the direction of text.",
+            ));
+        }
+        let len = name.chars().count();
+        if len > DISPLAY_NAME_MAX {
+            return Err(Invalid::new(
+                FIELD,
+                format!("Use at most {DISPLAY_NAME_MAX} characters (this one has {len})."),
+            ));
+        }
+        Ok(DisplayName(name.nfc().collect()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The explicit direction marks, embeddings, overrides and isolates of Unicode's bidi
+/// algorithm: "\u{202E}gpj.exe" shows as "exe.jpg".
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names() {
+        assert_eq!(
+            DisplayName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
+        assert!(DisplayName::parse(&"é".repeat(64)).is_ok());
+        for bad in [
+            "",
+            "   ",
+            "\u{200B}\u{3164}",
+            "a\u{7}b",
+            "line\nbreak",
+            "\u{202E}gpj.exe",
+        ] {
+            let invalid = DisplayName::parse(bad).unwrap_err();
+            assert_eq!(invalid.field, "display_name", "{bad:?}");
+        }
+        assert!(DisplayName::parse(&"x".repeat(65))
+            .unwrap_err()
+            .message
+            .contains("64"));
+    }
 
     #[test]
     fn usernames() {

@@ -34,7 +34,17 @@ async fn alice_sees_everyone_in_the_people_list() {
     let people = people.as_array().expect("a list");
     assert_eq!(people.len(), 2);
     for person in people {
-        assert_eq!(keys(person), ["id", "last_seen", "online", "username"]);
+        assert_eq!(
+            keys(person),
+            [
+                "avatar_url",
+                "display_name",
+                "id",
+                "last_seen",
+                "online",
+                "username"
+            ]
+        );
         assert!(person["id"].is_i64());
         assert!(person["online"].is_boolean());
         assert!(person["last_seen"].is_null() || person["last_seen"].is_string());
@@ -281,6 +291,7 @@ async fn the_chat_list_has_the_contract_shape() {
             "last_message",
             "members",
             "mentions",
+            "profiles",
             "receipts",
             "status",
             "title",

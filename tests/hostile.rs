@@ -74,7 +74,28 @@ fn json_routes(w: &World<'_>) -> Vec<(&'static str, String, Value)> {
     ]
     .into_iter()
     .chain(lifecycle_routes(w.direct, w.group, w.message))
+    .chain(profile_routes())
     .collect()
+}
+
+/// The caller's own profile: `/api/me` and its password and avatar (the avatar upload,
+/// multipart, is in hostile_uploads.rs).
+fn profile_routes() -> Vec<(&'static str, String, Value)> {
+    let new = "forged-but-strong-password-93";
+    vec![
+        (
+            "PATCH",
+            "/api/me".into(),
+            json!({ "display_name": "Mallory", "email": "m@example.com",
+                    "preferences": { "theme": "dark" } }),
+        ),
+        (
+            "POST",
+            "/api/me/password".into(),
+            json!({ "current": PASSWORD, "password1": new, "password2": new }),
+        ),
+        ("DELETE", "/api/me/avatar".into(), Value::Null),
+    ]
 }
 
 /// The unsafe routes of contract v2 (messages, reactions, typing, group management) for a
@@ -188,6 +209,28 @@ async fn forms_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
         ] {
             let what = format!("visitor POST {path} with {token:?}");
             let response = visitor.post_form_token(path, token, fields).await;
+            inspect(&what, response)
+                .await
+                .expect(&what, Status::Forbidden);
+        }
+        // A forged change of someone's profile, preferences or password.
+        for (path, fields) in [
+            (
+                "/account/profile",
+                &[("display_name", "Mallory"), ("email", "m@example.com")][..],
+            ),
+            ("/account/preferences", &[("theme", "dark")][..]),
+            (
+                "/account/password",
+                &[
+                    ("current", PASSWORD),
+                    ("password1", "forged-but-strong-93"),
+                    ("password2", "forged-but-strong-93"),
+                ][..],
+            ),
+        ] {
+            let what = format!("alice POST {path} with {token:?}");
+            let response = w.alice.post_form_token(path, token, fields).await;
             inspect(&what, response)
                 .await
                 .expect(&what, Status::Forbidden);

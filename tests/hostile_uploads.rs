@@ -259,3 +259,91 @@ async fn sizes_at_and_past_the_limit() {
         );
     }
 }
+
+#[rocket::async_test]
+async fn avatars_refuse_forged_tokens_bombs_and_odd_urls_and_store_nothing() {
+    let app = TestApp::new().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let avatars = || app.count("SELECT COUNT(*) FROM avatars");
+    for token in [None, Some("forged"), Some(bob.csrf.as_str())] {
+        let (content_type, body) = multipart("me.png", &png(64, 64));
+        let mut request = alice
+            .request(app.client.put("/api/me/avatar"))
+            .header(content_type)
+            .body(body);
+        if let Some(token) = token {
+            request = request.header(Header::new("X-CSRF-Token", token.to_owned()));
+        }
+        let what = format!("alice PUT /api/me/avatar with token {token:?}");
+        inspect(&what, request.dispatch().await)
+            .await
+            .error(&what, Status::Forbidden);
+    }
+    let bombs: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "a PNG claiming 50,000 x 50,000",
+            png_claiming(50_000, 50_000),
+        ),
+        (
+            "a PNG claiming 7,072 x 7,072 (50 MP)",
+            png_claiming(7_072, 7_072),
+        ),
+        (
+            "a GIF claiming 65,535 x 65,535",
+            gif_claiming(65_535, 65_535),
+        ),
+        ("noise", noise(4096)),
+        ("a cut-off JPEG", jpeg(300, 300)[..200].to_vec()),
+        ("nothing", Vec::new()),
+    ];
+    for (what, bytes) in bombs {
+        let (content_type, body) = multipart("me.png", &bytes);
+        let response = alice
+            .send_raw("PUT", "/api/me/avatar", content_type, body)
+            .await;
+        let (_, field) = inspect(what, response)
+            .await
+            .error(what, Status::UnprocessableEntity);
+        assert_eq!(field.as_deref(), Some("file"), "{what}");
+    }
+    let (content_type, body) = multipart("big.png", &noise(10_000_001));
+    let what = "an avatar past 10 MB";
+    let response = alice
+        .send_raw("PUT", "/api/me/avatar", content_type, body)
+        .await;
+    inspect(what, response)
+        .await
+        .error(what, Status::PayloadTooLarge);
+    assert_eq!(avatars().await, 0);
+
+    let made = alice
+        .send_raw(
+            "PUT",
+            "/api/me/avatar",
+            multipart("me.png", &png(64, 64)).0,
+            multipart("me.png", &png(64, 64)).1,
+        )
+        .await;
+    assert_eq!(made.status(), Status::Ok);
+    let url: Value = made.into_json().await.expect("me");
+    let url = url["avatar_url"].as_str().unwrap_or_default().to_owned();
+    for path in [
+        format!("/avatars/{}/0000000000000000", alice.id),
+        format!("/avatars/{}/..%2F..%2Fetc%2Fpasswd", alice.id),
+        format!("/avatars/{}/%27%20OR%20%271%27%3D%271", bob.id),
+        "/avatars/abc/x".to_owned(),
+        "/avatars/-1/x".to_owned(),
+        "/avatars/99999999999999999999/x".to_owned(),
+    ] {
+        let seen = inspect(&path, bob.get(&path).await).await;
+        assert_eq!(seen.status, Status::NotFound, "{path}");
+    }
+    let anonymous = app.anonymous("GET", &url).await;
+    assert_ne!(
+        anonymous.status(),
+        Status::Ok,
+        "{url} is for signed-in people"
+    );
+    assert_eq!(bob.get(&url).await.status(), Status::Ok);
+}

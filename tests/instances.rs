@@ -627,3 +627,39 @@ async fn a_postgresql_database_that_cannot_be_used_is_one_clear_error() {
         }
     }
 }
+
+#[rocket::async_test]
+async fn a_new_name_or_theme_set_on_one_instance_is_what_the_other_sends_and_renders() {
+    let Some((a, b, _db)) = two_instances().await else {
+        return;
+    };
+    let alice = a.signup("alice").await;
+    a.signup("bob").await;
+    let chat = alice.chat_with("bob").await;
+    let alice_on_b = on(&b, &alice);
+    alice_on_b.say(chat, "cached on B").await;
+    let changed = alice
+        .patch(
+            "/api/me",
+            serde_json::json!({ "display_name": "Ada", "preferences": { "theme": "dark" } }),
+        )
+        .await;
+    assert_eq!(changed.status(), Status::Ok);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut shown = serde_json::Value::Null;
+    while Instant::now() < deadline {
+        shown = alice_on_b.say(chat, "and now?").await["sender_display_name"].clone();
+        if shown == "Ada" {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown, "Ada", "B's cached session learnt the new name");
+    let page = alice_on_b
+        .get("/")
+        .await
+        .into_string()
+        .await
+        .unwrap_or_default();
+    assert!(page.contains(r#"data-theme="dark""#), "and the theme");
+}

@@ -75,7 +75,9 @@ async fn alice_sends_bob_a_message_and_gets_it_back_as_stored() {
             "id",
             "mentions",
             "reactions",
-            "sender"
+            "sender",
+            "sender_avatar_url",
+            "sender_display_name"
         ]
     );
     assert!(sent["id"].as_i64().unwrap() > 0);

@@ -102,10 +102,10 @@ function failure(status, data) {
  * {done, abort}: `done` resolves with the server's JSON, or rejects with an ApiError
  * (or an AbortError after `abort()`).
  */
-export function uploadFile(path, file, { onProgress = () => {} } = {}) {
+export function uploadFile(path, file, { onProgress = () => {}, method = "POST" } = {}) {
   const xhr = new XMLHttpRequest();
   const done = new Promise((resolve, reject) => {
-    xhr.open("POST", path);
+    xhr.open(method, path);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRF-Token", csrfToken());
     xhr.upload.addEventListener("progress", (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));

@@ -15,7 +15,7 @@ import { initChatSettings } from "./chat_settings.js";
 import { initConversation, openChat, openWith, closeChat, markRead, openView } from "./conversation.js";
 import { initPersonDialog } from "./people.js";
 import { initDrafts } from "./drafts.js";
-import { state, notify, subscribe, setChats, setUsers, upsertChat, totalUnread, directChatWith } from "./store.js";
+import { state, notify, subscribe, setChats, setUsers, upsertChat, totalUnread, directChatWith, learnProfiles } from "./store.js";
 
 const app = byId("app");
 
@@ -23,7 +23,9 @@ state.me = {
   id: Number(app.dataset.meId),
   username: app.dataset.meUsername || "",
   role: app.dataset.meRole || "member",
+  enter_sends: app.dataset.enterSends !== "false",
 };
+learnProfiles([{ username: state.me.username, display_name: app.dataset.meDisplayName, avatar_url: app.dataset.meAvatarUrl }]);
 const pollWait = Math.max(0, Number(app.dataset.pollWait) || 25);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

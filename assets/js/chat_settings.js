@@ -5,7 +5,7 @@
 import { api, patch, post } from "./api.js";
 import { el, byId, show, setText, avatarColour, initial, isolate } from "./dom.js";
 import { confirmAction } from "./confirm.js";
-import { state, subscribe, getChat, upsertChat, updateChat, removeChat, isMe, isStaff, sameName, chatTitle } from "./store.js";
+import { state, subscribe, getChat, upsertChat, updateChat, removeChat, isMe, isStaff, sameName, chatTitle, displayName, avatarUrl } from "./store.js";
 
 let onLeft = () => {};
 let chatId = null; // the group the dialog shows
@@ -95,25 +95,31 @@ function render() {
   const chosen = select.value;
   select.replaceChildren(
     el("option", { value: "" }, outside.length ? "Choose a person…" : "Everyone is already here"),
-    ...outside.map((u) => el("option", { value: u.username, dir: "auto", text: u.username })),
+    ...outside.map((u) => el("option", { value: u.username, dir: "auto", text: withUsername(u.username) })),
   );
   if (outside.some((u) => u.username === chosen)) select.value = chosen;
   select.disabled = outside.length === 0;
   byId("add-member-submit").disabled = outside.length === 0;
 }
 
+/** "Ada Lovelace (alice)", or "alice" for someone who chose no display name. */
+const withUsername = (name) => (displayName(name) !== name ? `${displayName(name)} (${name})` : name);
+
 function memberItem(chat, name) {
   const me = isMe(name);
   return el(
     "li",
     { class: "flex items-center gap-3 py-2", dataset: { member: name } },
-    el("span", {
-      class: `flex h-8 w-8 shrink-0 items-center justify-center rounded-full text-sm font-semibold ${avatarColour(name)}`,
-      "aria-hidden": "true",
-      dir: "auto",
-      text: initial(name),
-    }),
-    el("span", { class: "min-w-0 flex-1 truncate font-medium text-gray-800" }, el("span", { dir: "auto", text: name }), me ? " (you)" : null),
+    avatarUrl(name)
+      ? el("img", { src: avatarUrl(name), alt: "", class: "h-8 w-8 shrink-0 rounded-full object-cover" })
+      : el("span", {
+          class: `flex h-8 w-8 shrink-0 items-center justify-center rounded-full text-sm font-semibold ${avatarColour(name)}`,
+          "aria-hidden": "true",
+          dir: "auto",
+          text: initial(displayName(name)),
+        }),
+    el("span", { class: "min-w-0 flex-1 truncate font-medium text-gray-800" }, el("span", { dir: "auto", text: displayName(name) }),
+      displayName(name) !== name ? el("span", { class: "ml-1 text-xs font-normal text-gray-500", dir: "auto", text: name }) : null, me ? " (you)" : null),
     !me && isStaff()
       ? el(
           "button",

@@ -1,4 +1,5 @@
-// The message composer: Enter sends, Shift+Enter adds a line, the box grows to six
+// The message composer: Enter sends, Shift+Enter adds a line (or, when the person chose
+// so, `enterSends()` false: Enter adds a line and Ctrl/Cmd+Enter sends), the box grows to six
 // lines (by its rows attribute, so no inline styles), and a counter near the limit.
 // `onKey(e)` sees each key first (the mention list takes arrows and Enter while open)
 // and answers true when it handled it; `onInput(text)` hears each change a person made.
@@ -17,6 +18,7 @@ const NO_FILES = { ids: () => [], busy: () => false };
 
 export function setupComposer({
   form, input, button, counter, error, onSend, onKey = () => false, onInput = () => {}, files = NO_FILES,
+  enterSends = () => true,
 }) {
   let sending = false;
 
@@ -88,7 +90,8 @@ export function setupComposer({
 
   input.addEventListener("keydown", (e) => {
     if (onKey(e)) return;
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey) {
+    if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.altKey) return;
+    if (enterSends() || e.ctrlKey || e.metaKey) {
       e.preventDefault();
       submit();
     }

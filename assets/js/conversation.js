@@ -20,7 +20,7 @@ import { typed, sent, typingNow } from "./typing.js";
 import * as uploads from "./uploads.js";
 import { lastSeen } from "./time.js";
 import {
-  state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn, isMe,
+  state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn, isMe, displayName,
   directChatWith,
 } from "./store.js";
 
@@ -53,6 +53,7 @@ export function initConversation(opts) {
   history = new ChatHistory(view, scroller, { onError: chatError, onAttached: markRead });
   const input = byId("composer-input");
   composer = setupComposer({
+    enterSends: () => state.me.enter_sends !== false,
     form: byId("composer"),
     input,
     button: byId("send-button"),
@@ -134,7 +135,9 @@ export const openView = {
   changed(chat) {
     const before = view.chat;
     view.chat = chat;
-    if (!before || before.status !== chat.status || before.kind !== chat.kind) view.renderAll();
+    // A member's new name or avatar shows on their messages too.
+    const profiles = (c) => JSON.stringify(c.profiles || []);
+    if (!before || before.status !== chat.status || before.kind !== chat.kind || profiles(before) !== profiles(chat)) view.renderAll();
     else view.refreshReceipts();
     markRead();
   },
@@ -162,10 +165,11 @@ function chatError(message) {
   show(byId("chat-error"), Boolean(message));
 }
 
-/** "Online", "Last seen …", for the person of a direct conversation. */
+/** "alice · Online", "alice · Last seen …", for the person of a direct conversation. */
 function presenceOf(username) {
   const user = userByName(username || "");
-  return user ? (user.online ? "Online" : lastSeen(user.last_seen)) : "Direct message";
+  const presence = user ? (user.online ? "Online" : lastSeen(user.last_seen)) : "Direct message";
+  return username ? `${isolate(username)} · ${presence}` : presence;
 }
 
 function renderHeader() {
@@ -177,7 +181,7 @@ function renderHeader() {
   setText(byId("chat-title"), chatTitle(chat));
   let subtitle;
   if (chat.kind === "group") {
-    const others = otherMembers(chat).sort((a, b) => a.localeCompare(b));
+    const others = otherMembers(chat).map(displayName).sort((a, b) => a.localeCompare(b));
     subtitle = `${chat.members.length} members · ${[...others.map(isolate), "you"].join(", ")}`;
   } else {
     subtitle = presenceOf(otherMembers(chat)[0]);
@@ -255,7 +259,7 @@ export function openWith(username) {
   byId("app").dataset.view = "chat";
   show(byId("welcome"), false);
   show(byId("chat-view"), true);
-  setText(byId("chat-title"), username);
+  setText(byId("chat-title"), displayName(username));
   renderHeader();
   show(byId("archive-button"), false);
   show(byId("composer-area"), true);

@@ -98,16 +98,17 @@ export const ICONS = {
   download: ["M10 3v10", "M6 9.5l4 4 4-4", "M4 16.5h12"],
 };
 
-// Avatar colours, as full literal class strings so Tailwind keeps them.
+// Avatar colours, as full literal class strings so Tailwind keeps them: the server's
+// list (src/profile/mod.rs, PALETTE) in its order, each with white text at 4.5:1 or more.
 const AVATAR_COLOURS = [
-  "bg-rose-100 text-rose-700",
-  "bg-amber-100 text-amber-800",
-  "bg-emerald-100 text-emerald-700",
-  "bg-sky-100 text-sky-700",
-  "bg-violet-100 text-violet-700",
-  "bg-indigo-100 text-indigo-700",
-  "bg-teal-100 text-teal-700",
-  "bg-fuchsia-100 text-fuchsia-700",
+  "bg-rose-700 text-white",
+  "bg-amber-700 text-white",
+  "bg-emerald-700 text-white",
+  "bg-sky-700 text-white",
+  "bg-violet-600 text-white",
+  "bg-indigo-600 text-white",
+  "bg-teal-700 text-white",
+  "bg-fuchsia-700 text-white",
 ];
 
 export function avatarColour(name) {
@@ -116,9 +117,12 @@ export function avatarColour(name) {
   return AVATAR_COLOURS[h % AVATAR_COLOURS.length];
 }
 
+/** Up to two initials: the first and last words' first letters (as the server's `initials`). */
 export function initial(name) {
-  const first = [...(name || "?").trim()][0] || "?";
-  return first.toUpperCase();
+  const words = String(name || "").trim().split(/\s+/).filter(Boolean);
+  const first = (w) => ([...(w || "")][0] || "").toUpperCase();
+  const out = first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : "");
+  return out || "?";
 }
 
 /**

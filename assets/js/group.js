@@ -3,7 +3,7 @@
 
 import { post } from "./api.js";
 import { el, byId, show, setText } from "./dom.js";
-import { state } from "./store.js";
+import { state, displayName } from "./store.js";
 
 export function initGroupDialog({ onCreated }) {
   const dialog = byId("group-dialog");
@@ -42,7 +42,7 @@ export function initGroupDialog({ onCreated }) {
               value: u.username,
               class: "h-4 w-4 rounded border-gray-300 accent-indigo-600 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500",
             }),
-            el("span", { class: "min-w-0 flex-1 truncate", dir: "auto", text: u.username }),
+            el("span", { class: "min-w-0 flex-1 truncate", dir: "auto", text: displayName(u.username) !== u.username ? `${displayName(u.username)} (${u.username})` : u.username }),
             el("span", {
               class: `h-2.5 w-2.5 shrink-0 rounded-full ${u.online ? "bg-emerald-500" : "bg-gray-300"}`,
               title: u.online ? "Online" : "Offline",

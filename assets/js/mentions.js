@@ -4,6 +4,7 @@
 // (aria-activedescendant), so focus never leaves the text box.
 
 import { el, avatarColour, initial } from "./dom.js";
+import { displayName } from "./store.js";
 
 const MAX_SHOWN = 8;
 // "@" at the start or after a space or bracket, then what may be a name so far.
@@ -60,9 +61,10 @@ export function setupMentions({ input, list, members, group, replace }) {
             class: `flex h-6 w-6 shrink-0 items-center justify-center rounded-full text-xs font-semibold ${avatarColour(name)}`,
             "aria-hidden": "true",
             dir: "auto",
-            text: name === "all" ? "@" : initial(name),
+            text: name === "all" ? "@" : initial(displayName(name)),
           }),
           el("span", { class: "min-w-0 truncate font-medium", dir: "auto", text: name }),
+          name !== "all" && displayName(name) !== name ? el("span", { class: "min-w-0 truncate text-xs text-gray-500", dir: "auto", text: displayName(name) }) : null,
           name === "all" ? el("span", { class: "ml-auto shrink-0 text-xs text-gray-500" }, "Everyone in this group") : null,
         ),
       ),

@@ -6,7 +6,7 @@
 // above or below and only the item at the seam is rebuilt, so a page costs the same at
 // message 2,000 as at 50; history.js keeps the window bounded with trim().
 
-import { el } from "./dom.js";
+import { el, avatarColour, initial } from "./dom.js";
 import { attachmentsOf } from "./attachments.js";
 import { parse, render } from "./format.js";
 import { reactionRow, whoReacted } from "./reactions.js";
@@ -14,7 +14,7 @@ import { receiptMark } from "./receipts.js";
 import { messageToolbar } from "./toolbar.js";
 import { clock, dayKey, dayLabel, fullDateTime } from "./time.js";
 import { continues as inRun } from "./grouping.js";
-import { isMe, isStaff, state } from "./store.js";
+import { isMe, isStaff, state, senderName, avatarUrl } from "./store.js";
 
 const NEAR_BOTTOM_PX = 120;
 const FLASH_MS = 2600; // a little longer than the highlight's fade in app.css (.message-flash)
@@ -481,7 +481,8 @@ export class MessageList {
           : el(
               "div",
               { class: "mb-0.5 flex items-baseline gap-1.5 px-1 text-xs text-gray-500", "data-run-head": true },
-              showSender ? el("span", { class: "font-semibold text-gray-600", dir: "auto", text: m.sender }) : null,
+              showSender ? senderAvatar(m) : null,
+              showSender ? el("span", { class: "font-semibold text-gray-600", dir: "auto", text: senderName(m), title: m.sender }) : null,
               time,
             ),
         editing
@@ -490,11 +491,11 @@ export class MessageList {
             ? el(
                 "div",
                 { class: `${bubble} max-w-full whitespace-pre-wrap break-words px-3.5 py-2 shadow-sm [overflow-wrap:anywhere] [@media(pointer:coarse)]:select-none` },
-                mine ? null : el("span", { class: "sr-only", dir: "auto", text: `${m.sender}: ` }),
+                mine ? null : el("span", { class: "sr-only", dir: "auto", text: `${senderName(m)}: ` }),
                 el("span", { class: "block", dir: "auto", "data-message-body": true }, ...render(tree, style)),
               )
             : null,
-        files && !text && !mine ? el("span", { class: "sr-only", dir: "auto", text: `${m.sender}: ` }) : null,
+        files && !text && !mine ? el("span", { class: "sr-only", dir: "auto", text: `${senderName(m)}: ` }) : null,
         files ? el("div", { class: `${text || editing ? "mt-1" : ""} max-w-full` }, files) : null,
         reactionRow(m, { onToggle: this.actions.toggle, disabled: !can.react }),
         reactionNames(m),
@@ -608,4 +609,17 @@ function unreadLine() {
     el("span", { class: "shrink-0", text: "New messages" }),
     el("span", { class: "h-px flex-1 bg-red-300", "aria-hidden": "true" }),
   );
+}
+
+/** The small picture (or initials) beside a sender's name at the head of their run. */
+function senderAvatar(m) {
+  const url = avatarUrl(m.sender) || m.sender_avatar_url;
+  const size = "h-5 w-5 shrink-0 self-center rounded-full";
+  if (url) return el("img", { src: url, alt: "", class: `${size} object-cover`, "data-sender-avatar": m.sender });
+  return el("span", {
+    class: `${size} flex items-center justify-center text-[10px] font-semibold ${avatarColour(m.sender)}`,
+    "aria-hidden": "true",
+    dir: "auto",
+    text: initial(senderName(m)),
+  });
 }

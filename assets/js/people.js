@@ -6,7 +6,7 @@
 
 import { el, byId, show, setText, markActive } from "./dom.js";
 import { lastSeen } from "./time.js";
-import { state, subscribe } from "./store.js";
+import { state, subscribe, displayName } from "./store.js";
 import { rank } from "./fuzzy.js";
 import { avatar } from "./sidebar.js";
 
@@ -71,7 +71,7 @@ function people() {
   const q = input.value.trim();
   const everyone = [...state.users].sort((a, b) => Number(Boolean(b.online)) - Number(Boolean(a.online))
     || a.username.localeCompare(b.username));
-  return q ? rank(q, everyone, (u) => [u.username], everyone.length) : everyone;
+  return q ? rank(q, everyone, (u) => [displayName(u.username), u.username], everyone.length) : everyone;
 }
 
 function render() {
@@ -98,15 +98,15 @@ function item(user, i) {
         click: () => pick(i),
       },
     },
-    avatar(user.username, { online: Boolean(user.online) }),
+    avatar(displayName(user.username), { online: Boolean(user.online), username: user.username }),
     el(
       "span",
       { class: "min-w-0 flex-1" },
-      el("span", { class: "block truncate font-medium text-gray-800", dir: "auto", text: user.username }),
+      el("span", { class: "block truncate font-medium text-gray-800", dir: "auto", text: displayName(user.username) }),
       el("span", {
         class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-600"}`,
         dir: "auto",
-        text: user.online ? "Online" : lastSeen(user.last_seen),
+        text: `${user.username} · ${user.online ? "Online" : lastSeen(user.last_seen)}`,
       }),
     ),
   );

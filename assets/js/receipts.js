@@ -3,6 +3,7 @@
 // tooltip) or tap (the button shows them under the message).
 
 import { el, icon, ICONS, isolate } from "./dom.js";
+import { displayName } from "./store.js";
 
 /** "sent", "delivered" or "read": how far the other person of a direct chat got. */
 export function directStatus(id, receipts) {
@@ -48,7 +49,7 @@ export function receiptMark(m, chat, { showSeen, onSeen }) {
     return { key: status, build: () => ticks(status) };
   }
   if (!showSeen) return { key: "", build: () => null };
-  const seen = seenBy(m.id, receipts);
+  const seen = seenBy(m.id, receipts).map(displayName);
   if (!seen.length) {
     const status = deliveredToAll(m.id, receipts) ? "delivered" : "sent";
     return { key: status, build: () => ticks(status) };

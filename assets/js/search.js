@@ -11,7 +11,7 @@
 import { get } from "./api.js";
 import { el, byId, show, setText, markActive } from "./dom.js";
 import { listTime, fullDateTime } from "./time.js";
-import { state, chatTitle, isMe, otherMembers, directChatWith, userByName } from "./store.js";
+import { state, chatTitle, isMe, otherMembers, directChatWith, userByName, displayName, senderName } from "./store.js";
 import { avatar, ordered } from "./sidebar.js";
 import { rank } from "./fuzzy.js";
 import { latestOnly, queryProblem, searchPath, snippet } from "./search_query.js";
@@ -198,7 +198,7 @@ function conversations(value) {
     return !chat || !chats.includes(chat);
   });
   const items = [...chats.map((chat) => ({ chat })), ...strangers.map((user) => ({ user }))];
-  return rank(q, items, (m) => (m.chat ? [chatTitle(m.chat), ...otherMembers(m.chat)] : [m.user.username]), MATCHES);
+  return rank(q, items, (m) => (m.chat ? [chatTitle(m.chat), ...otherMembers(m.chat)] : [displayName(m.user.username), m.user.username]), MATCHES);
 }
 
 function renderMatches() {
@@ -209,11 +209,11 @@ function renderMatches() {
 
 function matchItem(match, i) {
   const { chat, user } = match;
-  const name = chat ? chatTitle(chat) : user.username;
+  const name = chat ? chatTitle(chat) : displayName(user.username);
   const other = chat && chat.kind === "direct" ? userByName(otherMembers(chat)[0] || "") : user;
   let detail;
   if (chat && chat.kind === "group") detail = `Group · ${chat.members.length} members`;
-  else if (other) detail = other.online ? "Online" : "Offline";
+  else if (other) detail = `${other.username} · ${other.online ? "Online" : "Offline"}`;
   else detail = "Direct message";
   if (!chat) detail += " · new conversation";
   return el(
@@ -229,7 +229,7 @@ function matchItem(match, i) {
         click: () => choose(i),
       },
     },
-    avatar(name, { square: Boolean(chat) && chat.kind === "group", online: other ? Boolean(other.online) : null }),
+    avatar(name, { square: Boolean(chat) && chat.kind === "group", online: other ? Boolean(other.online) : null, username: other ? other.username : null }),
     el(
       "span",
       { class: "min-w-0 flex-1" },
@@ -312,7 +312,7 @@ export function highlighted(parts) {
 function resultItem(result, i) {
   const { message, chat } = result;
   const title = chatTitle(chat);
-  const sender = isMe(message.sender) ? "You" : message.sender;
+  const sender = isMe(message.sender) ? "You" : senderName(message);
   return el(
     "li",
     {

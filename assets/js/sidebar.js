@@ -6,7 +6,7 @@
 
 import { el, byId, show, avatarColour, initial } from "./dom.js";
 import { listTime, fullDateTime } from "./time.js";
-import { state, subscribe, chatTitle, otherMembers, isMe } from "./store.js";
+import { state, subscribe, chatTitle, otherMembers, isMe, avatarUrl, senderName } from "./store.js";
 import { ordered as orderedChats, nextUnread } from "./conversations.js";
 import { parse, plainText } from "./format.js";
 import { draftFor } from "./drafts.js";
@@ -50,17 +50,23 @@ function mentionBadge(count) {
   return el("span", { class: "badge-mention shrink-0", "aria-label": label, title: label, "data-mentions": String(count) }, "@");
 }
 
-/** A person's or chat's initial on its colour (a group's square), with an online dot if known. */
-export function avatar(name, { square = false, online = null } = {}) {
+/**
+ * A person's avatar (`username`: their picture, else their initials on their colour) or a
+ * chat's initials (a group's square), with an online dot if known.
+ */
+export function avatar(name, { square = false, online = null, username = null } = {}) {
   const shape = square ? "rounded-lg" : "rounded-full";
+  const url = username ? avatarUrl(username) : null;
   return el(
     "span",
     { class: "relative shrink-0", "aria-hidden": "true" },
-    el("span", {
-      class: `flex h-9 w-9 items-center justify-center ${shape} text-sm font-semibold ${avatarColour(name)}`,
-      dir: "auto",
-      text: initial(name),
-    }),
+    url
+      ? el("img", { src: url, alt: "", class: `h-9 w-9 ${shape} object-cover`, "data-avatar": username })
+      : el("span", {
+          class: `flex h-9 w-9 items-center justify-center ${shape} text-sm font-semibold ${avatarColour(username || name)}`,
+          dir: "auto",
+          text: initial(name),
+        }),
     online === null
       ? null
       : el("span", {
@@ -88,7 +94,7 @@ function preview(chat) {
   if (!m) return [chat.kind === "group" ? `${chat.members.length} members` : "No messages yet"];
   const text = el("span", { dir: "auto", text: oneLine(m.body) || filesLine(m.attachments || []) });
   if (chat.kind === "direct" && !isMe(m.sender)) return [text];
-  return [isMe(m.sender) ? "You" : el("span", { dir: "auto", text: m.sender }), ": ", text];
+  return [isMe(m.sender) ? "You" : el("span", { dir: "auto", text: senderName(m) }), ": ", text];
 }
 
 function chatItem(chat) {
@@ -111,7 +117,7 @@ function chatItem(chat) {
         "aria-current": current ? "page" : null,
         on: { click: () => handlers.onChat(chat.id) },
       },
-      avatar(title, { square: chat.kind === "group", online: user ? Boolean(user.online) : null }),
+      avatar(title, { square: chat.kind === "group", online: user ? Boolean(user.online) : null, username: other }),
       el(
         "span",
         { class: "min-w-0 flex-1" },

@@ -2,8 +2,9 @@
 // Views subscribe and re-render on notify(); changes batch into one render per tick.
 
 export const state = {
-  me: { id: 0, username: "", role: "member" },
-  users: [], // other active users: {id, username, online, last_seen}
+  me: { id: 0, username: "", role: "member", enter_sends: true },
+  users: [], // other active users: {id, username, display_name, avatar_url, online, last_seen}
+  profiles: new Map(), // lower-cased username -> {display_name, avatar_url}, from users and chats
   chats: [], // most recent activity first
   openChatId: null,
   typing: new Map(), // chat id -> Map(lowercased username -> {username, until})
@@ -38,9 +39,42 @@ export function otherMembers(chat) {
   return (chat.members || []).filter((m) => !isMe(m));
 }
 
+/** Remember how people show (`[{username, display_name, avatar_url}]`); true if any changed. */
+export function learnProfiles(list) {
+  let changed = false;
+  for (const p of list || []) {
+    if (!p || !p.username) continue;
+    const key = p.username.toLowerCase();
+    const before = state.profiles.get(key);
+    const display = p.display_name || p.username;
+    const url = p.avatar_url || null;
+    if (before && before.display_name === display && before.avatar_url === url) continue;
+    state.profiles.set(key, { display_name: display, avatar_url: url });
+    changed = true;
+  }
+  return changed;
+}
+
+/** The name `username` shows (their display name), else the username itself. */
+export function displayName(username) {
+  const p = state.profiles.get(String(username || "").toLowerCase());
+  return (p && p.display_name) || username;
+}
+
+/** `username`'s avatar image, or null (initials then). */
+export function avatarUrl(username) {
+  const p = state.profiles.get(String(username || "").toLowerCase());
+  return (p && p.avatar_url) || null;
+}
+
+/** A message's sender as shown: what the store knows now, else what the message says. */
+export function senderName(m) {
+  return state.profiles.has(String(m.sender).toLowerCase()) ? displayName(m.sender) : m.sender_display_name || m.sender;
+}
+
 export function chatTitle(chat) {
-  if (chat.kind === "group") return chat.title || otherMembers(chat).join(", ") || "Group";
-  return otherMembers(chat)[0] || state.me.username;
+  if (chat.kind === "group") return chat.title || otherMembers(chat).map(displayName).join(", ") || "Group";
+  return displayName(otherMembers(chat)[0] || state.me.username);
 }
 
 export function directChatWith(username) {
@@ -52,17 +86,20 @@ export function userByName(username) {
 }
 
 export function setUsers(list) {
+  learnProfiles(list);
   state.users = list.filter((u) => u.id !== state.me.id && !isMe(u.username));
   notify();
 }
 
 export function setChats(list) {
+  for (const chat of list) learnProfiles(chat.profiles);
   state.chats = list;
   notify();
 }
 
 /** Insert or replace a chat; `toTop` moves it to the head of the list (new activity). */
 export function upsertChat(chat, { toTop = false } = {}) {
+  learnProfiles(chat.profiles);
   const i = state.chats.findIndex((c) => c.id === chat.id);
   if (i >= 0 && !toTop) {
     state.chats[i] = chat;

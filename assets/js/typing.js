@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { isolate } from "./dom.js";
-import { typingIn } from "./store.js";
+import { typingIn, displayName } from "./store.js";
 
 const SEND_EVERY_MS = 3000;
 const lastSent = new Map(); // chat id -> when we last said we are typing there
@@ -34,5 +34,5 @@ export function typingText(names) {
 
 /** The words for chat `chatId` now. */
 export function typingNow(chatId, now = Date.now()) {
-  return typingText(typingIn(chatId, now));
+  return typingText(typingIn(chatId, now).map(displayName));
 }

@@ -162,8 +162,34 @@ fn cell(kind: Cell, value: &Value) -> Json {
             "text": v.int().map(show_bytes).unwrap_or_else(|| v.to_form()),
             "value": null,
         }),
+        (Cell::Person, Value::Text(joined)) => person(joined),
         (_, v) => json!({ "kind": "text", "text": v.to_form(), "value": null }),
     }
+}
+
+/// A [`Cell::Person`]: their picture, else their initials on their colour, and the name
+/// they show.
+fn person(joined: &str) -> Json {
+    let mut parts = joined.splitn(4, '|');
+    let (id, username, version, display) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let shown = if display.is_empty() {
+        username
+    } else {
+        display
+    };
+    json!({
+        "kind": "person",
+        "text": shown,
+        "value": null,
+        "avatar_url": (!version.is_empty()).then(|| format!("/avatars/{id}/{version}")),
+        "colour": crate::profile::colour(username),
+        "initials": crate::profile::initials(shown),
+    })
 }
 
 /// 1 2 … 7 8 [9] 10 11 … 99 100

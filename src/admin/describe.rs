@@ -93,7 +93,15 @@ pub enum Cell {
     Time,
     /// A size in bytes: shown as "1.2 MB", sorted by the number.
     Bytes,
+    /// A person as the chat shows them, their avatar (or initials) and display name, from
+    /// [`PERSON_SQL`].
+    Person,
 }
+
+/// The SQL of a [`Cell::Person`] over users `t`: `id|username|avatar version|display name`
+/// (the name last, as the only part that may hold a `|`).
+pub const PERSON_SQL: &str = "t.id || '|' || t.username || '|' || COALESCE(t.avatar_version, '') \
+     || '|' || COALESCE(t.display_name, '')";
 
 pub struct Filter {
     /// The query parameter.

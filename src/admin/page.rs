@@ -59,6 +59,7 @@ pub fn render(
         .collect();
     let mut context = Map::new();
     context.insert("csrf_token".into(), json!(staff.user.csrf_token()));
+    context.insert("theme".into(), json!(staff.user.preferences.theme.as_str()));
     context.insert(
         "admin".into(),
         json!({

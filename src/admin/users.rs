@@ -26,13 +26,18 @@ pub static USERS: Model = Model {
     repr: "t.username",
     columns: &[
         Column::new("username", "Username", "t.username", Cell::Text),
+        Column::new("display_name", "Shown as", PERSON_SQL, Cell::Person),
         Column::new("email", "Email", "t.email", Cell::Text),
         Column::new("role", "Role", "t.role", Cell::Text),
         Column::new("is_active", "Active", "t.is_active", Cell::Bool),
         Column::new("created_at", "Joined", "t.created_at", Cell::Time),
         Column::new("last_login", "Last login", "t.last_login", Cell::Time),
     ],
-    search: &[Search::Text("t.username"), Search::Text("t.email")],
+    search: &[
+        Search::Text("t.username"),
+        Search::Text("t.display_name"),
+        Search::Text("t.email"),
+    ],
     filters: &[
         Filter::new("role", "role", "t.role", FilterKind::Words(ROLES)),
         Filter::new("is_active", "active", "t.is_active", FilterKind::Bool).aliases(&["active"]),
@@ -41,6 +46,7 @@ pub static USERS: Model = Model {
     fields: &[
         Field::new("username", "Username", Kind::Username).help("3 to 32 letters, digits and _ . - only."),
         Field::new("email", "Email address", Kind::Email),
+        Field::new("display_name", "Display name", Kind::Text { max: 64, required: false }).read_only().help("Chosen by the person on their account page; their username shows when it is empty."),
         Field::new("role", "Role", Kind::Words(ROLES)).help("Staff can use this console; a superuser can also manage staff and delete users."),
         Field::new("is_active", "Active", Kind::Bool).help("Unselect this instead of deleting the account: it signs the person out everywhere."),
         Field::new("password1", "Password", Kind::NewPassword).on_add().help("At least 8 characters, not all digits, not a common password, not like the username."),

@@ -1,6 +1,8 @@
 //! The account page: who you are signed in as, and where. Each session can be ended from
 //! here, so a lost phone or a shared computer can be signed out remotely.
 
+use std::collections::BTreeMap;
+
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
@@ -10,8 +12,9 @@ use serde_json::json;
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, User};
 use crate::config::Settings;
-use crate::db::{sessions, Db};
+use crate::db::{profiles, sessions, Db};
 use crate::error::{Error, Result};
+use crate::profile::Preferences;
 
 pub fn routes() -> Vec<Route> {
     routes![account, end_session, end_others]
@@ -24,6 +27,26 @@ async fn account(
     settings: &State<Settings>,
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Template> {
+    let message = flash.map(|f| f.message().to_owned());
+    page(&user, db, settings, message, &Fields::new(), &Fields::new()).await
+}
+
+/// What a form on the page sent back (never a password), and each field's error.
+pub type Fields = BTreeMap<&'static str, String>;
+
+/// The account page; a form that was refused comes back with what was typed and why.
+pub async fn page(
+    user: &User,
+    db: &Db,
+    settings: &Settings,
+    message: Option<String>,
+    values: &Fields,
+    errors: &Fields,
+) -> Result<Template> {
+    let profile = profiles::profile(&db.read, user.id)
+        .await?
+        .ok_or(Error::NotSignedIn)?;
+    let preferences = Preferences::from_stored(&profile.preferences);
     let listed = sessions::for_user(&db.read, user.id, settings.sessions_started_after()).await?;
     let sessions: Vec<_> = listed
         .iter()
@@ -42,10 +65,23 @@ async fn account(
         "auth/account.html",
         context! {
             csrf_token: user.csrf_token(),
-            me: json!({ "username": user.username, "role": user.role }),
+            theme: preferences.theme.as_str(),
+            me: json!({
+                "username": profile.username,
+                "role": profile.role,
+                "shown_name": profile.shown_name(),
+                "display_name": values.get("display_name").map_or_else(
+                    || profile.display_name.clone().unwrap_or_default(),
+                    Clone::clone,
+                ),
+                "email": values.get("email").unwrap_or(&profile.email),
+                "avatar_url": profile.avatar_url(),
+            }),
+            preferences,
+            errors,
             sessions,
             others: listed.len().saturating_sub(1),
-            message: flash.map(|f| f.message().to_owned()),
+            message,
         },
     ))
 }

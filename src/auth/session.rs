@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::{sessions, Db};
 use crate::error::{fail, Error};
 use crate::model::{Role, Timestamp, UserId};
+use crate::profile::{Preferences, Theme};
 
 /// How stale `last_used_at` may get before a request slides the expiry forward: sliding
 /// on every request would make every request a write.
@@ -24,6 +25,10 @@ pub struct User {
     pub id: UserId,
     pub username: String,
     pub role: Role,
+    /// The name they show others (their username when they chose none).
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    pub preferences: Preferences,
     pub session_id: i64,
     /// The session's CSRF secret; pages carry it masked (`csrf_token`).
     pub(crate) csrf_secret: String,
@@ -110,6 +115,9 @@ async fn find(db: &Db, settings: &Settings, cache: &Sessions, hash: [u8; 32]) ->
                     id: found.user_id,
                     username: found.username,
                     role: found.role,
+                    display_name: found.display_name,
+                    avatar_url: found.avatar_url,
+                    preferences: Preferences::from_stored(&found.preferences),
                     session_id: found.session_id,
                     csrf_secret: found.csrf_token,
                     token_hash: hash,
@@ -155,15 +163,28 @@ pub async fn still_signed_in(
     }
 }
 
+/// The theme of the person whose session this request looked up: the error page knows
+/// no user of its own.
+struct SeenTheme(Theme);
+
 impl User {
     /// The signed-in person, if any; looked up once per request.
     pub async fn current<'r>(req: &'r Request<'_>) -> Result<Option<&'r User>, Error> {
         match req.local_cache_async(lookup(req)).await {
-            Lookup::SignedIn(user) => Ok(Some(user)),
+            Lookup::SignedIn(user) => {
+                req.local_cache(|| SeenTheme(user.preferences.theme));
+                Ok(Some(user))
+            }
             Lookup::Anonymous => Ok(None),
             Lookup::Failed { error, unavailable } => Err(failure(error, *unavailable)),
         }
     }
+}
+
+/// The theme for a page of this request: the signed-in person's, when their session was
+/// looked up, else the browser's own (`system`).
+pub fn theme_of(req: &Request<'_>) -> Theme {
+    req.local_cache(|| SeenTheme(Theme::System)).0
 }
 
 #[rocket::async_trait]

@@ -13,38 +13,18 @@ use crate::error::{Error, Result};
 use crate::json::JsonBody;
 use crate::live::Live;
 use crate::model::ChatId;
-use crate::model::Role;
 use crate::validate::{username_key, Invalid, Title};
 
 pub fn routes() -> Vec<Route> {
-    routes![me, people, list, create, update]
-}
-
-#[derive(Serialize)]
-struct Me {
-    id: i64,
-    username: String,
-    email: String,
-    role: Role,
-}
-
-#[get("/me")]
-async fn me(user: User, db: &Db) -> Result<Json<Me>> {
-    let found = users::by_id(&db.read, user.id)
-        .await?
-        .ok_or(Error::NotSignedIn)?;
-    Ok(Json(Me {
-        id: found.id.0,
-        username: found.username,
-        email: found.email,
-        role: found.role,
-    }))
+    routes![people, list, create, update]
 }
 
 #[derive(Serialize)]
 struct Person {
     id: i64,
     username: String,
+    display_name: String,
+    avatar_url: Option<String>,
     online: bool,
     last_seen: Option<crate::model::Timestamp>,
 }
@@ -72,6 +52,8 @@ async fn people(
                 Person {
                     id: p.id.0,
                     username: p.username,
+                    display_name: p.display_name,
+                    avatar_url: p.avatar_url,
                     online,
                     last_seen,
                 }

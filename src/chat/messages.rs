@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{chat_id, message_id_in, require_member};
 use crate::auth::{Csrf, User};
 use crate::db::messages::{self, ChangeError, Message, Page, SendError};
-use crate::db::send_queue::SendQueue;
+use crate::db::send_queue::{SendQueue, Sender};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
@@ -148,7 +148,17 @@ async fn send(
         }
     };
     let sent = queue
-        .send(id, user.id, &user.username, &body, files)
+        .send(
+            id,
+            Sender {
+                id: user.id,
+                username: &user.username,
+                display_name: &user.display_name,
+                avatar_url: user.avatar_url.as_deref(),
+            },
+            &body,
+            files,
+        )
         .await
         .map_err(|e| match e {
             SendError::NotMember => Error::NotFound,

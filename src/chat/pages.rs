@@ -25,7 +25,15 @@ fn page(user: &User, csrf: &CsrfToken, settings: &Settings, open: Option<ChatId>
         "chat/home.html",
         context! {
             csrf_token: &csrf.0,
-            me: context! { id: user.id, username: &user.username, role: user.role },
+            theme: user.preferences.theme.as_str(),
+            me: context! {
+                id: user.id,
+                username: &user.username,
+                display_name: &user.display_name,
+                avatar_url: &user.avatar_url,
+                role: user.role,
+                enter_sends: user.preferences.enter_sends,
+            },
             open_chat_id: open,
             poll_wait: POLL_WAIT_S.min(settings.poll_wait_max_s.max(1)),
             // The composer refuses a file past it before sending a byte.

@@ -23,12 +23,23 @@ pub struct Chat {
     pub archived: bool,
     /// Usernames of every member, the viewer included.
     pub members: Vec<String>,
+    /// How each member shows: a changed name or avatar reaches open tabs in this object
+    /// (a `chat` event in each of the person's chats).
+    pub profiles: Vec<MemberProfile>,
     pub last_message: Option<Message>,
     pub unread: i64,
     /// Unread messages that mention the viewer.
     pub mentions: i64,
     /// How far each other member has got.
     pub receipts: Vec<Receipt>,
+}
+
+/// A member's shown name and avatar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberProfile {
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
 }
 
 /// A member's read and delivery marks in a chat (message ids).
@@ -47,11 +58,14 @@ struct ChatRow {
     status: ChatStatus,
     archived: bool,
     members: Json<Vec<String>>,
+    profiles: Json<Vec<MemberProfile>>,
     unread: i64,
     mentions: i64,
     receipts: Json<Vec<Receipt>>,
     last_id: Option<MessageId>,
     last_sender: Option<String>,
+    last_sender_display_name: Option<String>,
+    last_sender_avatar_url: Option<String>,
     last_body: Option<String>,
     last_created_at: Option<Timestamp>,
     last_edited_at: Option<Timestamp>,
@@ -72,7 +86,11 @@ impl From<ChatRow> for Chat {
             (Some(id), Some(sender), Some(body), Some(created_at)) => Some(Message {
                 id,
                 chat_id: row.id,
+                sender_display_name: row
+                    .last_sender_display_name
+                    .unwrap_or_else(|| sender.clone()),
                 sender,
+                sender_avatar_url: row.last_sender_avatar_url,
                 body,
                 created_at,
                 edited_at: row.last_edited_at,
@@ -90,6 +108,7 @@ impl From<ChatRow> for Chat {
             status: row.status,
             archived: row.archived,
             members: row.members.0,
+            profiles: row.profiles.0,
             last_message,
             unread: row.unread,
             mentions: row.mentions,
@@ -124,6 +143,28 @@ pub(super) const MEMBERS: Sql = Sql {
              WHERE mm.chat_id = c.id)",
 };
 
+/// How chat `c`'s members show, as a JSON array of [`MemberProfile`]s.
+fn profiles_sql(pg: bool) -> String {
+    let object = if pg {
+        "json_build_object"
+    } else {
+        "json_object"
+    };
+    let array = if pg {
+        "COALESCE(json_agg"
+    } else {
+        "(json_group_array"
+    };
+    let empty = if pg { ", '[]')" } else { ")" };
+    format!(
+        "(SELECT {array}({object}('username', u.username, 'display_name', {name},
+                 'avatar_url', {url})){empty}
+          FROM chat_members mm JOIN users u ON u.id = mm.user_id WHERE mm.chat_id = c.id)",
+        name = super::profiles::display_name_sql("u"),
+        url = super::profiles::avatar_url_sql("u"),
+    )
+}
+
 /// One row per chat of the viewer (`$1`), in one query: members and receipts as JSON
 /// arrays, the unread and mention counts and the last message from correlated subqueries
 /// over indexes.
@@ -133,7 +174,7 @@ fn chats_sql(pg: bool) -> String {
     let last_attachments = ATTACHMENTS.on(pg).replace("m.id", "lm.id");
     format!(
         "SELECT c.id, c.kind, c.title, c.status, cm.archived,
-            {members} AS members,
+            {members} AS members, {profiles} AS profiles,
             (SELECT COUNT(*) FROM messages um
              WHERE um.chat_id = c.id AND um.id > cm.last_read_message_id
                AND um.sender_id <> $1 AND um.deleted_at IS NULL) AS unread,
@@ -141,7 +182,9 @@ fn chats_sql(pg: bool) -> String {
              WHERE x.user_id = $1 AND xm.chat_id = c.id
                AND xm.id > cm.last_read_message_id AND xm.deleted_at IS NULL) AS mentions,
             {receipts} AS receipts,
-            lm.id AS last_id, lu.username AS last_sender, lm.body AS last_body,
+            lm.id AS last_id, lu.username AS last_sender,
+            {last_name} AS last_sender_display_name, {last_avatar} AS last_sender_avatar_url,
+            lm.body AS last_body,
             lm.created_at AS last_created_at, lm.edited_at AS last_edited_at,
             lm.added_by AS last_added_by,
             CASE WHEN lm.id IS NOT NULL THEN {last_reactions} END AS last_reactions,
@@ -154,6 +197,9 @@ fn chats_sql(pg: bool) -> String {
         LEFT JOIN users lu ON lu.id = lm.sender_id
         WHERE cm.user_id = $1",
         members = MEMBERS.on(pg),
+        profiles = profiles_sql(pg),
+        last_name = super::profiles::display_name_sql("lu"),
+        last_avatar = super::profiles::avatar_url_sql("lu"),
         receipts = RECEIPTS.on(pg),
     )
 }

@@ -20,6 +20,8 @@ use super::{DbError, MIGRATOR_POSTGRES};
 /// its rows (its primary key) and how many rows go per round trip.
 const TABLES: &[(&str, &[&str], i64)] = &[
     ("users", &["id"], BATCH),
+    // A 256 px avatar is tens of KiB.
+    ("avatars", &["user_id"], 100),
     ("chats", &["id"], BATCH),
     ("chat_members", &["chat_id", "user_id"], BATCH),
     ("messages", &["id"], BATCH),

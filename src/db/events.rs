@@ -259,6 +259,8 @@ struct Row {
     message_id: Option<MessageId>,
     m_id: Option<MessageId>,
     m_sender: Option<String>,
+    m_sender_display_name: Option<String>,
+    m_sender_avatar_url: Option<String>,
     m_body: Option<String>,
     m_created_at: Option<Timestamp>,
     m_edited_at: Option<Timestamp>,
@@ -275,7 +277,9 @@ impl Row {
         Some(Message {
             id: self.m_id?,
             chat_id: self.chat_id,
+            sender_display_name: self.m_sender_display_name.take()?,
             sender: self.m_sender.take()?,
+            sender_avatar_url: self.m_sender_avatar_url.take(),
             body: self.m_body.take()?,
             created_at: self.m_created_at?,
             edited_at: self.m_edited_at,
@@ -298,7 +302,9 @@ pub async fn since(
 ) -> sqlx::Result<(Vec<Event>, Vec<Delivered>)> {
     let mut rows: Vec<Row> = on!(db, |c, pg| sqlx::query_as(&format!(
         "SELECT e.seq, e.kind, e.chat_id, e.message_id,
-            m.id AS m_id, u.username AS m_sender, m.body AS m_body,
+            m.id AS m_id, u.username AS m_sender,
+            {display_name} AS m_sender_display_name, {avatar_url} AS m_sender_avatar_url,
+            m.body AS m_body,
             m.created_at AS m_created_at, m.edited_at AS m_edited_at,
             m.added_by AS m_added_by,
             CASE WHEN m.id IS NOT NULL THEN {reactions} END AS m_reactions,
@@ -317,6 +323,8 @@ pub async fn since(
              SELECT 1 FROM chat_members cm
              WHERE cm.chat_id = e.chat_id AND cm.user_id = $1 AND cm.joined_at <= e.created_at)))
          ORDER BY e.seq LIMIT $3",
+        display_name = super::profiles::display_name_sql("u"),
+        avatar_url = super::profiles::avatar_url_sql("u"),
         reactions = super::messages::REACTIONS.on(pg),
         mentions = super::messages::MENTIONS.on(pg),
         attachments = super::files::ATTACHMENTS.on(pg),

@@ -18,6 +18,10 @@ pub struct Message {
     pub chat_id: ChatId,
     /// The sender's username.
     pub sender: String,
+    /// The name the sender shows (their username when they chose none).
+    pub sender_display_name: String,
+    /// Their avatar, if they have one.
+    pub sender_avatar_url: Option<String>,
     pub body: String,
     pub created_at: Timestamp,
     pub edited_at: Option<Timestamp>,
@@ -72,9 +76,12 @@ pub(super) const MENTIONS: Sql = Sql {
 /// The columns of a [`Message`], over messages `m` and their senders `u`.
 pub(super) fn columns(pg: bool) -> String {
     format!(
-        "m.id, m.chat_id, u.username AS sender, m.body, m.created_at, m.edited_at,
+        "m.id, m.chat_id, u.username AS sender, {display_name} AS sender_display_name,
+            {avatar_url} AS sender_avatar_url, m.body, m.created_at, m.edited_at,
             m.added_by, {reactions} AS reactions, {mentions} AS mentions,
             {attachments} AS attachments",
+        display_name = super::profiles::display_name_sql("u"),
+        avatar_url = super::profiles::avatar_url_sql("u"),
         reactions = REACTIONS.on(pg),
         mentions = MENTIONS.on(pg),
         attachments = ATTACHMENTS.on(pg),

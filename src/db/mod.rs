@@ -18,6 +18,7 @@ pub mod files;
 pub mod messages;
 pub mod notify;
 pub mod presence;
+pub mod profiles;
 pub mod schema;
 pub mod search;
 pub mod send_queue;

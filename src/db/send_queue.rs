@@ -32,12 +32,22 @@ struct Job {
     chat: ChatId,
     sender: UserId,
     sender_name: String,
+    sender_display_name: String,
+    sender_avatar_url: Option<String>,
     body: String,
     /// Read from the body before it queues, off the writer's task.
     mentioned: Mentioned,
     /// Uploads the message claims (rarely any).
     attachments: Vec<FileId>,
     reply: oneshot::Sender<Result<Sent, SendError>>,
+}
+
+/// Who sends, as the stored message shows them.
+pub struct Sender<'a> {
+    pub id: UserId,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub avatar_url: Option<&'a str>,
 }
 
 /// The queue, as Rocket manages it (`&State<SendQueue>`).
@@ -59,16 +69,17 @@ impl SendQueue {
     pub async fn send(
         &self,
         chat: ChatId,
-        sender: UserId,
-        sender_name: &str,
+        sender: Sender<'_>,
         body: &MessageBody,
         attachments: Vec<FileId>,
     ) -> Result<Sent, SendError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             chat,
-            sender,
-            sender_name: sender_name.to_owned(),
+            sender: sender.id,
+            sender_name: sender.username.to_owned(),
+            sender_display_name: sender.display_name.to_owned(),
+            sender_avatar_url: sender.avatar_url.map(str::to_owned),
             body: body.as_str().to_owned(),
             mentioned: mentions::parse(body.as_str()),
             attachments,
@@ -278,6 +289,8 @@ fn answers(
                         id,
                         chat_id: chat,
                         sender: job.sender_name.clone(),
+                        sender_display_name: job.sender_display_name.clone(),
+                        sender_avatar_url: job.sender_avatar_url.clone(),
                         body,
                         created_at: now,
                         edited_at: None,

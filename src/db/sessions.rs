@@ -12,6 +12,11 @@ pub struct SessionUser {
     pub user_id: UserId,
     pub username: String,
     pub role: Role,
+    /// The name they show (their username when they chose none).
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    /// Stored JSON (`profile::Preferences::from_stored`).
+    pub preferences: String,
     pub csrf_token: String,
     pub last_used_at: Timestamp,
     pub expires_at: Timestamp,
@@ -57,12 +62,15 @@ pub async fn lookup(
     token_hash: &[u8],
     started_after: Timestamp,
 ) -> sqlx::Result<Option<SessionUser>> {
-    on!(db, |c| sqlx::query_as(
-        "SELECT s.id AS session_id, s.user_id, u.username, u.role, s.csrf_token, s.last_used_at,
-                s.expires_at, s.created_at
+    on!(db, |c| sqlx::query_as(&format!(
+        "SELECT s.id AS session_id, s.user_id, u.username, u.role,
+                {display_name} AS display_name, {avatar_url} AS avatar_url, u.preferences,
+                s.csrf_token, s.last_used_at, s.expires_at, s.created_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.created_at > $3 AND u.is_active",
-    )
+        display_name = super::profiles::display_name_sql("u"),
+        avatar_url = super::profiles::avatar_url_sql("u"),
+    ))
     .bind(token_hash)
     .bind(Timestamp::now())
     .bind(started_after)

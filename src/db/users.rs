@@ -34,7 +34,19 @@ pub struct Credentials {
 pub struct Person {
     pub id: UserId,
     pub username: String,
+    /// Their display name, or their username when they chose none.
+    pub display_name: String,
+    pub avatar_url: Option<String>,
     pub last_seen: Option<Timestamp>,
+}
+
+/// The columns of a [`Person`] over `users`.
+fn person_columns() -> String {
+    format!(
+        "id, username, {} AS display_name, {} AS avatar_url, last_seen",
+        super::profiles::display_name_sql("users"),
+        super::profiles::avatar_url_sql("users"),
+    )
 }
 
 pub struct NewUser<'a> {
@@ -223,9 +235,10 @@ pub async fn credentials(db: &Pool, key: &str) -> sqlx::Result<Option<Credential
 /// Active people, by name.
 pub async fn active(db: &Pool) -> sqlx::Result<Vec<Person>> {
     on!(db, |c| {
-        sqlx::query_as(
-            "SELECT id, username, last_seen FROM users WHERE is_active ORDER BY username_key",
-        )
+        sqlx::query_as(&format!(
+            "SELECT {} FROM users WHERE is_active ORDER BY username_key",
+            person_columns()
+        ))
         .fetch_all(c)
         .await
     })
@@ -255,13 +268,15 @@ pub async fn named(
 pub async fn active_by_usernames(db: &Pool, keys: &[String]) -> sqlx::Result<Vec<Person>> {
     let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned());
     on!(db, |c, pg| {
-        sqlx::query_as(if pg {
-            "SELECT id, username, last_seen FROM users
-             WHERE is_active AND username_key IN (SELECT json_array_elements_text($1::json))"
-        } else {
-            "SELECT id, username, last_seen FROM users
-             WHERE is_active AND username_key IN (SELECT value FROM json_each($1))"
-        })
+        sqlx::query_as(&format!(
+            "SELECT {} FROM users WHERE is_active AND username_key IN {}",
+            person_columns(),
+            if pg {
+                "(SELECT json_array_elements_text($1::json))"
+            } else {
+                "(SELECT value FROM json_each($1))"
+            }
+        ))
         .bind(keys)
         .fetch_all(c)
         .await

@@ -66,34 +66,66 @@ fn is_text(head: &[u8]) -> bool {
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c' | '\x1b'))
 }
 
-/// Decodes a whole image, within the limits, and makes its thumbnail. `None` for
-/// anything that is not a sound PNG, JPEG, GIF or WebP (a GIF's first frame stands for
-/// it). Slow for a large image: call it off the async runtime.
-pub fn decode(bytes: &[u8]) -> Option<(ImageFormat, Image)> {
+/// Why bytes gave no picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotDecoded {
+    /// Not a sound PNG, JPEG, GIF or WebP.
+    NotAnImage,
+    /// An image, but larger than the caller takes: told by its header, before decoding.
+    TooLarge { width: u32, height: u32 },
+}
+
+/// Decodes a whole image within the limits (sides, memory, and at most `max_pixels`,
+/// checked from the header before a pixel is decoded), turned the way its EXIF says is
+/// up. A GIF's first frame stands for it. Slow for a large image: call it off the async
+/// runtime.
+pub fn picture(bytes: &[u8], max_pixels: u64) -> Result<(ImageFormat, DynamicImage), NotDecoded> {
+    let no = NotDecoded::NotAnImage;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .ok()?;
-    let format = reader.format().filter(|f| WEB_FORMATS.contains(f))?;
+        .map_err(|_| no)?;
+    let format = reader
+        .format()
+        .filter(|f| WEB_FORMATS.contains(f))
+        .ok_or(no)?;
     // The JPEG decoder fills in what is missing: a cut-off photo would "decode" grey.
     if format == ImageFormat::Jpeg && !jpeg_is_whole(bytes) {
-        return None;
+        return Err(no);
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(SIDE_MAX);
     limits.max_image_height = Some(SIDE_MAX);
     limits.max_alloc = Some(DECODED_MAX);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().ok()?;
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => NotDecoded::TooLarge {
+            width: SIDE_MAX + 1,
+            height: SIDE_MAX + 1,
+        },
+        _ => no,
+    })?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(NotDecoded::TooLarge { width, height });
+    }
     // Phone photos are stored sideways with an EXIF note saying which way is up.
     let orientation = decoder.orientation().ok();
-    let mut picture = DynamicImage::from_decoder(decoder).ok()?;
+    let mut picture = DynamicImage::from_decoder(decoder).map_err(|_| no)?;
     if let Some(orientation) = orientation {
         picture.apply_orientation(orientation);
     }
-    let (width, height) = (picture.width(), picture.height());
-    if width == 0 || height == 0 {
-        return None;
+    if picture.width() == 0 || picture.height() == 0 {
+        return Err(no);
     }
+    Ok((format, picture))
+}
+
+/// Decodes a whole image, within the limits, and makes its thumbnail. `None` for
+/// anything that is not a sound PNG, JPEG, GIF or WebP. Slow for a large image: call it
+/// off the async runtime.
+pub fn decode(bytes: &[u8]) -> Option<(ImageFormat, Image)> {
+    let (format, picture) = picture(bytes, u64::MAX).ok()?;
+    let (width, height) = (picture.width(), picture.height());
     let small = if width.max(height) > THUMBNAIL_MAX {
         picture.thumbnail(THUMBNAIL_MAX, THUMBNAIL_MAX)
     } else {
@@ -158,7 +190,7 @@ fn jpeg_is_whole(bytes: &[u8]) -> bool {
 
 /// A thumbnail as PNG when it has transparency to keep, else as a JPEG (a tenth the size
 /// for a photo).
-fn encode(small: &DynamicImage) -> Option<(Vec<u8>, &'static str)> {
+pub fn encode(small: &DynamicImage) -> Option<(Vec<u8>, &'static str)> {
     let mut out = Cursor::new(Vec::new());
     if small.color().has_alpha() {
         small.write_to(&mut out, ImageFormat::Png).ok()?;

@@ -49,16 +49,6 @@ pub struct Upload<'a> {
 }
 
 impl Upload<'_> {
-    fn max_bytes(&self) -> u64 {
-        self.max_mb.saturating_mul(1_000_000)
-    }
-
-    fn too_large(&self) -> Error {
-        Error::FileTooLarge {
-            max_mb: self.max_mb,
-        }
-    }
-
     /// Reads the `file` part of a multipart body into a new, unclaimed upload.
     pub async fn receive(
         &self,
@@ -66,47 +56,13 @@ impl Upload<'_> {
         declared: Declared,
         data: Data<'_>,
     ) -> Result<Attachment> {
-        let boundary = content_type
-            .filter(|ct| ct.is_form_data())
-            .and_then(|ct| ct.params().find(|(key, _)| *key == "boundary"))
-            .map(|(_, boundary)| boundary.to_owned())
-            .ok_or_else(|| {
-                Error::BadRequest(
-                    "Upload the file as multipart/form-data, in one part named `file`.".into(),
-                )
-            })?;
-        let whole = self.max_bytes().saturating_add(FRAMING);
-        if declared.0.is_some_and(|length| length > whole) {
-            return Err(self.too_large());
-        }
-        let limits = SizeLimit::new()
-            .whole_stream(whole)
-            .for_field("file", self.max_bytes());
-        // Rocket's own limit a little past multer's, so that multer is the one to say so.
-        let body = data.open(whole.saturating_add(1).bytes());
-        let mut parts = Multipart::with_reader_with_constraints(
-            body,
-            boundary,
-            Constraints::new().size_limit(limits),
-        );
-        loop {
-            let part = parts.next_field().await.map_err(|e| self.refused(e))?;
-            let Some(part) = part else {
-                return Err(Invalid::new("file", "Choose a file to upload.").into());
-            };
-            if part.name() == Some("file") {
-                return self.store(part).await;
-            }
-        }
+        let mut parts = multipart(content_type, declared, data, self.max_mb)?;
+        let part = file_part(&mut parts, self.max_mb).await?;
+        self.store(part).await
     }
 
     fn refused(&self, e: multer::Error) -> Error {
-        match e {
-            multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
-                self.too_large()
-            }
-            e => Error::BadRequest(format!("The upload could not be read: {e}.")),
-        }
+        refused(e, self.max_mb)
     }
 
     /// The part's bytes into the database; on any failure, nothing stays behind.
@@ -211,9 +167,88 @@ impl Upload<'_> {
 
 /// Decodes an image off the async runtime, a couple at a time.
 async fn decode(bytes: Vec<u8>) -> Option<(image::ImageFormat, files::Image)> {
+    decoding(move || inspect::decode(&bytes)).await.flatten()
+}
+
+/// Runs image work (`work`) off the async runtime, at most a couple at once server-wide:
+/// each may take up to 256 MiB while it decodes. `None` if the task could not run.
+pub async fn decoding<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let _permit = DECODING.acquire().await.ok()?;
-    tokio::task::spawn_blocking(move || inspect::decode(&bytes))
-        .await
-        .ok()
-        .flatten()
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// The parts of a multipart body of at most `max_mb` (and its framing); an upload that
+/// says it is larger is refused before a byte of it is read.
+fn multipart<'r>(
+    content_type: Option<&ContentType>,
+    declared: Declared,
+    data: Data<'r>,
+    max_mb: u64,
+) -> Result<Multipart<'r>> {
+    let boundary = content_type
+        .filter(|ct| ct.is_form_data())
+        .and_then(|ct| ct.params().find(|(key, _)| *key == "boundary"))
+        .map(|(_, boundary)| boundary.to_owned())
+        .ok_or_else(|| {
+            Error::BadRequest(
+                "Upload the file as multipart/form-data, in one part named `file`.".into(),
+            )
+        })?;
+    let max_bytes = max_mb.saturating_mul(1_000_000);
+    let whole = max_bytes.saturating_add(FRAMING);
+    if declared.0.is_some_and(|length| length > whole) {
+        return Err(Error::FileTooLarge { max_mb });
+    }
+    let limits = SizeLimit::new()
+        .whole_stream(whole)
+        .for_field("file", max_bytes);
+    // Rocket's own limit a little past multer's, so that multer is the one to say so.
+    let body = data.open(whole.saturating_add(1).bytes());
+    Ok(Multipart::with_reader_with_constraints(
+        body,
+        boundary,
+        Constraints::new().size_limit(limits),
+    ))
+}
+
+/// The part named `file`; 422 when there is none.
+async fn file_part<'r>(parts: &mut Multipart<'r>, max_mb: u64) -> Result<multer::Field<'r>> {
+    loop {
+        let part = parts.next_field().await.map_err(|e| refused(e, max_mb))?;
+        let Some(part) = part else {
+            return Err(Invalid::new("file", "Choose a file to upload.").into());
+        };
+        if part.name() == Some("file") {
+            return Ok(part);
+        }
+    }
+}
+
+fn refused(e: multer::Error, max_mb: u64) -> Error {
+    match e {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
+            Error::FileTooLarge { max_mb }
+        }
+        e => Error::BadRequest(format!("The upload could not be read: {e}.")),
+    }
+}
+
+/// The bytes of the `file` part of a multipart body of at most `max_mb`, whole, for a
+/// file that is only ever small (an avatar).
+pub async fn whole_file(
+    content_type: Option<&ContentType>,
+    declared: Declared,
+    data: Data<'_>,
+    max_mb: u64,
+) -> Result<Vec<u8>> {
+    let mut parts = multipart(content_type, declared, data, max_mb)?;
+    let mut part = file_part(&mut parts, max_mb).await?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = part.chunk().await.map_err(|e| refused(e, max_mb))? {
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.is_empty() {
+        return Err(Invalid::new("file", "The file is empty.").into());
+    }
+    Ok(bytes)
 }

@@ -224,6 +224,22 @@ impl Browser {
             .expect("the window resizes");
     }
 
+    /// Makes pages see `prefers-color-scheme: dark`, as on a device set to dark (Chrome's
+    /// DevTools emulation, through chromedriver).
+    pub fn prefer_dark(&self) {
+        let url = format!(
+            "{}/session/{}/goog/cdp/execute",
+            self.driver.url, self.session
+        );
+        let features = json!([{ "name": "prefers-color-scheme", "value": "dark" }]);
+        agent()
+            .post(&url)
+            .send_json(
+                json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "features": features } }),
+            )
+            .unwrap_or_else(|e| panic!("emulating a dark device: {e}"));
+    }
+
     /// Everything the page logged since the last call: console, network and CSP reports.
     pub fn take_log(&self) -> Vec<Value> {
         let url = format!("{}/session/{}/se/log", self.driver.url, self.session);

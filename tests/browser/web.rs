@@ -184,6 +184,11 @@ impl std::ops::Deref for Window {
 }
 
 impl Window {
+    /// From now on the pages of this window see a device set to dark.
+    pub fn prefer_dark(&self) {
+        self.browser.prefer_dark();
+    }
+
     pub async fn goto(&self, path: &str) {
         let url = format!("{}{path}", self.base);
         self.browser

@@ -175,6 +175,8 @@ pub async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT count(*) FROM messages WHERE edited_at IS NOT NULL OR deleted_at IS NOT NULL",
         "SELECT count(*) FROM sessions",
         "SELECT count(*) FROM admin_log",
+        "SELECT coalesce(sum(length(coalesce(display_name, '')) + length(preferences)), 0) FROM users",
+        "SELECT count(*) FROM avatars",
     ] {
         seen.push(app.count(sql).await);
     }
