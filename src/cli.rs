@@ -119,7 +119,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { .. } => {
             config.ensure_data_dir()?;
             config.ensure_secret_key()?;
-            crate::init_logging(config.log_level);
+            crate::init_logging(config.log_level, config.log_format);
             rocket::execute(serve(config))
         }
         Command::Check => rocket::execute(async {

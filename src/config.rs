@@ -40,6 +40,21 @@ pub struct Config {
     pub events_keep_days: u32,
     /// The largest file one upload may be, in MB (10^6 bytes).
     pub max_upload_mb: u64,
+    /// `/metrics` in Prometheus text format (answered to loopback or with the token).
+    pub metrics: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written: for people reading a terminal, or one JSON object per line
+/// for a log shipper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// The reverse proxy in front of Kanect, and so the header that names the client. Without
@@ -104,6 +119,9 @@ impl Default for Config {
             proxy: Proxy::None,
             events_keep_days: 30,
             max_upload_mb: 25,
+            metrics: false,
+            metrics_token: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -340,6 +358,9 @@ pub const KEYS: &[&str] = &[
     "proxy",
     "events_keep_days",
     "max_upload_mb",
+    "metrics",
+    "metrics_token",
+    "log_format",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -366,7 +387,7 @@ impl Loaded {
                     _ => "not set".to_owned(),
                 };
                 let value = match (key, &found) {
-                    ("secret_key", Some(_)) => "********".to_owned(),
+                    ("secret_key" | "metrics_token", Some(_)) => "********".to_owned(),
                     ("tls", Some(_)) => "enabled".to_owned(),
                     ("database_url", Some(value)) => match value.as_str() {
                         Some(url) => format!("{:?}", crate::db::backend::without_password(url)),
@@ -447,6 +468,9 @@ pub struct Settings {
     pub proxy: Proxy,
     pub events_keep_days: u32,
     pub max_upload_mb: u64,
+    pub metrics: bool,
+    /// Lets a scraper from elsewhere than loopback read `/metrics` (never empty).
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -477,6 +501,9 @@ impl From<&Config> for Settings {
             max_upload_mb: config
                 .max_upload_mb
                 .clamp(*MAX_UPLOAD_MB.start(), *MAX_UPLOAD_MB.end()),
+            metrics: config.metrics,
+            // An empty token would let anyone in with `Authorization: Bearer `.
+            metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
         }
     }
 }

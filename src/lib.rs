@@ -21,6 +21,7 @@ pub mod limits;
 pub mod live;
 pub mod mentions;
 pub mod model;
+pub mod monitoring;
 pub mod profile;
 pub mod request_log;
 pub mod search;
@@ -58,6 +59,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
             hsts: config.tls.is_some(),
         })
         .attach(housekeeping::stage())
+        .attach(monitoring::stage())
         .manage(Settings::from(config))
         .manage(Arc::new(Live::default()))
         .manage(auth::throttle::Throttle::default())
@@ -69,6 +71,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/", admin::routes())
         .mount("/", files::serve::routes())
         .mount("/", routes![healthz])
+        .mount("/", monitoring::routes())
         .mount("/api", profile::api::routes())
         .mount("/api", chat::api::routes())
         .mount("/api", chat::messages::routes())
@@ -156,7 +159,7 @@ fn catch_all(status: Status, req: &Request<'_>) -> Problem {
 }
 
 /// Sets up `tracing` output for the command line and the server.
-pub fn init_logging(level: config::LogLevel) {
+pub fn init_logging(level: config::LogLevel, format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KANECT_LOG").unwrap_or_else(|_| {
         // Rocket's own chatter only when asked for (debug and below); Kanect logs
         // requests and start-up itself.
@@ -171,9 +174,14 @@ pub fn init_logging(level: config::LogLevel) {
         };
         tracing_subscriber::EnvFilter::new(directives)
     });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .try_init();
+    let lines = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        config::LogFormat::Text => lines
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .try_init(),
+        // One object per line, the event's fields at its top level beside `level`,
+        // `timestamp` and `target` (which tells request lines from the rest).
+        config::LogFormat::Json => lines.json().flatten_event(true).try_init(),
+    };
 }

@@ -587,6 +587,7 @@ impl Live {
     pub fn polling(&self, user: UserId, username: &str) -> Polling {
         let member = self.member(user, username);
         member.polls.fetch_add(1, Ordering::AcqRel);
+        crate::monitoring::long_polls(1.0);
         member
             .last_active
             .store(Timestamp::now().0, Ordering::Release);
@@ -1075,6 +1076,7 @@ impl Drop for Polling {
             .last_active
             .store(Timestamp::now().0, Ordering::Release);
         self.member.polls.fetch_sub(1, Ordering::AcqRel);
+        crate::monitoring::long_polls(-1.0);
     }
 }
 

@@ -58,6 +58,8 @@ impl Fairing for RequestLog {
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let started = started(req);
         let status = res.status().code;
+        let took = started.at.elapsed();
+        crate::monitoring::request(req, status, took);
         // The path only: query strings may carry tokens or search text.
         macro_rules! log {
             ($level:ident) => {
@@ -66,7 +68,7 @@ impl Fairing for RequestLog {
                     method = %req.method(),
                     path = %req.uri().path(),
                     status,
-                    duration_us = started.at.elapsed().as_micros() as u64,
+                    duration_us = took.as_micros() as u64,
                     request_id = %started.id,
                 )
             };

@@ -992,6 +992,7 @@ async fn every_answer_carries_the_security_headers_errors_included() {
         "/login",
         "/signup",
         "/healthz",
+        "/metrics",
         "/assets/css/app.css",
         "/assets/js/chat.js",
         "/assets/img/favicon.svg",

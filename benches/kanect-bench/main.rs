@@ -33,6 +33,7 @@ mod report;
 mod search;
 mod seed;
 mod server;
+mod server_view;
 mod store;
 mod timed;
 
@@ -226,8 +227,13 @@ async fn every_part(
     let senders = throughput_senders(&cast);
     let (_, before) = server::usage(pid)?;
     let conns = senders.len();
+    let seen_before = server_view::scrape(addr).await?;
     report.sends = Some(load::sends(&[addr], senders, &window(conns), &store, "c").await?);
     report.sends_cpu = cpu_since(pid, before, &window(conns))?;
+    report.sends_server = Some(server_view::between(
+        &seen_before,
+        &server_view::scrape(addr).await?,
+    ));
 
     eprintln!("a. idle long polls");
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -10,6 +10,7 @@ use crate::files::Files;
 use crate::load::Sends;
 use crate::pollers::{Paced, Timings};
 use crate::search::Search;
+use crate::server_view::ServerView;
 
 pub struct Idle {
     pub pollers: usize,
@@ -287,6 +288,8 @@ pub struct Report {
     pub empty_polls_cpu: f64,
     pub sends: Option<Sends>,
     pub sends_cpu: f64,
+    /// `c` as the server's `/metrics` saw it.
+    pub sends_server: Option<ServerView>,
     pub idle_baseline_kib: u64,
     pub idle: Vec<Idle>,
     pub delivery: Option<Delivery>,
@@ -568,6 +571,13 @@ impl Report {
                 String::new(),
             );
         }
+        if let Some(v) = &self.sends_server {
+            row(
+                "c. server: stored / sends per commit / ms per write",
+                format!("{:.0}/{:.1}/{:.2}", v.sends, v.mean_batch, v.mean_write_ms),
+                String::new(),
+            );
+        }
         for (name, _, d) in self.deliveries() {
             let what = format!("{} pollers, {}/s", d.pollers, d.rate);
             for (q_name, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)] {
@@ -703,6 +713,7 @@ impl Report {
                 "stored": s.stored,
                 "lost": s.lost,
                 "duplicated": s.duplicated,
+                "server_view": self.sends_server.as_ref().map(ServerView::json),
             })),
             "a_idle": {
                 "baseline_rss_kib": self.idle_baseline_kib,

@@ -51,7 +51,9 @@ fn kanect_command(data_dir: &Path, shared: Option<&Shared>) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .env_remove("KANECT_CONFIG")
-        .env_remove("KANECT_LOG");
+        .env_remove("KANECT_LOG")
+        // The bench reads the server's own view from /metrics (see server_view.rs).
+        .env("KANECT_METRICS", "true");
     match shared {
         Some(shared) => command
             .env("KANECT_DATABASE_URL", &shared.url)

@@ -96,6 +96,8 @@ async fn run(write: Writer, mut queued: mpsc::Receiver<Job>) {
     while queued.recv_many(&mut batch, MAX_BATCH).await > 0 {
         match commit(&write, &batch).await {
             Ok(results) => {
+                let stored = results.iter().filter(|r| r.is_ok()).count();
+                crate::monitoring::send_batch(results.len(), stored);
                 for (job, result) in batch.drain(..).zip(results) {
                     // A sender that went away meanwhile: its message is stored all the same.
                     let _ = job.reply.send(result);
@@ -104,6 +106,7 @@ async fn run(write: Writer, mut queued: mpsc::Receiver<Job>) {
             Err(e) => {
                 // Rolled back: nobody in the batch is told their message was stored.
                 tracing::warn!(error = %e, sends = batch.len(), "a batch of sends failed");
+                crate::monitoring::send_batch(batch.len(), 0);
                 let storage = is_storage_error(&e);
                 let cause = e.to_string();
                 for job in batch.drain(..) {

@@ -23,6 +23,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Instant;
 
 use rocket::futures::future::BoxFuture;
 use rocket::futures::stream::BoxStream;
@@ -179,6 +180,7 @@ impl Writer {
             told: Vec::new(),
             listener: self.listener.clone(),
             instance: self.instance,
+            begun: Instant::now(),
         })
     }
 
@@ -265,6 +267,8 @@ pub struct WriteTx {
     told: Vec<(Vec<UserId>, i64)>,
     listener: Arc<OnceLock<Arc<dyn Listener>>>,
     instance: u64,
+    /// When the write lock was taken (for `/metrics`' database time).
+    begun: Instant,
 }
 
 /// A transaction's connection, which sees every statement's outcome.
@@ -376,6 +380,7 @@ impl WriteTx {
             }
         };
         committed?;
+        crate::monitoring::committed(self.begun.elapsed(), self.told.len());
         if let Some(listener) = self.listener.get() {
             for (audience, seq) in &self.told {
                 listener.committed(audience, *seq);
