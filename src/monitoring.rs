@@ -77,6 +77,12 @@ fn recorder() -> Option<&'static PrometheusHandle> {
     match built {
         Ok(handle) => {
             describe();
+            // Series without labels exist from the start, so a scraper's rate() sees a
+            // zero, not a gap, until the first send or event.
+            metrics::counter!(EVENTS).increment(0);
+            metrics::counter!(SENDS).increment(0);
+            metrics::counter!(SENDS_FAILED).increment(0);
+            metrics::gauge!(LONG_POLLS).increment(0.0);
             let handle = RECORDER.get_or_init(|| handle);
             ON.store(true, Ordering::Release);
             Some(handle)
