@@ -29,6 +29,7 @@ mod instances;
 mod last_seen;
 mod lifecycle;
 mod messages_api;
+mod notify;
 mod pages;
 mod profiles;
 mod search;
