@@ -375,9 +375,8 @@ pub async fn set_own_view(
 ) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
     // COALESCE keeps what the change leaves out; both are bound with their column's type.
-    let done =
-        on!(&mut tx, |c| {
-            sqlx::query(
+    let done = on!(&mut tx, |c| {
+        sqlx::query(
         "UPDATE chat_members SET archived = COALESCE($1, archived), notify = COALESCE($2, notify)
          WHERE chat_id = $3 AND user_id = $4"
     )
@@ -388,7 +387,7 @@ pub async fn set_own_view(
     .execute(c)
     .await
     .map(|done| done.rows_affected())
-        })?;
+    })?;
     if done == 0 {
         tx.rollback().await;
         return Ok(false);
