@@ -121,7 +121,7 @@ async fn an_unknown_level_is_a_422_on_notify_and_changes_nothing() {
         let response = alice
             .patch(&path, json!({ "notify": wrong, "archived": true }))
             .await;
-        expect_error(response, Status::UnprocessableEntity, "invalid").await;
+        expect_invalid(response, "notify").await;
     }
     let unchanged = alice.chat(chat).await;
     assert_eq!(level(&unchanged), "all");

@@ -1,6 +1,6 @@
 //! Notifications in a real browser: with the permission granted (as a person allowing it
 //! on "Enable notifications") and the tab hidden behind another, a direct message and a
-//! mention show real browser notifications, a group set to "Mentions only" stays quiet
+//! mention show real browser notifications, a group set to "Mentions" stays quiet
 //! otherwise, the title counts what is unread, a chat set to "Nothing" is silent, and
 //! clicking a notification opens its chat.
 
