@@ -169,6 +169,7 @@ fn known_field(path: &str) -> Option<&'static str> {
         "title",
         "members",
         "archived",
+        "notify",
         "up_to",
         "username",
         "password",

@@ -70,6 +70,8 @@ macro_rules! word_enum {
 word_enum!(Role { Member = "member", Staff = "staff", Superuser = "superuser" });
 word_enum!(ChatKind { Direct = "direct", Group = "group" });
 word_enum!(ChatStatus { Open = "open", Closed = "closed" });
+// What of a chat notifies one member: everything, messages that mention them, or nothing.
+word_enum!(NotifyLevel { All = "all", Mentions = "mentions", None = "none" });
 
 impl Role {
     pub fn is_staff(self) -> bool {

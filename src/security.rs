@@ -6,9 +6,10 @@ use rocket::shield::Shield;
 use rocket::{Request, Response};
 
 /// Scripts, styles, images and fetches from this origin only; no inline code anywhere,
-/// and no framing (clickjacking).
-pub const CSP: &str = "default-src 'self'; base-uri 'none'; form-action 'self'; \
-                       frame-ancestors 'none'; object-src 'none'";
+/// and no framing (clickjacking). Images may also be `blob:`, which only a page's own
+/// script can make: the favicon with the unread badge is drawn on a canvas.
+pub const CSP: &str = "default-src 'self'; img-src 'self' blob:; base-uri 'none'; \
+                       form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
 const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), \
                            interest-cohort=()";

@@ -291,6 +291,7 @@ async fn the_chat_list_has_the_contract_shape() {
             "last_message",
             "members",
             "mentions",
+            "notify",
             "profiles",
             "receipts",
             "status",

@@ -57,6 +57,11 @@ fn json_routes(w: &World<'_>) -> Vec<(&'static str, String, Value)> {
             json!({ "archived": true }),
         ),
         (
+            "PATCH",
+            format!("/api/chats/{}", w.group),
+            json!({ "notify": "none" }),
+        ),
+        (
             "POST",
             format!("/api/chats/{chat}/messages"),
             json!({ "body": "forged" }),
@@ -277,6 +282,17 @@ async fn other_peoples_chats_are_not_found_exactly_like_chats_that_do_not_exist(
                     "PATCH",
                     format!("/api/chats/{id}"),
                     json!({ "archived": true }),
+                ),
+                (
+                    "PATCH",
+                    format!("/api/chats/{id}"),
+                    json!({ "notify": "none" }),
+                ),
+                // A bad level is refused only after the membership check.
+                (
+                    "PATCH",
+                    format!("/api/chats/{id}"),
+                    json!({ "notify": "loud" }),
                 ),
                 (
                     "POST",
@@ -876,6 +892,24 @@ async fn json_of_the_wrong_shape_is_422_naming_the_field() {
             format!("/api/chats/{chat}"),
             json!({ "archived": null }),
             "archived",
+        ),
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            json!({ "notify": "loud" }),
+            "notify",
+        ),
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            json!({ "notify": 3 }),
+            "notify",
+        ),
+        (
+            "PATCH",
+            format!("/api/chats/{chat}"),
+            json!({ "notify": "<script>alert(1)</script>", "archived": true }),
+            "notify",
         ),
         (
             "POST",

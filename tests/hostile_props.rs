@@ -33,7 +33,7 @@ fn quoted(text: &str) -> String {
 /// Object keys: mostly the ones the API reads, sometimes anything.
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => prop::sample::select(vec!["body", "with", "title", "members", "archived", "up_to"])
+        4 => prop::sample::select(vec!["body", "with", "title", "members", "archived", "notify", "up_to"])
             .prop_map(str::to_owned),
         1 => any::<String>(),
     ]

@@ -30,6 +30,7 @@ mod last_seen;
 mod lifecycle;
 mod messages_api;
 mod monitoring;
+mod notify;
 mod pages;
 mod profiles;
 mod search;

@@ -15,7 +15,8 @@ import { initChatSettings } from "./chat_settings.js";
 import { initConversation, openChat, openWith, closeChat, markRead, openView } from "./conversation.js";
 import { initPersonDialog } from "./people.js";
 import { initDrafts } from "./drafts.js";
-import { state, notify, subscribe, setChats, setUsers, upsertChat, totalUnread, directChatWith, learnProfiles } from "./store.js";
+import { initAlerts, alertFor } from "./alerts.js";
+import { state, notify, setChats, setUsers, upsertChat, directChatWith, learnProfiles } from "./store.js";
 
 const app = byId("app");
 
@@ -112,11 +113,6 @@ function wireEvents() {
   });
 }
 
-subscribe(() => {
-  const unread = totalUnread();
-  document.title = unread ? `(${unread}) Kanect` : "Kanect";
-});
-
 async function boot() {
   initDrafts(state.me.id);
   initSidebar({ onChat: (id) => navigate(id) });
@@ -128,7 +124,13 @@ async function boot() {
     showList: () => navigate(null),
   });
   initConversation({ onStale: refreshChats, onStarted: (id) => navigate(id), onLeft: () => navigate(null) });
-  initEvents({ view: openView, refreshChats, refreshUsers });
+  initEvents({ view: openView, refreshChats, refreshUsers, onNewMessage: alertFor });
+  initAlerts({
+    notifications: app.dataset.notifications !== "false",
+    sound: app.dataset.sound === "true",
+    sound_url: app.dataset.soundUrl || "",
+    onOpen: (id) => navigate(id),
+  });
   initChatSettings({ onLeft: () => navigate(null) });
   initGroupDialog({
     onCreated: (chat) => {

@@ -9,15 +9,18 @@ import {
 let open = null; // the open chat's view: see initEvents
 let refreshChats = () => {};
 let refreshUsers = () => {};
+let onNewMessage = () => {};
 
 /**
  * `view` is what the open chat panel offers: isShown(id), upsert(messages),
- * remove(id), changed(chat), gone(chat), receiptsChanged(), typingChanged().
+ * remove(id), changed(chat), gone(chat), receiptsChanged(), typingChanged();
+ * `onNewMessage(message)` hears of each message newer than its chat's last (so once).
  */
 export function initEvents(hooks) {
   open = hooks.view;
   refreshChats = hooks.refreshChats;
   refreshUsers = hooks.refreshUsers;
+  onNewMessage = hooks.onNewMessage || onNewMessage;
 }
 
 export function applyUpdate({ events = [], presence = [], typing = [], receipts = [] }) {
@@ -68,6 +71,7 @@ function newMessage(m) {
   }
   updateChat(chat.id, fields, { toTop: newer });
   if (isOpen) open.upsert([m]);
+  if (newer) onNewMessage(m);
 }
 
 /** An edited message, or one with new reactions: replaced where it shows. */

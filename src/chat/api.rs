@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{chat_id, require_member};
 use crate::auth::{Csrf, User};
-use crate::db::chats::{self, Chat};
+use crate::db::chats::{self, Chat, OwnView};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
 use crate::live::Live;
-use crate::model::ChatId;
+use crate::model::{ChatId, NotifyLevel};
 use crate::validate::{username_key, Invalid, Title};
 
 pub fn routes() -> Vec<Route> {
@@ -169,10 +169,11 @@ async fn find_members(
     Ok(others)
 }
 
-/// The caller's own view (`archived`), or the group's title: either or both.
+/// The caller's own view (`archived`, `notify`), or the group's title: any of them.
 #[derive(Deserialize)]
 struct ChatChange {
     archived: Option<bool>,
+    notify: Option<String>,
     title: Option<String>,
 }
 
@@ -187,22 +188,39 @@ async fn update(
 ) -> Result<Json<Chat>> {
     let id = chat_id(id)?;
     require_member(db, id, user.id).await?;
-    let ChatChange { archived, title } = body.0;
-    if archived.is_none() && title.is_none() {
+    let ChatChange {
+        archived,
+        notify,
+        title,
+    } = body.0;
+    if archived.is_none() && notify.is_none() && title.is_none() {
         return Err(Invalid::new(
             "archived",
-            "Give `archived` (true or false) to archive or restore the chat, or a group's `title`.",
+            "Give `archived` (true or false) to archive or restore the chat, `notify` (all, \
+             mentions or none), or a group's `title`.",
         )
         .into());
     }
+    // Everything is checked before anything changes, so a bad field changes nothing.
+    let notify = notify
+        .map(|word| {
+            NotifyLevel::parse(&word).ok_or_else(|| {
+                Invalid::new(
+                    "notify",
+                    "Choose all, mentions or none for what of this chat notifies you.",
+                )
+            })
+        })
+        .transpose()?;
+    let title = title.map(|title| Title::parse(&title)).transpose()?;
     if let Some(title) = title {
-        let title = Title::parse(&title)?;
         chats::rename(&db.write, id, user.id, &title)
             .await
             .map_err(super::members::refused)?;
     }
-    if let Some(archived) = archived {
-        if !chats::set_archived(&db.write, id, user.id, archived).await? {
+    if archived.is_some() || notify.is_some() {
+        let view = OwnView { archived, notify };
+        if !chats::set_own_view(&db.write, id, user.id, view).await? {
             return Err(Error::NotFound);
         }
     }

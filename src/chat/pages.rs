@@ -33,6 +33,8 @@ fn page(user: &User, csrf: &CsrfToken, settings: &Settings, open: Option<ChatId>
                 avatar_url: &user.avatar_url,
                 role: user.role,
                 enter_sends: user.preferences.enter_sends,
+                notifications: user.preferences.notifications,
+                sound: user.preferences.sound,
             },
             open_chat_id: open,
             poll_wait: POLL_WAIT_S.min(settings.poll_wait_max_s.max(1)),

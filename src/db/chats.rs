@@ -1,4 +1,5 @@
-//! Chats and their members: each member has their own view (archived, read up to), and
+//! Chats and their members: each member has their own view (archived, notify level, read
+//! up to), and
 //! every change members see is recorded as an event in its transaction.
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use super::events::{self, Kind};
 use super::files::{Attachment, ATTACHMENTS};
 use super::messages::{Message, Reaction, MENTIONS, REACTIONS};
 use super::{WriteTx, Writer};
-use crate::model::{ChatId, ChatKind, ChatStatus, MessageId, Timestamp, UserId};
+use crate::model::{ChatId, ChatKind, ChatStatus, MessageId, NotifyLevel, Timestamp, UserId};
 use crate::validate::Title;
 
 /// A chat as one member sees it (the API's chat object).
@@ -21,6 +22,8 @@ pub struct Chat {
     pub title: Option<String>,
     pub status: ChatStatus,
     pub archived: bool,
+    /// What of this chat notifies the viewer (their own level).
+    pub notify: NotifyLevel,
     /// Usernames of every member, the viewer included.
     pub members: Vec<String>,
     /// How each member shows: a changed name or avatar reaches open tabs in this object
@@ -57,6 +60,7 @@ struct ChatRow {
     title: Option<String>,
     status: ChatStatus,
     archived: bool,
+    notify: NotifyLevel,
     members: Json<Vec<String>>,
     profiles: Json<Vec<MemberProfile>>,
     unread: i64,
@@ -107,6 +111,7 @@ impl From<ChatRow> for Chat {
             title: row.title,
             status: row.status,
             archived: row.archived,
+            notify: row.notify,
             members: row.members.0,
             profiles: row.profiles.0,
             last_message,
@@ -173,7 +178,7 @@ fn chats_sql(pg: bool) -> String {
     let last_mentions = MENTIONS.on(pg).replace("m.id", "lm.id");
     let last_attachments = ATTACHMENTS.on(pg).replace("m.id", "lm.id");
     format!(
-        "SELECT c.id, c.kind, c.title, c.status, cm.archived,
+        "SELECT c.id, c.kind, c.title, c.status, cm.archived, cm.notify,
             {members} AS members, {profiles} AS profiles,
             (SELECT COUNT(*) FROM messages um
              WHERE um.chat_id = c.id AND um.id > cm.last_read_message_id
@@ -353,23 +358,36 @@ pub async fn add_members(
     Ok(joined)
 }
 
-/// Archives or restores the chat in `user`'s own view. `false` when not a member.
-pub async fn set_archived(
+/// A member's own view of a chat: what `PATCH /api/chats/<id>` may change for them alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OwnView {
+    pub archived: Option<bool>,
+    pub notify: Option<NotifyLevel>,
+}
+
+/// Changes `user`'s own view of the chat (archived, notify level), in one event that their
+/// other tabs see. `false` when not a member.
+pub async fn set_own_view(
     db: &Writer,
     chat: ChatId,
     user: UserId,
-    archived: bool,
+    view: OwnView,
 ) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
-    let done = on!(&mut tx, |c| sqlx::query(
-        "UPDATE chat_members SET archived = $1 WHERE chat_id = $2 AND user_id = $3"
+    // COALESCE keeps what the change leaves out; both are bound with their column's type.
+    let done = on!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE chat_members SET archived = COALESCE($1, archived), notify = COALESCE($2, notify)
+         WHERE chat_id = $3 AND user_id = $4"
     )
-    .bind(archived)
+    .bind(view.archived)
+    .bind(view.notify)
     .bind(chat)
     .bind(user)
     .execute(c)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     if done == 0 {
         tx.rollback().await;
         return Ok(false);

@@ -227,17 +227,32 @@ impl Browser {
     /// Makes pages see `prefers-color-scheme: dark`, as on a device set to dark (Chrome's
     /// DevTools emulation, through chromedriver).
     pub fn prefer_dark(&self) {
+        let features = json!([{ "name": "prefers-color-scheme", "value": "dark" }]);
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": features }),
+        );
+    }
+
+    /// Grants `origin` the notification permission, as a person answering "Allow" would:
+    /// the page's own `Notification.requestPermission()` then resolves "granted".
+    pub fn grant_notifications(&self, origin: &str) {
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({ "permissions": ["notifications"], "origin": origin }),
+        );
+    }
+
+    /// One Chrome DevTools Protocol command, through chromedriver.
+    fn cdp(&self, cmd: &str, params: Value) {
         let url = format!(
             "{}/session/{}/goog/cdp/execute",
             self.driver.url, self.session
         );
-        let features = json!([{ "name": "prefers-color-scheme", "value": "dark" }]);
         agent()
             .post(&url)
-            .send_json(
-                json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "features": features } }),
-            )
-            .unwrap_or_else(|e| panic!("emulating a dark device: {e}"));
+            .send_json(json!({ "cmd": cmd, "params": params }))
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
     }
 
     /// Everything the page logged since the last call: console, network and CSP reports.

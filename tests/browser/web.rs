@@ -189,6 +189,11 @@ impl Window {
         self.browser.prefer_dark();
     }
 
+    /// This window's pages may show notifications (as if the person had allowed them).
+    pub fn grant_notifications(&self) {
+        self.browser.grant_notifications(&self.base);
+    }
+
     pub async fn goto(&self, path: &str) {
         let url = format!("{}{path}", self.base);
         self.browser
