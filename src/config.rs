@@ -40,6 +40,8 @@ pub struct Config {
     pub events_keep_days: u32,
     /// The largest file one upload may be, in MB (10^6 bytes).
     pub max_upload_mb: u64,
+    /// Members (not only staff) may make invite links from the chat.
+    pub members_can_invite: bool,
 }
 
 /// The reverse proxy in front of Kanect, and so the header that names the client. Without
@@ -58,7 +60,10 @@ pub enum Proxy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Signup {
+    /// Anyone who can reach the server signs up at `/signup`.
     Open,
+    /// Only through an invite link, `/join/<code>`.
+    Invite,
     Closed,
 }
 
@@ -96,7 +101,7 @@ impl Default for Config {
             data_dir: PathBuf::from("kanect-data"),
             database_url: None,
             secret_key: None,
-            signup: Signup::Open,
+            signup: Signup::Invite,
             session_days: 14,
             poll_wait_max_s: 30,
             log_level: LogLevel::Info,
@@ -104,6 +109,7 @@ impl Default for Config {
             proxy: Proxy::None,
             events_keep_days: 30,
             max_upload_mb: 25,
+            members_can_invite: true,
         }
     }
 }
@@ -291,7 +297,7 @@ pub fn read_secret_key_file(path: &Path) -> Result<String, ConfigError> {
 /// Creates `path` (mode 0600) holding `contents`, such that `path` never holds part of
 /// it: the contents go to a temporary file beside it, are flushed to disk, and only then
 /// take the name. Fails if `path` exists. On failure the temporary file is removed.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -340,6 +346,7 @@ pub const KEYS: &[&str] = &[
     "proxy",
     "events_keep_days",
     "max_upload_mb",
+    "members_can_invite",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -447,6 +454,9 @@ pub struct Settings {
     pub proxy: Proxy,
     pub events_keep_days: u32,
     pub max_upload_mb: u64,
+    pub members_can_invite: bool,
+    /// Where the setup code of a first run is kept (`auth::setup`).
+    pub data_dir: PathBuf,
 }
 
 impl Settings {
@@ -477,6 +487,8 @@ impl From<&Config> for Settings {
             max_upload_mb: config
                 .max_upload_mb
                 .clamp(*MAX_UPLOAD_MB.start(), *MAX_UPLOAD_MB.end()),
+            members_can_invite: config.members_can_invite,
+            data_dir: config.data_dir.clone(),
         }
     }
 }
