@@ -112,6 +112,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         },
     )?;
     let mut config = loaded.config.clone();
+    // `./kanect-data` depends on where a command runs: say which one this is, so that a
+    // second database made by running from another folder does not go unnoticed.
+    eprintln!("kanect: data dir {}", shown_dir(&config.data_dir));
     match cli.command.unwrap_or(Command::Serve {
         address: None,
         port: None,
@@ -171,6 +174,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 pools.close().await;
                 match created {
                     Ok(_) => {
+                        // A superuser exists: the browser's first run is over.
+                        crate::auth::setup::remove_code_file(&config.data_dir);
                         println!("Superuser {} created.", username.as_str());
                         Ok(())
                     }
@@ -239,6 +244,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The data dir as an absolute path (as given when that cannot be worked out).
+pub fn shown_dir(dir: &std::path::Path) -> String {
+    std::path::absolute(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
+}
+
 fn input(invalid: &crate::validate::Invalid) -> CliError {
     CliError::Input(format!("{}: {}", invalid.field, invalid.message))
 }
@@ -292,7 +305,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
                         if tls { "s" } else { "" },
                         at.address,
                         at.port,
-                        data_dir.display()
+                        shown_dir(&data_dir)
                     );
                 })
             },

@@ -89,7 +89,7 @@ pub fn fairing() -> impl Fairing {
             return Err(rocket);
         };
         let data_dir = settings.data_dir.clone();
-        let file = data_dir.join(CODE_FILE);
+        let file = PathBuf::from(crate::cli::shown_dir(&data_dir.join(CODE_FILE)));
         let someone = match users::any(&db.read).await {
             Ok(someone) => someone,
             Err(e) => {
