@@ -95,6 +95,8 @@ pub enum CliError {
     Input(String),
     #[error("server: {0}")]
     Server(String),
+    #[error("data dir {dir}: {source}")]
+    InDataDir { source: Box<CliError>, dir: String },
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -112,18 +114,42 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         },
     )?;
     let mut config = loaded.config.clone();
-    // `./kanect-data` depends on where a command runs: say which one this is, so that a
-    // second database made by running from another folder does not go unnoticed.
-    eprintln!("kanect: data dir {}", shown_dir(&config.data_dir));
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         address: None,
         port: None,
-    }) {
+    });
+    // `./kanect-data` depends on where a command runs: every command names the one it
+    // used, so that a second database made by running from another folder is noticed.
+    // `serve` says so in its log; the others in one line of their own, or in their error's
+    // one line.
+    let dir = shown_dir(&config.data_dir);
+    let serving = matches!(command, Command::Serve { .. });
+    match run_command(command, &loaded, &mut config) {
+        Ok(()) if serving => Ok(()),
+        Ok(()) => {
+            eprintln!("kanect: data dir {dir}");
+            Ok(())
+        }
+        Err(source) => Err(CliError::InDataDir {
+            source: Box::new(source),
+            dir,
+        }),
+    }
+}
+
+fn run_command(
+    command: Command,
+    loaded: &crate::config::Loaded,
+    config: &mut Config,
+) -> Result<(), CliError> {
+    let config = &mut *config;
+    match command {
         Command::Serve { .. } => {
             config.ensure_data_dir()?;
             config.ensure_secret_key()?;
             crate::init_logging(config.log_level);
-            rocket::execute(serve(config))
+            tracing::info!("data dir {}", shown_dir(&config.data_dir));
+            rocket::execute(serve(config.clone()))
         }
         Command::Check => rocket::execute(async {
             for line in crate::check::run(&config).await? {

@@ -225,6 +225,14 @@ impl<'r> Responder<'r, 'static> for Problem {
             }
             Json(json!({ "error": error })).respond_to(req)?
         } else if self.status == Status::Unauthorized {
+            // A first run: nobody could sign in, so the page leads to setup instead.
+            let first_run = req
+                .rocket()
+                .state::<crate::auth::setup::Setup>()
+                .is_some_and(crate::auth::setup::Setup::looks_pending);
+            if first_run {
+                return Redirect::to("/setup").respond_to(req);
+            }
             return Redirect::to(login_url(req)).respond_to(req);
         } else {
             let page = Template::render(

@@ -47,6 +47,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
     rocket::custom(figment(config))
         .attach(Db::init())
         .attach(auth::setup::fairing())
+        .attach(auth::setup::Watch)
         .attach(auth::cache::Watch)
         .attach(db::send_queue::Start)
         .attach(db::checkpoint::Checkpoints)

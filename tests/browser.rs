@@ -24,6 +24,7 @@ mod loading;
 mod mentions;
 mod message_window;
 mod messages;
+mod onboarding;
 mod phone;
 mod profile;
 mod receipts;

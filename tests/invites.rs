@@ -55,7 +55,8 @@ async fn an_invite_link_signs_a_member_up_and_shows_its_code_only_once() {
     let code = made["code"].as_str().expect("code").to_owned();
     assert!(code.len() >= 22, "128 bits or more: {code}");
     assert!(
-        code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        code.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
         "URL-safe: {code}"
     );
     let path = made["path"].as_str().expect("path").to_owned();
@@ -216,7 +217,10 @@ async fn who_may_invite_and_revoke() {
             .send("DELETE", &format!("/api/invites/{odd}"), Value::Null)
             .await;
         assert!(
-            matches!(response.status(), Status::NotFound | Status::UnprocessableEntity),
+            matches!(
+                response.status(),
+                Status::NotFound | Status::UnprocessableEntity
+            ),
             "{odd}: {}",
             response.status()
         );

@@ -94,22 +94,33 @@ async fn a_first_run_leads_to_setup_which_makes_the_superuser_once() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&code_file).expect("code file").permissions().mode();
+        let mode = std::fs::metadata(&code_file)
+            .expect("code file")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "only the owner reads the setup code");
     }
     let code = setup_code(&app);
     assert!(code.len() >= 22, "a long code: {code}");
 
-    // Every way in leads to setup while nobody exists.
-    let home = app.client.get("/").dispatch().await;
-    assert_eq!(home.status(), Status::SeeOther);
-    let login = app.client.get(location(&home)).dispatch().await;
-    assert_eq!(location(&login), "/setup");
+    // Every page that needs a person leads to setup while nobody exists; the sign-in
+    // page points there.
+    for page in ["/", "/chats/1", "/account", "/admin/"] {
+        let response = app.client.get(page).dispatch().await;
+        assert_eq!(response.status(), Status::SeeOther, "{page}");
+        assert_eq!(location(&response), "/setup", "{page}");
+    }
+    let login = app.client.get("/login").dispatch().await;
+    let html = login.into_string().await.unwrap_or_default();
+    assert!(html.contains("no accounts yet"), "{html}");
     let page = app.client.get("/setup").dispatch().await;
     assert_eq!(page.status(), Status::Ok);
     let html = unescape(&page.into_string().await.unwrap_or_default());
     assert!(html.contains("name=\"setup_code\""), "{html}");
-    assert!(html.contains(&code_file.display().to_string()), "names the file");
+    assert!(
+        html.contains(&code_file.display().to_string()),
+        "names the file"
+    );
     assert!(!html.contains(&code), "the page never shows the code");
 
     // A wrong code: the page again with the error, nothing created.
@@ -207,7 +218,10 @@ async fn an_existing_team_never_sees_setup() {
         app.client.get("/setup").dispatch().await.status(),
         Status::NotFound
     );
-    assert!(!app.data_dir.join("setup_code").exists(), "the code is gone");
+    assert!(
+        !app.data_dir.join("setup_code").exists(),
+        "the code is gone"
+    );
 }
 
 #[rocket::async_test]

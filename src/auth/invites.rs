@@ -66,11 +66,8 @@ impl Shown {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewInvite {
-    #[serde(default)]
     note: Option<String>,
-    #[serde(default)]
     expires_in_days: Option<u32>,
-    #[serde(default)]
     max_uses: Option<i64>,
 }
 
@@ -98,7 +95,10 @@ fn parse_note(raw: Option<String>) -> Result<String, Invalid> {
         ));
     }
     if note.chars().any(char::is_control) {
-        return Err(Invalid::new("note", "A note cannot hold control characters."));
+        return Err(Invalid::new(
+            "note",
+            "A note cannot hold control characters.",
+        ));
     }
     Ok(note.to_owned())
 }
@@ -174,9 +174,7 @@ async fn list(user: User, db: &Db) -> Result<Json<Vec<Shown>>> {
 /// Revokes one of the caller's invites (staff: anyone's). 204, also when it was revoked.
 #[delete("/invites/<id>")]
 async fn revoke(id: i64, user: User, _csrf: Csrf, db: &Db) -> Result<Status> {
-    let invite = invites::by_id(&db.read, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let invite = invites::by_id(&db.read, id).await?.ok_or(Error::NotFound)?;
     if invite.created_by != Some(user.id) && !user.role.is_staff() {
         return Err(Error::NotFound);
     }

@@ -129,7 +129,12 @@ fn throttled_page(
 }
 
 /// A sign-up form page with a "too many attempts" error, as 429.
-pub fn throttled_signup(via: Via<'_>, csrf: &CsrfToken, values: Fields, retry_after_s: u64) -> FormPage {
+pub fn throttled_signup(
+    via: Via<'_>,
+    csrf: &CsrfToken,
+    values: Fields,
+    retry_after_s: u64,
+) -> FormPage {
     FormPage {
         retry_after_s: Some(retry_after_s),
         ..signup_page_for(via, csrf, values, too_many(retry_after_s))
@@ -215,7 +220,17 @@ async fn signup(
     throttle: &State<Throttle>,
 ) -> Result<Answer> {
     require_open(settings)?;
-    sign_up(form.0, Via::Open, &csrf, db, cookies, settings, &client, throttle).await
+    sign_up(
+        form.0,
+        Via::Open,
+        &csrf,
+        db,
+        cookies,
+        settings,
+        &client,
+        throttle,
+    )
+    .await
 }
 
 /// What a new account needs, checked: every problem at once in `Err`.
@@ -226,7 +241,11 @@ pub struct Checked {
 }
 
 /// Checks a sign-up form's fields, adding each problem to `errors`.
-pub async fn check_fields(db: &Db, form: &SignupForm, errors: &mut Fields) -> Result<Option<Checked>> {
+pub async fn check_fields(
+    db: &Db,
+    form: &SignupForm,
+    errors: &mut Fields,
+) -> Result<Option<Checked>> {
     let raw_username = form.username.as_deref().unwrap_or_default();
     let raw_email = form.email.as_deref().unwrap_or_default();
     let username = match Username::parse("username", raw_username) {
@@ -313,7 +332,10 @@ pub async fn sign_up(
         Via::Invite(code) => {
             let hash = crate::auth::token::hash(code);
             let mut tx = db.write.begin().await?;
-            if crate::db::invites::use_once(&mut tx, &hash).await?.is_none() {
+            if crate::db::invites::use_once(&mut tx, &hash)
+                .await?
+                .is_none()
+            {
                 tx.rollback().await;
                 return Err(Error::InviteUnusable);
             }
@@ -403,18 +425,24 @@ async fn login_page(
     if user.is_some() {
         return Ok(Left(Redirect::to(safe_next(next))));
     }
-    // A first run: nobody can sign in yet, so every page that leads here leads on to setup.
-    if setup.pending(db).await? {
-        return Ok(Left(Redirect::to("/setup")));
-    }
+    // A first run: nobody can sign in yet. Pages that need a person lead to /setup (see
+    // `error`); this page says where to go instead.
+    let setup_pending = setup.pending(db).await?;
     let values = Fields::from([("username", String::new()), ("next", safe_next(next))]);
-    Ok(Right(form_page(
+    let page = Template::render(
         "auth/login.html",
-        &csrf,
-        values,
-        Fields::new(),
-        settings.signup == Signup::Open,
-    )))
+        context! {
+            csrf_token: &csrf.0,
+            values,
+            errors: Fields::new(),
+            signup_open: settings.signup == Signup::Open,
+            setup_pending,
+        },
+    );
+    Ok(Right(FormPage {
+        page,
+        retry_after_s: None,
+    }))
 }
 
 #[post("/login", data = "<form>")]

@@ -54,6 +54,12 @@ impl Setup {
         Ok(true)
     }
 
+    /// What this instance last knew, without asking the database: for the redirect of a
+    /// page that needs a person, which cannot wait for a query.
+    pub fn looks_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
     /// Ends the first run: the code works no more and its file goes.
     fn finish(&self) {
         self.pending.store(false, Ordering::Release);
@@ -75,7 +81,36 @@ pub fn remove_code_file(data_dir: &Path) {
     match std::fs::remove_file(&path) {
         Ok(()) => tracing::info!(path = %path.display(), "setup is done: removed the setup code"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!(error = %e, path = %path.display(), "could not remove the setup code"),
+        Err(e) => {
+            tracing::warn!(error = %e, path = %path.display(), "could not remove the setup code")
+        }
+    }
+}
+
+/// Keeps `looks_pending` true to the database while a first run lasts: before each
+/// request, one look at whether someone exists now (made by the command line or another
+/// instance, say). Once someone does, this costs nothing.
+pub struct Watch;
+
+#[rocket::async_trait]
+impl Fairing for Watch {
+    fn info(&self) -> rocket::fairing::Info {
+        rocket::fairing::Info {
+            name: "setup watch",
+            kind: rocket::fairing::Kind::Request,
+        }
+    }
+
+    async fn on_request(&self, req: &mut rocket::Request<'_>, _: &mut rocket::Data<'_>) {
+        let rocket = req.rocket();
+        let (Some(setup), Some(db)) = (rocket.state::<Setup>(), Db::fetch(rocket)) else {
+            return;
+        };
+        if setup.looks_pending() {
+            if let Err(e) = setup.pending(db).await {
+                tracing::warn!(error = %e, "cannot tell whether the first run is over");
+            }
+        }
     }
 }
 

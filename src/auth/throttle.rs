@@ -54,9 +54,7 @@ impl Key {
 
     fn limit(&self) -> usize {
         match self {
-            Key::Account(_) | Key::Address(_) | Key::Device(_) | Key::Setup(_) => {
-                SIGN_IN_FAILURES
-            }
+            Key::Account(_) | Key::Address(_) | Key::Device(_) | Key::Setup(_) => SIGN_IN_FAILURES,
             Key::SignUp(_) => SIGN_UPS,
         }
     }

@@ -49,9 +49,8 @@ pub async fn create(db: &Writer, invite: NewInvite<'_>) -> sqlx::Result<Invite> 
 
 /// The invites `user` made, newest first (at most `limit`).
 pub async fn made_by(db: &Pool, user: UserId, limit: i64) -> sqlx::Result<Vec<Invite>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM invites WHERE created_by = $1 ORDER BY id DESC LIMIT $2"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM invites WHERE created_by = $1 ORDER BY id DESC LIMIT $2");
     on!(db, |c| {
         sqlx::query_as(&sql)
             .bind(user)
@@ -63,7 +62,10 @@ pub async fn made_by(db: &Pool, user: UserId, limit: i64) -> sqlx::Result<Vec<In
 
 pub async fn by_id(db: &Pool, id: i64) -> sqlx::Result<Option<Invite>> {
     let sql = format!("SELECT {COLUMNS} FROM invites WHERE id = $1");
-    on!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
+    on!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
 }
 
 /// The invite whose code hashes to `code_hash`, if it still works now.
