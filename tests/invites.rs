@@ -308,3 +308,33 @@ async fn invite_routes_need_their_csrf_tokens() {
         1
     );
 }
+
+#[rocket::async_test]
+async fn staff_see_every_invite_in_the_admin_without_its_code() {
+    let app = fresh().await;
+    let root = first_user(&app, "root").await;
+    let made = invite(
+        &root,
+        json!({ "note": "For the design team", "max_uses": 3 }),
+    )
+    .await;
+    let code = made["code"].as_str().expect("code").to_owned();
+    let html = root.page("/admin/invites/", Status::Ok).await;
+    assert!(html.contains("For the design team"), "{html}");
+    assert!(!html.contains(&code), "the console never shows a code");
+    let index = root.page("/admin/", Status::Ok).await;
+    assert!(index.contains("/admin/invites"), "{index}");
+    let id = made["id"].as_i64().expect("id");
+    let form = root
+        .page(&format!("/admin/invites/{id}/change/"), Status::Ok)
+        .await;
+    assert!(!form.contains(&code));
+    let response = join(&app, made["path"].as_str().expect("path"), "bob", from(9)).await;
+    let bob = app.person_from(response, "bob").await;
+    let denied = bob.get("/admin/invites/").await;
+    assert_ne!(
+        denied.status(),
+        Status::Ok,
+        "members do not see the console"
+    );
+}
