@@ -142,7 +142,6 @@ fn run_command(
     loaded: &crate::config::Loaded,
     config: &mut Config,
 ) -> Result<(), CliError> {
-    let config = &mut *config;
     match command {
         Command::Serve { .. } => {
             config.ensure_data_dir()?;
@@ -152,7 +151,7 @@ fn run_command(
             rocket::execute(serve(config.clone()))
         }
         Command::Check => rocket::execute(async {
-            for line in crate::check::run(&config).await? {
+            for line in crate::check::run(config).await? {
                 println!("ok: {line}");
             }
             Ok(())
@@ -165,7 +164,7 @@ fn run_command(
             Ok(())
         }
         Command::Migrate => rocket::execute(async {
-            let pools = open(&config).await?;
+            let pools = open(config).await?;
             let applied = crate::db::schema::applied(&pools.read).await?;
             pools.close().await;
             println!(
@@ -186,7 +185,7 @@ fn run_command(
             let hash = crate::auth::password::hash_blocking(&password)
                 .map_err(|e| CliError::Input(e.to_string()))?;
             rocket::execute(async {
-                let pools = open(&config).await?;
+                let pools = open(config).await?;
                 let created = users::create(
                     &pools.write,
                     users::NewUser {
@@ -222,7 +221,7 @@ fn run_command(
             username,
             password_stdin,
         } => rocket::execute(async {
-            let pools = open(&config).await?;
+            let pools = open(config).await?;
             let user = users::by_username(&pools.read, &username_key(&username))
                 .await?
                 .ok_or_else(|| CliError::Input(format!("there is no user named {username}")))?;
