@@ -95,6 +95,8 @@ pub enum CliError {
     Input(String),
     #[error("server: {0}")]
     Server(String),
+    #[error("data dir {dir}: {source}")]
+    InDataDir { source: Box<CliError>, dir: String },
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -112,18 +114,44 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         },
     )?;
     let mut config = loaded.config.clone();
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         address: None,
         port: None,
-    }) {
+    });
+    // `./kanect-data` depends on where a command runs: every command names the one it
+    // used, so that a second database made by running from another folder is noticed.
+    // `serve` says so in its log; the others in one line of their own, or in their error's
+    // one line.
+    let dir = shown_dir(&config.data_dir);
+    let serving = matches!(command, Command::Serve { .. });
+    match run_command(command, &loaded, &mut config) {
+        Ok(()) if serving => Ok(()),
+        Ok(()) => {
+            eprintln!("kanect: data dir {dir}");
+            Ok(())
+        }
+        Err(source) => Err(CliError::InDataDir {
+            source: Box::new(source),
+            dir,
+        }),
+    }
+}
+
+fn run_command(
+    command: Command,
+    loaded: &crate::config::Loaded,
+    config: &mut Config,
+) -> Result<(), CliError> {
+    match command {
         Command::Serve { .. } => {
             config.ensure_data_dir()?;
             config.ensure_secret_key()?;
             crate::init_logging(config.log_level, config.log_format);
-            rocket::execute(serve(config))
+            tracing::info!("data dir {}", shown_dir(&config.data_dir));
+            rocket::execute(serve(config.clone()))
         }
         Command::Check => rocket::execute(async {
-            for line in crate::check::run(&config).await? {
+            for line in crate::check::run(config).await? {
                 println!("ok: {line}");
             }
             Ok(())
@@ -136,7 +164,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Migrate => rocket::execute(async {
-            let pools = open(&config).await?;
+            let pools = open(config).await?;
             let applied = crate::db::schema::applied(&pools.read).await?;
             pools.close().await;
             println!(
@@ -157,7 +185,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let hash = crate::auth::password::hash_blocking(&password)
                 .map_err(|e| CliError::Input(e.to_string()))?;
             rocket::execute(async {
-                let pools = open(&config).await?;
+                let pools = open(config).await?;
                 let created = users::create(
                     &pools.write,
                     users::NewUser {
@@ -171,6 +199,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 pools.close().await;
                 match created {
                     Ok(_) => {
+                        // A superuser exists: the browser's first run is over.
+                        crate::auth::setup::remove_code_file(&config.data_dir);
                         println!("Superuser {} created.", username.as_str());
                         Ok(())
                     }
@@ -191,7 +221,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             username,
             password_stdin,
         } => rocket::execute(async {
-            let pools = open(&config).await?;
+            let pools = open(config).await?;
             let user = users::by_username(&pools.read, &username_key(&username))
                 .await?
                 .ok_or_else(|| CliError::Input(format!("there is no user named {username}")))?;
@@ -237,6 +267,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }),
     }
+}
+
+/// The data dir as an absolute path (as given when that cannot be worked out).
+pub fn shown_dir(dir: &std::path::Path) -> String {
+    std::path::absolute(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
 }
 
 fn input(invalid: &crate::validate::Invalid) -> CliError {
@@ -292,7 +330,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
                         if tls { "s" } else { "" },
                         at.address,
                         at.port,
-                        data_dir.display()
+                        shown_dir(&data_dir)
                     );
                 })
             },

@@ -45,6 +45,8 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_token: Option<String>,
     pub log_format: LogFormat,
+    /// Members (not only staff) may make invite links from the chat.
+    pub members_can_invite: bool,
 }
 
 /// How log lines are written: for people reading a terminal, or one JSON object per line
@@ -73,7 +75,10 @@ pub enum Proxy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Signup {
+    /// Anyone who can reach the server signs up at `/signup`.
     Open,
+    /// Only through an invite link, `/join/<code>`.
+    Invite,
     Closed,
 }
 
@@ -111,7 +116,7 @@ impl Default for Config {
             data_dir: PathBuf::from("kanect-data"),
             database_url: None,
             secret_key: None,
-            signup: Signup::Open,
+            signup: Signup::Invite,
             session_days: 14,
             poll_wait_max_s: 30,
             log_level: LogLevel::Info,
@@ -122,6 +127,7 @@ impl Default for Config {
             metrics: false,
             metrics_token: None,
             log_format: LogFormat::Text,
+            members_can_invite: true,
         }
     }
 }
@@ -309,7 +315,7 @@ pub fn read_secret_key_file(path: &Path) -> Result<String, ConfigError> {
 /// Creates `path` (mode 0600) holding `contents`, such that `path` never holds part of
 /// it: the contents go to a temporary file beside it, are flushed to disk, and only then
 /// take the name. Fails if `path` exists. On failure the temporary file is removed.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -361,6 +367,7 @@ pub const KEYS: &[&str] = &[
     "metrics",
     "metrics_token",
     "log_format",
+    "members_can_invite",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -471,6 +478,9 @@ pub struct Settings {
     pub metrics: bool,
     /// Lets a scraper from elsewhere than loopback read `/metrics` (never empty).
     pub metrics_token: Option<String>,
+    pub members_can_invite: bool,
+    /// Where the setup code of a first run is kept (`auth::setup`).
+    pub data_dir: PathBuf,
 }
 
 impl Settings {
@@ -504,6 +514,8 @@ impl From<&Config> for Settings {
             metrics: config.metrics,
             // An empty token would let anyone in with `Authorization: Bearer `.
             metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
+            members_can_invite: config.members_can_invite,
+            data_dir: config.data_dir.clone(),
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum Error {
     CursorExpired,
     #[error("request body too large")]
     TooLarge,
+    /// An invite link that is unknown, used up, revoked or expired.
+    #[error("invite link no longer works")]
+    InviteUnusable,
     /// An upload past `max_upload_mb`.
     #[error("file larger than {max_mb} MB")]
     FileTooLarge { max_mb: u64 },
@@ -137,6 +140,12 @@ impl Error {
                 "This page has been away too long to catch up. Reload it.",
             ),
             Error::TooLarge => Problem::from_status(Status::PayloadTooLarge),
+            Error::InviteUnusable => Problem::new(
+                Status::Gone,
+                "invite_unusable",
+                "This invite link does not work any more: it may have expired, been used up \
+                 or been withdrawn. Ask the person who sent it for a new one.",
+            ),
             Error::FileTooLarge { max_mb } => Problem::new(
                 Status::PayloadTooLarge,
                 "too_large",
@@ -216,6 +225,14 @@ impl<'r> Responder<'r, 'static> for Problem {
             }
             Json(json!({ "error": error })).respond_to(req)?
         } else if self.status == Status::Unauthorized {
+            // A first run: nobody could sign in, so the page leads to setup instead.
+            let first_run = req
+                .rocket()
+                .state::<crate::auth::setup::Setup>()
+                .is_some_and(crate::auth::setup::Setup::looks_pending);
+            if first_run {
+                return Redirect::to("/setup").respond_to(req);
+            }
             return Redirect::to(login_url(req)).respond_to(req);
         } else {
             let page = Template::render(

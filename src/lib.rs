@@ -47,6 +47,8 @@ use crate::live::Live;
 pub fn app(config: &Config) -> Rocket<Build> {
     rocket::custom(figment(config))
         .attach(Db::init())
+        .attach(auth::setup::fairing())
+        .attach(auth::setup::Watch)
         .attach(auth::cache::Watch)
         .attach(db::send_queue::Start)
         .attach(db::checkpoint::Checkpoints)
@@ -64,6 +66,8 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .manage(Arc::new(Live::default()))
         .manage(auth::throttle::Throttle::default())
         .mount("/", auth::pages::routes())
+        .mount("/", auth::setup::routes())
+        .mount("/", auth::join::routes())
         .mount("/", auth::account::routes())
         .mount("/", profile::routes())
         .mount("/", chat::pages::routes())
@@ -82,6 +86,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", chat::updates::routes())
         .mount("/api", chat::search::routes())
         .mount("/api", auth::strength::routes())
+        .mount("/api", auth::invites::routes())
         .register("/", catchers![catch_all])
 }
 

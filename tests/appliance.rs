@@ -111,9 +111,16 @@ fn the_binary_alone_in_an_empty_folder_serves_every_page_and_asset() {
             "{page} has a form"
         );
     }
+    // Nobody there yet: a first run, which the browser sets up.
     let home = visitor.get("/");
-    assert_eq!(home.status, 303, "a visitor is sent to sign in");
-    assert!(home.header("location").unwrap().starts_with("/login"));
+    assert_eq!(home.status, 303, "a visitor is sent to set Kanect up");
+    assert_eq!(home.header("location"), Some("/setup"));
+    let setup = visitor.get("/setup");
+    assert_eq!(setup.status, 200);
+    assert!(
+        process::csrf_in(&setup.text()).is_some(),
+        "/setup has a form"
+    );
     let missing = visitor.get("/no-such-page");
     assert_eq!(missing.status, 404);
     assert!(

@@ -25,6 +25,7 @@ mod mentions;
 mod message_window;
 mod messages;
 mod notifications;
+mod onboarding;
 mod phone;
 mod profile;
 mod receipts;

@@ -599,3 +599,76 @@ async fn an_unknown_command_is_refused_without_a_panic() {
     assert!(!output.status.success());
     assert!(!stderr(&output).contains("panicked"));
 }
+
+#[rocket::async_test]
+async fn every_command_names_the_data_dir_it_used() {
+    let cli = Cli::new();
+    let shown = format!("data dir {}", cli.data_dir.display());
+    assert!(cli.data_dir.is_absolute());
+    let copy = cli.path("copy.db");
+    let copy = copy.to_string_lossy();
+    let runs: Vec<(&str, Output)> = vec![
+        ("migrate", cli.run(&["migrate"], &[], None)),
+        ("createsuperuser", cli.createsuperuser("root", GOOD)),
+        (
+            "changepassword",
+            cli.run(
+                &["changepassword", "root", "--password-stdin"],
+                &[],
+                Some(&format!("{NEWER}\n")),
+            ),
+        ),
+        ("config", cli.run(&["config"], &[], None)),
+        ("check", cli.run(&["check"], &[], None)),
+    ];
+    for (what, output) in &runs {
+        assert_ok(output, what);
+        let err = stderr(output);
+        assert_eq!(
+            err.lines().filter(|l| l.contains(&shown)).count(),
+            1,
+            "{what} names its data dir once: {err}"
+        );
+    }
+    if common::postgres::database_for(&cli.data_dir).is_none() {
+        let output = cli.run(&["backup", &copy], &[], None);
+        assert_ok(&output, "backup");
+        assert!(stderr(&output).contains(&shown), "{}", stderr(&output));
+    }
+    // An error names it in its one line.
+    let output = cli.run(
+        &["changepassword", "nobody", "--password-stdin"],
+        &[],
+        Some("x\n"),
+    );
+    let line = assert_one_line_error(&output, "changepassword nobody");
+    assert!(line.contains(&shown), "{line}");
+}
+
+#[rocket::async_test]
+async fn createsuperuser_ends_the_browsers_first_run() {
+    let cli = Cli::new();
+    let app = TestApp::over(&cli.data_dir).await;
+    let code_file = cli.data_dir.join("setup_code");
+    assert!(code_file.exists(), "a first run has a setup code");
+    assert_eq!(
+        app.client
+            .get("/")
+            .dispatch()
+            .await
+            .headers()
+            .get_one("Location"),
+        Some("/setup")
+    );
+    let output = cli.createsuperuser("root", GOOD);
+    assert_ok(&output, "createsuperuser");
+    assert!(!code_file.exists(), "the setup code is gone");
+    assert_eq!(
+        app.client.get("/setup").dispatch().await.status(),
+        Status::NotFound
+    );
+    let home = app.client.get("/").dispatch().await;
+    let to = home.headers().get_one("Location").unwrap_or_default();
+    assert!(to.starts_with("/login"), "{to}");
+    assert!(signs_in(&app, "root", GOOD).await);
+}

@@ -80,6 +80,7 @@ fn json_routes(w: &World<'_>) -> Vec<(&'static str, String, Value)> {
     .into_iter()
     .chain(lifecycle_routes(w.direct, w.group, w.message))
     .chain(profile_routes())
+    .chain(invite_routes())
     .collect()
 }
 
@@ -100,6 +101,18 @@ fn profile_routes() -> Vec<(&'static str, String, Value)> {
             json!({ "current": PASSWORD, "password1": new, "password2": new }),
         ),
         ("DELETE", "/api/me/avatar".into(), Value::Null),
+    ]
+}
+
+/// Invite links (`/api/invites`); the forms of `/setup` and `/join` are in the form test.
+fn invite_routes() -> Vec<(&'static str, String, Value)> {
+    vec![
+        (
+            "POST",
+            "/api/invites".into(),
+            json!({ "note": "forged", "max_uses": 5 }),
+        ),
+        ("DELETE", "/api/invites/1".into(), Value::Null),
     ]
 }
 
@@ -206,11 +219,20 @@ async fn forms_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
         ("password1", PASSWORD),
         ("password2", PASSWORD),
     ];
+    let fields_setup = [
+        ("setup_code", "guess"),
+        ("username", "mallory"),
+        ("email", "m@example.com"),
+        ("password1", PASSWORD),
+        ("password2", PASSWORD),
+    ];
     for token in [None, Some(""), Some("forged"), Some(w.bob.csrf.as_str())] {
         // Login CSRF: signing a visitor in as someone else.
         for (path, fields) in [
             ("/login", &fields_login[..]),
             ("/signup", &fields_signup[..]),
+            ("/join/some-invite-code", &fields_signup[..]),
+            ("/setup", &fields_setup[..]),
         ] {
             let what = format!("visitor POST {path} with {token:?}");
             let response = visitor.post_form_token(path, token, fields).await;

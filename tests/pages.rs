@@ -130,6 +130,8 @@ async fn assert_error_page(response: LocalResponse<'_>, status: Status, what: &s
 #[rocket::async_test]
 async fn a_stranger_at_home_is_sent_to_sign_in() {
     let app = TestApp::new().await;
+    // Once someone exists (before that, home leads to /setup: see `onboarding`).
+    app.signup("alice").await;
     let response = app.client.get("/").dispatch().await;
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response), "/login?next=%2F");

@@ -11,6 +11,7 @@ import { applyUpdate, initEvents } from "./events.js";
 import { initSidebar } from "./sidebar.js";
 import { initSearch } from "./search.js";
 import { initGroupDialog } from "./group.js";
+import { initInviteDialog } from "./invite.js";
 import { initChatSettings } from "./chat_settings.js";
 import { initConversation, openChat, openWith, closeChat, markRead, openView } from "./conversation.js";
 import { initPersonDialog } from "./people.js";
@@ -138,6 +139,7 @@ async function boot() {
       navigate(chat.id);
     },
   });
+  initInviteDialog();
   wireEvents();
 
   // The cursor first, then the lists: whatever changes in between comes as events, and

@@ -1,5 +1,5 @@
-//! The admin console under /admin/, modelled on Django admin. Five models (users, chats,
-//! messages, files, the log) are descriptions (`describe::Model`); every page is generic
+//! The admin console under /admin/, modelled on Django admin. Six models (users, chats,
+//! messages, files, invites, the log) are descriptions (`describe::Model`); every page is generic
 //! over them.
 
 pub mod describe;
@@ -16,6 +16,7 @@ mod files;
 mod form;
 mod history;
 mod index;
+mod invites;
 pub(crate) mod list;
 mod log;
 mod messages;
@@ -37,6 +38,7 @@ pub static MODELS: &[&Model] = &[
     &chats::CHATS,
     &messages::MESSAGES,
     &files::FILES,
+    &invites::INVITES,
     &log::LOG,
 ];
 

@@ -29,10 +29,10 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// A form page: what was typed (never a password) and the error of each field.
-type Fields = BTreeMap<&'static str, String>;
+pub type Fields = BTreeMap<&'static str, String>;
 
 /// A form's answer: a redirect once done, else the page (again).
-type Answer = Either<Redirect, FormPage>;
+pub type Answer = Either<Redirect, FormPage>;
 
 /// A form page; 429 with Retry-After when throttled.
 pub struct FormPage {
@@ -48,6 +48,26 @@ impl<'r> Responder<'r, 'static> for FormPage {
             response.set_header(Header::new("Retry-After", seconds.to_string()));
         }
         Ok(response)
+    }
+}
+
+/// Which sign-up form a page shows: the open one, an invite's, or a first run's.
+#[derive(Clone, Copy)]
+pub enum Via<'a> {
+    Open,
+    /// An invite link's code, as in its URL.
+    Invite(&'a str),
+    /// The first run's form; the file that holds the setup code.
+    Setup(&'a std::path::Path),
+}
+
+impl Via<'_> {
+    fn action(&self) -> String {
+        match self {
+            Via::Open => "/signup".to_owned(),
+            Via::Invite(code) => format!("/join/{code}"),
+            Via::Setup(_) => "/setup".to_owned(),
+        }
     }
 }
 
@@ -69,6 +89,31 @@ fn form_page(
     }
 }
 
+/// A sign-up form page (`/signup`, `/join/<code>` or `/setup`) with its errors.
+pub fn signup_page_for(via: Via<'_>, csrf: &CsrfToken, values: Fields, errors: Fields) -> FormPage {
+    let code_file = match via {
+        Via::Setup(path) => path.display().to_string(),
+        _ => String::new(),
+    };
+    let page = Template::render(
+        "auth/signup.html",
+        context! {
+            csrf_token: &csrf.0,
+            values,
+            errors,
+            signup_open: true,
+            form_action: via.action(),
+            invited: matches!(via, Via::Invite(_)),
+            setup: matches!(via, Via::Setup(_)),
+            code_file,
+        },
+    );
+    FormPage {
+        page,
+        retry_after_s: None,
+    }
+}
+
 /// The page with a "too many attempts" error, as 429.
 fn throttled_page(
     name: &'static str,
@@ -77,23 +122,39 @@ fn throttled_page(
     retry_after_s: u64,
     signup_open: bool,
 ) -> FormPage {
+    FormPage {
+        retry_after_s: Some(retry_after_s),
+        ..form_page(name, csrf, values, too_many(retry_after_s), signup_open)
+    }
+}
+
+/// A sign-up form page with a "too many attempts" error, as 429.
+pub fn throttled_signup(
+    via: Via<'_>,
+    csrf: &CsrfToken,
+    values: Fields,
+    retry_after_s: u64,
+) -> FormPage {
+    FormPage {
+        retry_after_s: Some(retry_after_s),
+        ..signup_page_for(via, csrf, values, too_many(retry_after_s))
+    }
+}
+
+fn too_many(retry_after_s: u64) -> Fields {
     let minutes = retry_after_s.div_ceil(60);
     let wait = if minutes <= 1 {
         "a minute".to_owned()
     } else {
         format!("{minutes} minutes")
     };
-    let errors = Fields::from([(
+    Fields::from([(
         "__all__",
         format!("Too many attempts. Please try again in {wait}."),
-    )]);
-    FormPage {
-        retry_after_s: Some(retry_after_s),
-        ..form_page(name, csrf, values, errors, signup_open)
-    }
+    )])
 }
 
-fn add(errors: &mut Fields, invalid: Invalid) {
+pub fn add(errors: &mut Fields, invalid: Invalid) {
     errors.entry(invalid.field).or_insert(invalid.message);
 }
 
@@ -102,7 +163,7 @@ fn taken() -> Invalid {
 }
 
 /// The form's answer to a name that cannot be had.
-fn unavailable(clash: users::CreateError) -> Result<Invalid> {
+pub fn unavailable(clash: users::CreateError) -> Result<Invalid> {
     match clash {
         users::CreateError::Taken => Ok(taken()),
         users::CreateError::LooksLike => Ok(Invalid::new("username", USERNAME_LOOKS_LIKE)),
@@ -113,17 +174,17 @@ fn unavailable(clash: users::CreateError) -> Result<Invalid> {
 fn require_open(settings: &Settings) -> Result<()> {
     match settings.signup {
         Signup::Open => Ok(()),
-        Signup::Closed => Err(Error::NotFound),
+        Signup::Invite | Signup::Closed => Err(Error::NotFound),
     }
 }
 
 #[derive(FromForm)]
 pub struct SignupForm {
-    username: Option<String>,
-    email: Option<String>,
-    password1: Option<String>,
-    password2: Option<String>,
-    next: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) password1: Option<String>,
+    pub(crate) password2: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
 /// Sign-up keeps `next` as sign-in does: the login page's link brings it, the form sends
@@ -140,12 +201,11 @@ fn signup_page(
     if user.is_some() {
         return Ok(Left(Redirect::to(safe_next(next))));
     }
-    Ok(Right(form_page(
-        "auth/signup.html",
+    Ok(Right(signup_page_for(
+        Via::Open,
         &csrf,
         Fields::from([("next", safe_next(next))]),
         Fields::new(),
-        true,
     )))
 }
 
@@ -160,24 +220,35 @@ async fn signup(
     throttle: &State<Throttle>,
 ) -> Result<Answer> {
     require_open(settings)?;
-    let form = form.0;
-    let raw_username = form.username.unwrap_or_default();
-    let raw_email = form.email.unwrap_or_default();
-    let next = safe_next(form.next.as_deref());
-    let values = Fields::from([
-        ("username", raw_username.clone()),
-        ("email", raw_email.clone()),
-        ("next", next.clone()),
-    ]);
-    // Every attempt counts, whatever comes of it.
-    let keys: Vec<Key> = client.address.map(Key::SignUp).into_iter().collect();
-    if let Err(wait) = throttle.begin(db, keys).await? {
-        let page = throttled_page("auth/signup.html", &csrf, values, wait, true);
-        return Ok(Right(page));
-    }
-    let mut errors = Fields::new();
+    sign_up(
+        form.0,
+        Via::Open,
+        &csrf,
+        db,
+        cookies,
+        settings,
+        &client,
+        throttle,
+    )
+    .await
+}
 
-    let username = match Username::parse("username", &raw_username) {
+/// What a new account needs, checked: every problem at once in `Err`.
+pub struct Checked {
+    pub username: Username,
+    pub email: Email,
+    pub password_hash: String,
+}
+
+/// Checks a sign-up form's fields, adding each problem to `errors`.
+pub async fn check_fields(
+    db: &Db,
+    form: &SignupForm,
+    errors: &mut Fields,
+) -> Result<Option<Checked>> {
+    let raw_username = form.username.as_deref().unwrap_or_default();
+    let raw_email = form.email.as_deref().unwrap_or_default();
+    let username = match Username::parse("username", raw_username) {
         // Checked here too, so every problem shows at once; the insert still decides races.
         Ok(name) => match users::clash(&db.read, &name).await? {
             Some(clash) => Err(unavailable(clash)?),
@@ -185,28 +256,20 @@ async fn signup(
         },
         Err(invalid) => Err(invalid),
     };
-    let email = Email::parse("email", &raw_email);
+    let email = Email::parse("email", raw_email);
     let password = NewPassword::parse(
         form.password1.as_deref().unwrap_or_default(),
         form.password2.as_deref().unwrap_or_default(),
-        &raw_username,
+        raw_username,
     );
-    let id = match (username, email, password) {
-        (Ok(username), Ok(email), Ok(password)) => {
-            let hash = password::hash(password.as_str().to_owned()).await?;
-            let user = users::NewUser {
-                username: &username,
-                email: &email,
-                password_hash: &hash,
-                role: Role::Member,
-            };
-            match users::create(&db.write, user).await {
-                Ok(id) => Some(id),
-                Err(clash) => {
-                    add(&mut errors, unavailable(clash)?);
-                    None
-                }
-            }
+    match (username, email, password) {
+        (Ok(username), Ok(email), Ok(password)) if errors.is_empty() => {
+            let password_hash = password::hash(password.as_str().to_owned()).await?;
+            Ok(Some(Checked {
+                username,
+                email,
+                password_hash,
+            }))
         }
         (username, email, password) => {
             let password = password.err().unwrap_or_default();
@@ -215,19 +278,91 @@ async fn signup(
                 .flatten()
                 .chain(password)
             {
-                add(&mut errors, invalid);
+                add(errors, invalid);
             }
-            None
+            Ok(None)
+        }
+    }
+}
+
+/// The fields a sign-up form page shows again (never a password).
+pub fn typed_values(form: &SignupForm) -> Fields {
+    Fields::from([
+        ("username", form.username.clone().unwrap_or_default()),
+        ("email", form.email.clone().unwrap_or_default()),
+        ("next", safe_next(form.next.as_deref())),
+    ])
+}
+
+/// Signs a new member up through the open form or an invite (`Via::Invite`, whose use is
+/// counted in the same transaction as the account is made: nothing is created through an
+/// invite that no longer works, and of two people racing for its last use, one wins).
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_up(
+    form: SignupForm,
+    via: Via<'_>,
+    csrf: &CsrfToken,
+    db: &Db,
+    cookies: &CookieJar<'_>,
+    settings: &Settings,
+    client: &Client,
+    throttle: &Throttle,
+) -> Result<Answer> {
+    let values = typed_values(&form);
+    let next = safe_next(form.next.as_deref());
+    // Every open sign-up counts against its address, whatever comes of it. A valid invite
+    // is not limited per address: an office behind one address signs up together.
+    if matches!(via, Via::Open) {
+        let keys: Vec<Key> = client.address.map(Key::SignUp).into_iter().collect();
+        if let Err(wait) = throttle.begin(db, keys).await? {
+            return Ok(Right(throttled_signup(via, csrf, values, wait)));
+        }
+    }
+    let mut errors = Fields::new();
+    let Some(checked) = check_fields(db, &form, &mut errors).await? else {
+        return Ok(Right(signup_page_for(via, csrf, values, errors)));
+    };
+    let user = users::NewUser {
+        username: &checked.username,
+        email: &checked.email,
+        password_hash: &checked.password_hash,
+        role: Role::Member,
+    };
+    let created = match via {
+        Via::Invite(code) => {
+            let hash = crate::auth::token::hash(code);
+            let mut tx = db.write.begin().await?;
+            if crate::db::invites::use_once(&mut tx, &hash)
+                .await?
+                .is_none()
+            {
+                tx.rollback().await;
+                return Err(Error::InviteUnusable);
+            }
+            match users::create_in(&mut tx, user).await {
+                Ok(id) => {
+                    tx.commit().await?;
+                    Ok(id)
+                }
+                Err(e) => {
+                    tx.rollback().await;
+                    Err(e)
+                }
+            }
+        }
+        Via::Open | Via::Setup(_) => users::create(&db.write, user).await,
+    };
+    let id = match created {
+        Ok(id) => id,
+        Err(clash) => {
+            add(&mut errors, unavailable(clash)?);
+            return Ok(Right(signup_page_for(via, csrf, values, errors)));
         }
     };
-    let Some(id) = id else {
-        let page = form_page("auth/signup.html", &csrf, values, errors, true);
-        return Ok(Right(page));
-    };
     users::record_login(&db.write, id).await?;
-    session::sign_in(db, cookies, settings, id, &client).await?;
-    device::remember(cookies, &client, id);
-    tracing::info!(user_id = %id, "signed up");
+    session::sign_in(db, cookies, settings, id, client).await?;
+    device::remember(cookies, client, id);
+    tracing::info!(user_id = %id, invited = matches!(via, Via::Invite(_)), "signed up");
     Ok(Left(Redirect::to(next)))
 }
 
@@ -278,24 +413,36 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 #[get("/login?<next>")]
-fn login_page(
+async fn login_page(
     next: Option<&str>,
     user: Option<User>,
     csrf: CsrfToken,
     _compressed: Compressed,
     settings: &State<Settings>,
-) -> Answer {
+    setup: &State<crate::auth::setup::Setup>,
+    db: &Db,
+) -> Result<Answer> {
     if user.is_some() {
-        return Left(Redirect::to(safe_next(next)));
+        return Ok(Left(Redirect::to(safe_next(next))));
     }
+    // A first run: nobody can sign in yet. Pages that need a person lead to /setup (see
+    // `error`); this page says where to go instead.
+    let setup_pending = setup.pending(db).await?;
     let values = Fields::from([("username", String::new()), ("next", safe_next(next))]);
-    Right(form_page(
+    let page = Template::render(
         "auth/login.html",
-        &csrf,
-        values,
-        Fields::new(),
-        settings.signup == Signup::Open,
-    ))
+        context! {
+            csrf_token: &csrf.0,
+            values,
+            errors: Fields::new(),
+            signup_open: settings.signup == Signup::Open,
+            setup_pending,
+        },
+    );
+    Ok(Right(FormPage {
+        page,
+        retry_after_s: None,
+    }))
 }
 
 #[post("/login", data = "<form>")]

@@ -1,6 +1,7 @@
 //! Sign-in and sign-up throttling: after 5 failed sign-ins in 15 minutes for an account,
 //! from an address, or with one device cookie, further attempts get 429 until the oldest
-//! failure ages out; sign-ups are limited per address. On SQLite (one process) the counts
+//! failure ages out; so do wrong setup codes from an address; sign-ups are limited per
+//! address. On SQLite (one process) the counts
 //! live in memory, and a restart forgets them, which only gives an attacker one more
 //! window per restart; on PostgreSQL every instance counts in one table
 //! (`db::throttle`), so a second instance is no second window.
@@ -35,6 +36,8 @@ pub enum Key {
     Device(String),
     /// Sign-up attempts from an address.
     SignUp(IpAddr),
+    /// Wrong setup codes (a first run) from an address.
+    Setup(IpAddr),
 }
 
 impl Key {
@@ -45,12 +48,13 @@ impl Key {
             Key::Address(ip) => format!("address:{ip}"),
             Key::Device(nonce) => format!("device:{nonce}"),
             Key::SignUp(ip) => format!("signup:{ip}"),
+            Key::Setup(ip) => format!("setup:{ip}"),
         }
     }
 
     fn limit(&self) -> usize {
         match self {
-            Key::Account(_) | Key::Address(_) | Key::Device(_) => SIGN_IN_FAILURES,
+            Key::Account(_) | Key::Address(_) | Key::Device(_) | Key::Setup(_) => SIGN_IN_FAILURES,
             Key::SignUp(_) => SIGN_UPS,
         }
     }

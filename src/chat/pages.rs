@@ -40,6 +40,9 @@ fn page(user: &User, csrf: &CsrfToken, settings: &Settings, open: Option<ChatId>
             poll_wait: POLL_WAIT_S.min(settings.poll_wait_max_s.max(1)),
             // The composer refuses a file past it before sending a byte.
             max_upload_mb: settings.max_upload_mb,
+            // The same rule as `POST /api/invites`.
+            can_invite: settings.signup != crate::config::Signup::Closed
+                && (user.role.is_staff() || settings.members_can_invite),
         },
     )
 }

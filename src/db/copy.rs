@@ -22,6 +22,7 @@ const TABLES: &[(&str, &[&str], i64)] = &[
     ("users", &["id"], BATCH),
     // A 256 px avatar is tens of KiB.
     ("avatars", &["user_id"], 100),
+    ("invites", &["id"], BATCH),
     ("chats", &["id"], BATCH),
     ("chat_members", &["chat_id", "user_id"], BATCH),
     ("messages", &["id"], BATCH),

@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod copy;
 pub mod events;
 pub mod files;
+pub mod invites;
 pub mod messages;
 pub mod notify;
 pub mod presence;

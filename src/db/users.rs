@@ -67,9 +67,59 @@ pub enum CreateError {
 }
 
 pub async fn create(db: &Writer, user: NewUser<'_>) -> Result<UserId, CreateError> {
-    // `fetch_all`, not `fetch_one`: sqlx would hand back the row before SQLite finished
-    // (and committed) the statement, and the next read could miss the user.
-    let ids: Vec<UserId> = on!(db, |c| {
+    let mut tx = db.begin().await?;
+    let id = create_in(&mut tx, user).await;
+    match id {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(id)
+        }
+        Err(e) => {
+            tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// The first user (the superuser of a first run), or `None` when someone exists already:
+/// checked and inserted in one write transaction, which every instance on one database
+/// takes in turn, so two setups at once never make two first users.
+pub async fn create_first(db: &Writer, user: NewUser<'_>) -> Result<Option<UserId>, CreateError> {
+    let mut tx = db.begin().await?;
+    let someone: Option<i64> = on!(&mut tx, |c| {
+        sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+            .fetch_optional(c)
+            .await
+    })?;
+    if someone.is_some() {
+        tx.rollback().await;
+        return Ok(None);
+    }
+    match create_in(&mut tx, user).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(Some(id))
+        }
+        Err(e) => {
+            tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// `true` once any account exists (a first run is over).
+pub async fn any(db: &Pool) -> sqlx::Result<bool> {
+    let someone: Option<i64> = on!(db, |c| {
+        sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+            .fetch_optional(c)
+            .await
+    })?;
+    Ok(someone.is_some())
+}
+
+/// Inserts `user` inside a write transaction (an invite's use goes with it).
+pub async fn create_in(tx: &mut WriteTx, user: NewUser<'_>) -> Result<UserId, CreateError> {
+    let ids: Vec<UserId> = on!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO users
                  (username, username_key, username_skeleton, email, password_hash, role,

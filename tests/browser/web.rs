@@ -72,6 +72,11 @@ impl Kanect {
         })
     }
 
+    /// The server's data dir.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
     /// Stops the server (SIGTERM, as a restart does) and waits for it to exit.
     pub fn stop_server(&mut self) {
         self.server.signal("TERM");

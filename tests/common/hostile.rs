@@ -177,6 +177,8 @@ pub async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT count(*) FROM admin_log",
         "SELECT coalesce(sum(length(coalesce(display_name, '')) + length(preferences)), 0) FROM users",
         "SELECT count(*) FROM avatars",
+        "SELECT count(*) FROM invites",
+        "SELECT count(*) FROM invites WHERE revoked = FALSE",
     ] {
         seen.push(app.count(sql).await);
     }

@@ -40,6 +40,9 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             secret_key: Some(kanect::auth::token::new_secret_key()),
             poll_wait_max_s: 5,
+            // Most tests sign people up through /signup; the default (`invite`) is tested
+            // on its own in `onboarding`.
+            signup: kanect::config::Signup::Open,
             ..Config::default()
         };
         adjust(&mut config);
@@ -182,7 +185,7 @@ impl TestApp {
         self.person_from(response, name).await
     }
 
-    async fn person_from(&self, response: LocalResponse<'_>, name: &str) -> Person<'_> {
+    pub async fn person_from(&self, response: LocalResponse<'_>, name: &str) -> Person<'_> {
         let cookie = response
             .cookies()
             .get("kanect_session")

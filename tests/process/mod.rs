@@ -120,6 +120,8 @@ impl Server {
             .current_dir(cwd)
             .env_clear()
             .env("KANECT_PORT", port.to_string())
+            // The tests sign people up at /signup; `env` may ask for another mode.
+            .env("KANECT_SIGNUP", "open")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
