@@ -22,6 +22,7 @@ pub mod live;
 pub mod mentions;
 pub mod model;
 pub mod monitoring;
+pub mod openapi;
 pub mod profile;
 pub mod request_log;
 pub mod search;
@@ -87,6 +88,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", chat::search::routes())
         .mount("/api", auth::strength::routes())
         .mount("/api", auth::invites::routes())
+        .mount("/api", openapi::routes())
         .register("/", catchers![catch_all])
 }
 

@@ -108,7 +108,7 @@ pub enum Shared {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct Presence {
     pub user_id: UserId,
     pub username: String,
@@ -117,14 +117,14 @@ pub struct Presence {
 }
 
 /// Someone typing in one of the reader's chats.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Typing {
     pub chat_id: ChatId,
     pub username: String,
 }
 
 /// A member's read or delivery mark that moved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatReceipt {
     pub chat_id: ChatId,
     #[serde(flatten)]

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 macro_rules! id_type {
     ($($name:ident),*) => {$(
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        #[derive(Serialize, Deserialize, sqlx::Type)]
+        #[derive(Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
         #[serde(transparent)]
         #[sqlx(transparent)]
         pub struct $name(pub i64);
@@ -43,6 +43,7 @@ id_param!(ChatId, MessageId, FileId);
 macro_rules! word_enum {
     ($name:ident { $($variant:ident = $word:literal),* $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+        #[derive(utoipa::ToSchema)]
         #[serde(rename_all = "lowercase")]
         #[sqlx(type_name = "TEXT", rename_all = "lowercase")]
         pub enum $name { $($variant),* }
@@ -80,7 +81,10 @@ impl Role {
 }
 
 /// A moment in UTC, stored as Unix milliseconds and shown as RFC 3339.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, utoipa::ToSchema,
+)]
+#[schema(value_type = String, format = DateTime)]
 #[sqlx(transparent)]
 pub struct Timestamp(pub i64);
 

@@ -151,7 +151,7 @@ impl Query {
 }
 
 /// A piece of a found message's body; `match` says whether it is a word searched for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Part {
     pub text: String,
     pub r#match: bool,

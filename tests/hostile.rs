@@ -1058,6 +1058,7 @@ async fn every_answer_carries_the_security_headers_errors_included() {
         "/nowhere",
         "/%3Cscript%3Ealert(1)%3C/script%3E",
         "/api/me",
+        "/api/openapi.json",
         "/api/users",
         "/api/chats",
         "/api/nowhere",

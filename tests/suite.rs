@@ -33,6 +33,7 @@ mod messages_api;
 mod monitoring;
 mod notify;
 mod onboarding;
+mod openapi;
 mod pages;
 mod profiles;
 mod search;

@@ -34,7 +34,7 @@ pub fn new_code() -> String {
 }
 
 /// An invite as the API shows it; `code` and `url` only in the answer that made it.
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 pub struct Shown {
     #[serde(flatten)]
     invite: invites::Invite,
@@ -63,7 +63,7 @@ impl Shown {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewInvite {
     note: Option<String>,
@@ -103,6 +103,7 @@ fn parse_note(raw: Option<String>) -> Result<String, Invalid> {
     Ok(note.to_owned())
 }
 
+#[utoipa::path(post, path = "/api/invites", tag = "people", request_body = NewInvite, responses((status = 201, description = "The invite, with its code shown once", body = Shown), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/invites", data = "<body>")]
 async fn create(
     user: User,
@@ -165,6 +166,7 @@ async fn create(
     ))
 }
 
+#[utoipa::path(get, path = "/api/invites", tag = "people", responses((status = 200, description = "The invites the caller made", body = Vec<Shown>), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/invites")]
 async fn list(user: User, db: &Db) -> Result<Json<Vec<Shown>>> {
     let made = invites::made_by(&db.read, user.id, LIST_MAX).await?;
@@ -172,6 +174,7 @@ async fn list(user: User, db: &Db) -> Result<Json<Vec<Shown>>> {
 }
 
 /// Revokes one of the caller's invites (staff: anyone's). 204, also when it was revoked.
+#[utoipa::path(delete, path = "/api/invites/{id}", tag = "people", params(("id" = i64, Path, description = "The invite")), responses((status = 204, description = "Revoked"), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[delete("/invites/<id>")]
 async fn revoke(id: i64, user: User, _csrf: Csrf, db: &Db) -> Result<Status> {
     let invite = invites::by_id(&db.read, id).await?.ok_or(Error::NotFound)?;

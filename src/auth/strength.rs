@@ -16,7 +16,7 @@ pub fn routes() -> Vec<Route> {
     routes![strength]
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Candidate {
     password: String,
@@ -25,7 +25,7 @@ struct Candidate {
     username: String,
 }
 
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 struct Verdict {
     /// zxcvbn's score, 0 (guessed at once) to 4.
     score: u8,
@@ -37,6 +37,7 @@ struct Verdict {
     problems: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/api/password/strength", tag = "people", request_body = Candidate, responses((status = 200, description = "zxcvbn's verdict", body = Verdict), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/password/strength", data = "<body>")]
 async fn strength(_csrf: Csrf, body: JsonBody<Candidate>) -> Result<Json<Verdict>> {
     let Candidate { password, username } = body.0;

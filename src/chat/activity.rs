@@ -21,11 +21,12 @@ pub fn routes() -> Vec<Route> {
     routes![read, typing]
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 struct ReadUpTo {
     up_to: i64,
 }
 
+#[utoipa::path(post, path = "/api/chats/{id}/read", tag = "chats", params(("id" = i64, Path, description = "The chat", example = 1)), request_body = ReadUpTo, responses((status = 200, description = "The chat with its unread counts", body = Chat), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/chats/<id>/read", data = "<body>")]
 async fn read(
     id: Result<ChatId, &str>,
@@ -55,6 +56,7 @@ async fn read(
 }
 
 /// The caller is typing in the chat: its other members see so for the next few seconds.
+#[utoipa::path(post, path = "/api/chats/{id}/typing", tag = "chats", params(("id" = i64, Path, description = "The chat", example = 1)), responses((status = 204, description = "The other members see it for a few seconds"), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/chats/<id>/typing")]
 async fn typing(
     id: Result<ChatId, &str>,

@@ -19,7 +19,7 @@ pub fn routes() -> Vec<Route> {
     routes![people, list, create, update]
 }
 
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 struct Person {
     id: i64,
     username: String,
@@ -29,6 +29,7 @@ struct Person {
     last_seen: Option<crate::model::Timestamp>,
 }
 
+#[utoipa::path(get, path = "/api/users", tag = "people", responses((status = 200, description = "Everyone active, with presence", body = Vec<Person>), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/users")]
 async fn people(
     _user: User,
@@ -62,6 +63,7 @@ async fn people(
     ))
 }
 
+#[utoipa::path(get, path = "/api/chats", tag = "chats", responses((status = 200, description = "The caller's chats", body = Vec<Chat>), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/chats")]
 async fn list(user: User, db: &Db, live: &State<std::sync::Arc<Live>>) -> Result<Json<Vec<Chat>>> {
     let chats = chats::for_member(&db.read, user.id).await?;
@@ -74,13 +76,14 @@ async fn list(user: User, db: &Db, live: &State<std::sync::Arc<Live>>) -> Result
 }
 
 /// `{"with": "bob"}` opens a direct chat; `{"title": ..., "members": [...]}` a group.
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 struct NewChat {
     with: Option<String>,
     title: Option<String>,
     members: Option<Vec<String>>,
 }
 
+#[utoipa::path(post, path = "/api/chats", tag = "chats", request_body = NewChat, responses((status = 201, description = "Created", body = Chat), (status = 200, description = "The direct chat existed", body = Chat), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/chats", data = "<body>")]
 async fn create(
     user: User,
@@ -170,13 +173,14 @@ async fn find_members(
 }
 
 /// The caller's own view (`archived`, `notify`), or the group's title: any of them.
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 struct ChatChange {
     archived: Option<bool>,
     notify: Option<String>,
     title: Option<String>,
 }
 
+#[utoipa::path(patch, path = "/api/chats/{id}", tag = "chats", params(("id" = i64, Path, description = "The chat", example = 1)), request_body = ChatChange, responses((status = 200, description = "The chat as changed", body = Chat), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[patch("/chats/<id>", data = "<body>")]
 async fn update(
     id: Result<ChatId, &str>,

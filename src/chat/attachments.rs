@@ -20,6 +20,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 #[allow(clippy::too_many_arguments)]
+#[utoipa::path(post, path = "/api/chats/{id}/attachments", tag = "files", params(("id" = i64, Path, description = "The chat", example = 1)), request_body(content_type = "multipart/form-data", description = "One part `file`"), responses((status = 201, description = "Uploaded, to be sent with a message", body = crate::db::files::Attachment), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/chats/<id>/attachments", data = "<data>")]
 async fn create(
     id: Result<ChatId, &str>,

@@ -44,11 +44,12 @@ pub fn refused(e: ChangeError) -> Error {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 struct NewMember {
     username: String,
 }
 
+#[utoipa::path(post, path = "/api/chats/{id}/members", tag = "chats", params(("id" = i64, Path, description = "The chat", example = 1)), request_body = NewMember, responses((status = 200, description = "The group with its new member", body = Chat), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/chats/<id>/members", data = "<body>")]
 async fn add(
     id: Result<ChatId, &str>,
@@ -70,6 +71,7 @@ async fn add(
     chat_for(db, live, user.id, id).await
 }
 
+#[utoipa::path(delete, path = "/api/chats/{id}/members/{username}", tag = "chats", params(("id" = i64, Path, description = "The chat", example = 1), ("username" = String, Path, description = "The member: oneself to leave")), responses((status = 204, description = "Removed"), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[delete("/chats/<id>/members/<username>")]
 async fn remove(
     id: Result<ChatId, &str>,

@@ -26,7 +26,7 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 
 /// A list of messages and the id to continue from.
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 pub struct Messages {
     pub messages: Vec<Message>,
     pub cursor: MessageId,
@@ -43,6 +43,7 @@ pub fn message_id(name: &str, raw: Option<&str>) -> Result<Option<MessageId>> {
     }
 }
 
+#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "messages", params(("id" = i64, Path, description = "The chat", example = 1), ("after" = Option<i64>, Query, description = "Messages after this id"), ("before" = Option<i64>, Query, description = "Messages before this id"), ("around" = Option<i64>, Query, description = "Messages around this id"), ("limit" = Option<i64>, Query, description = "How many (capped by the server)")), responses((status = 200, description = "Oldest first", body = Messages), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/chats/<id>/messages?<after>&<before>&<around>&<limit>")]
 async fn history(
     id: Result<ChatId, &str>,
@@ -88,13 +89,13 @@ async fn history(
     Ok(Json(Messages { messages, cursor }))
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 struct NewMessage {
     body: String,
 }
 
 /// A message to send: words, files, or both.
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 struct Outgoing {
     #[serde(default)]
     body: String,
@@ -119,6 +120,7 @@ fn checked_files(ids: Vec<FileId>) -> Result<Vec<FileId>, crate::validate::Inval
     Ok(ids)
 }
 
+#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "messages", params(("id" = i64, Path, description = "The chat", example = 1)), request_body = Outgoing, responses((status = 201, description = "Stored", body = Message), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/chats/<id>/messages", data = "<body>")]
 async fn send(
     id: Result<ChatId, &str>,
@@ -205,6 +207,7 @@ pub async fn current(db: &Db, chat: ChatId, id: MessageId) -> Result<Json<Messag
         .ok_or(Error::NotFound)
 }
 
+#[utoipa::path(patch, path = "/api/chats/{id}/messages/{mid}", tag = "messages", params(("id" = i64, Path, description = "The chat", example = 1), ("mid" = i64, Path, description = "The message", example = 1)), request_body = NewMessage, responses((status = 200, description = "Edited", body = Message), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[patch("/chats/<id>/messages/<mid>", data = "<body>")]
 async fn edit(
     id: Result<ChatId, &str>,
@@ -229,6 +232,7 @@ async fn edit(
     current(db, id, mid).await
 }
 
+#[utoipa::path(delete, path = "/api/chats/{id}/messages/{mid}", tag = "messages", params(("id" = i64, Path, description = "The chat", example = 1), ("mid" = i64, Path, description = "The message", example = 1)), responses((status = 204, description = "Deleted, its body erased"), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[delete("/chats/<id>/messages/<mid>")]
 async fn delete(
     id: Result<ChatId, &str>,

@@ -17,6 +17,7 @@ pub fn routes() -> Vec<Route> {
     routes![add, remove]
 }
 
+#[utoipa::path(put, path = "/api/chats/{id}/messages/{mid}/reactions/{emoji}", tag = "messages", params(("id" = i64, Path, description = "The chat", example = 1), ("mid" = i64, Path, description = "The message", example = 1), ("emoji" = String, Path, description = "One emoji", example = "👍")), responses((status = 200, description = "The message with its reactions", body = Message), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[put("/chats/<id>/messages/<mid>/reactions/<emoji>")]
 async fn add(
     id: Result<ChatId, &str>,
@@ -29,6 +30,7 @@ async fn add(
     react(id, mid, emoji, &user, db, true).await
 }
 
+#[utoipa::path(delete, path = "/api/chats/{id}/messages/{mid}/reactions/{emoji}", tag = "messages", params(("id" = i64, Path, description = "The chat", example = 1), ("mid" = i64, Path, description = "The message", example = 1), ("emoji" = String, Path, description = "One emoji", example = "👍")), responses((status = 200, description = "The message with its reactions", body = Message), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[delete("/chats/<id>/messages/<mid>/reactions/<emoji>")]
 async fn remove(
     id: Result<ChatId, &str>,

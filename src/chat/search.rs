@@ -24,20 +24,21 @@ pub fn routes() -> Vec<Route> {
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 50;
 
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 struct Results {
     results: Vec<Found>,
     /// Pass as `before` for the next page; `None` after the last.
     next: Option<MessageId>,
 }
 
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 struct Found {
     message: Message,
     chat: Brief,
     parts: Vec<Part>,
 }
 
+#[utoipa::path(get, path = "/api/search", tag = "messages", params(("q" = String, Query, description = "Words, `\"a phrase\"`, `from:`, `in:`"), ("chat_id" = Option<i64>, Query), ("from" = Option<String>, Query, description = "A sender's username"), ("before" = Option<i64>, Query, description = "The `next` of the previous page"), ("limit" = Option<i64>, Query)), responses((status = 200, description = "Newest first", body = Results), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/search?<q>&<chat_id>&<from>&<before>&<limit>")]
 async fn search(
     q: Option<&str>,

@@ -28,7 +28,7 @@ pub fn routes() -> Vec<Route> {
 /// The most events one answer carries; the client continues from `cursor`.
 const BATCH: u32 = 500;
 
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 struct Updates {
     events: Vec<Event>,
     presence: Vec<Presence>,
@@ -74,6 +74,7 @@ fn tab(raw: Option<&str>) -> Result<u32> {
 // future it awaits, and this one is held for the whole wait of every idle poll (5,000
 // open tabs hold 5,000 of them), while the reads happen only around the wait.
 
+#[utoipa::path(get, path = "/api/updates", tag = "live", params(("after" = Option<i64>, Query, description = "The cursor of the last answer"), ("wait" = Option<f64>, Query, description = "Seconds to hold the poll when there is no news"), ("tab" = Option<i64>, Query, description = "Which tab of the session polls")), responses((status = 200, description = "Events, presence, typing and receipts since the cursor", body = Updates), (status = 410, description = "The cursor is older than the kept events: reload", body = crate::openapi::ErrorBody), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/updates?<after>&<wait>&<tab>")]
 #[allow(clippy::too_many_arguments)]
 async fn updates(

@@ -15,7 +15,7 @@ use crate::model::{ChatId, ChatKind, ChatStatus, MessageId, NotifyLevel, Timesta
 use crate::validate::Title;
 
 /// A chat as one member sees it (the API's chat object).
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct Chat {
     pub id: ChatId,
     pub kind: ChatKind,
@@ -38,7 +38,7 @@ pub struct Chat {
 }
 
 /// A member's shown name and avatar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberProfile {
     pub username: String,
     pub display_name: String,
@@ -46,7 +46,7 @@ pub struct MemberProfile {
 }
 
 /// A member's read and delivery marks in a chat (message ids).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     pub username: String,
     pub read_up_to: MessageId,

@@ -220,7 +220,7 @@ pub async fn users_changed(tx: &mut WriteTx, ids: &[i64], going: bool) -> sqlx::
 }
 
 /// An event as a poll answers it: `{"seq", "type", "chat_id", ...}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct Event {
     pub seq: i64,
     pub chat_id: ChatId,
@@ -228,7 +228,7 @@ pub struct Event {
     pub what: What,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum What {
     Message { message: Message },

@@ -64,20 +64,23 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'[')
     .add(b']');
 
+/// An attachment as the API shows it: its fields and its addresses.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Attachment)]
+struct Shown<'a> {
+    id: FileId,
+    name: &'a str,
+    size: i64,
+    content_type: &'a str,
+    url: String,
+    thumbnail_url: Option<String>,
+    width: Option<i64>,
+    height: Option<i64>,
+}
+
 impl Serialize for Attachment {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Shape<'a> {
-            id: FileId,
-            name: &'a str,
-            size: i64,
-            content_type: &'a str,
-            url: String,
-            thumbnail_url: Option<String>,
-            width: Option<i64>,
-            height: Option<i64>,
-        }
-        Shape {
+        Shown {
             id: self.id,
             name: &self.name,
             size: self.size,
@@ -88,6 +91,19 @@ impl Serialize for Attachment {
             height: self.height,
         }
         .serialize(serializer)
+    }
+}
+
+/// The API document describes an attachment as it is shown.
+impl utoipa::PartialSchema for Attachment {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <Shown<'static> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for Attachment {
+    fn name() -> std::borrow::Cow<'static, str> {
+        <Shown<'static> as utoipa::ToSchema>::name()
     }
 }
 

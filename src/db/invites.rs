@@ -6,7 +6,7 @@ use super::backend::{on, Pool};
 use super::{WriteTx, Writer};
 use crate::model::{Timestamp, UserId};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Invite {
     pub id: i64,
     pub note: String,

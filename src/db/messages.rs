@@ -12,7 +12,7 @@ use crate::model::{ChatId, ChatStatus, MessageId, Timestamp, UserId};
 use crate::validate::MessageBody;
 
 /// A message as every reader sees it (the API's message object).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Message {
     pub id: MessageId,
     pub chat_id: ChatId,
@@ -39,7 +39,7 @@ pub struct Message {
     pub attachments: Vec<Attachment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
     pub emoji: String,
     /// In the order they reacted.

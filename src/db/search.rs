@@ -100,7 +100,7 @@ pub const MATCHES: Sql = Sql {
 };
 
 /// A chat as a search result names it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Brief {
     pub id: ChatId,
     pub kind: ChatKind,

@@ -23,7 +23,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The caller as `GET /api/me` shows them.
-#[derive(Serialize)]
+#[derive(utoipa::ToSchema, Serialize)]
 pub struct Me {
     id: i64,
     username: String,
@@ -50,13 +50,14 @@ pub async fn me_of(db: &Db, user: &User) -> Result<Me> {
     })
 }
 
+#[utoipa::path(get, path = "/api/me", tag = "people", responses((status = 200, description = "The caller's profile and preferences", body = Me), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/me")]
 async fn me(user: User, db: &Db) -> Result<Json<Me>> {
     Ok(Json(me_of(db, &user).await?))
 }
 
 /// Any of the profile's fields; `"display_name": null` shows the username again.
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileChange {
     #[serde(default, deserialize_with = "present")]
@@ -72,6 +73,7 @@ fn present<'de, D: Deserializer<'de>>(
     Option::<String>::deserialize(d).map(Some)
 }
 
+#[utoipa::path(patch, path = "/api/me", tag = "people", request_body = ProfileChange, responses((status = 200, description = "The profile as changed", body = Me), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[patch("/me", data = "<body>")]
 async fn update(
     user: User,
@@ -103,13 +105,14 @@ async fn update(
     Ok(Json(me_of(db, &user).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(utoipa::ToSchema, Deserialize)]
 struct PasswordChange {
     current: String,
     password1: String,
     password2: String,
 }
 
+#[utoipa::path(post, path = "/api/me/password", tag = "people", request_body = PasswordChange, responses((status = 204, description = "Changed; the other sessions are signed out"), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/me/password", data = "<body>")]
 async fn change_password(
     user: User,
@@ -135,6 +138,7 @@ async fn change_password(
     }
 }
 
+#[utoipa::path(put, path = "/api/me/avatar", tag = "people", request_body(content_type = "multipart/form-data", description = "One part `file`: an image"), responses((status = 200, description = "The profile with its new avatar", body = Me), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[put("/me/avatar", data = "<data>")]
 async fn put_avatar(
     user: User,
@@ -153,6 +157,7 @@ async fn put_avatar(
     Ok(Json(me_of(db, &user).await?))
 }
 
+#[utoipa::path(delete, path = "/api/me/avatar", tag = "people", responses((status = 204, description = "Back to initials"), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[delete("/me/avatar")]
 async fn delete_avatar(
     user: User,

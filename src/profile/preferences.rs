@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The page's colours: `System` follows the browser's `prefers-color-scheme`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
     #[default]
@@ -40,7 +40,7 @@ impl<'de> Deserialize<'de> for Theme {
 
 /// The stored preferences. A key the row lacks (stored before it existed) takes its
 /// default, so adding a preference needs no migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Preferences {
     /// Browser notifications for direct messages and mentions while the tab is hidden.
@@ -87,7 +87,7 @@ impl Preferences {
 
 /// Some of the preferences, as `PATCH /api/me` sends them: a key Kanect does not know, or
 /// a value of the wrong type, is refused (422) rather than kept or dropped unseen.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Change {
     pub notifications: Option<bool>,
