@@ -19,7 +19,7 @@ const INSTALL: &str = "on Debian or Ubuntu `sudo apt-get install chromium chromi
 
 /// This machine has no internet: without these Chromium hangs on lookups it will never
 /// get answers to (updates, sync, field trials), and as root it needs no sandbox.
-const CHROMIUM_FLAGS: &[&str] = &[
+pub const CHROMIUM_FLAGS: &[&str] = &[
     "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
