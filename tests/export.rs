@@ -182,6 +182,17 @@ async fn a_team_export_round_trips_as_json_and_holds_no_password_hash() {
         "summary: {summary}"
     );
 
+    // Owner-only, as the database is: it holds every conversation and email address.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |path: &Path| std::fs::metadata(path).expect("there").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("kanect-export.json")), 0o600);
+        assert_eq!(mode(&dir.join("index.html")), 0o600);
+    }
+
     let archive = archive(&dir);
     assert_eq!(archive["format"], "kanect-export");
     let people: Vec<&str> = archive["people"]

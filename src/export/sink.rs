@@ -35,9 +35,9 @@ impl DirSink {
                     ));
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {shown}: {e}"))?
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => private_dirs()
+                .create(dir)
+                .map_err(|e| format!("cannot create {shown}: {e}"))?,
             Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
                 return Err(format!("{shown} is a file, not a folder"));
             }
@@ -50,13 +50,27 @@ impl DirSink {
     }
 }
 
+/// Folders only their owner can enter, as the database's own: an export holds every
+/// conversation and email address of the team.
+fn private_dirs() -> std::fs::DirBuilder {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+}
+
 impl Sink for DirSink {
     fn start(&mut self, path: &str, _compress: bool) -> io::Result<()> {
         let path = self.dir.join(path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            private_dirs().create(parent)?;
         }
-        self.open = Some(io::BufWriter::new(File::create_new(path)?));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        self.open = Some(io::BufWriter::new(options.open(path)?));
         Ok(())
     }
 
