@@ -89,5 +89,9 @@ async fn an_export_opens_from_the_file_system_with_every_message_and_the_image()
         )
         .await;
     assert_eq!(deleted, json!(1));
+    window.screenshot("export").await;
     window.assert_console_clean();
+    if let Some(source) = super::axe::source() {
+        super::axe::assert_clean(&window, source, "the exported archive").await;
+    }
 }
