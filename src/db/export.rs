@@ -3,7 +3,9 @@
 //! transaction, so the archive is one consistent snapshot while the server goes on
 //! writing. Password hashes, sessions and preferences are never selected.
 
-use super::backend::{on, Conn};
+use sqlx::{Connection, Postgres, Sqlite, Transaction};
+
+use super::backend::{on, Conn, ConnRef, On};
 use crate::model::{ChatId, ChatKind, ChatStatus, FileId, MessageId, Role, Timestamp, UserId};
 
 /// Whose data: the whole team, or the chats one person is a member of.
@@ -99,28 +101,60 @@ pub struct Rows {
     pub files: Vec<FileRow>,
 }
 
-/// Starts the snapshot on `conn` (one of the read pool's): every read until [`end`] sees
-/// the database as it was at the first one.
-pub async fn begin(conn: &mut Conn) -> sqlx::Result<()> {
-    on!(conn, |c, pg| {
-        let sql = if pg {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-        } else {
-            // Deferred: the snapshot is taken at the first read and held to the end.
-            "BEGIN"
-        };
-        sqlx::query(sql).execute(c).await.map(drop)
-    })
-}
+/// One read-only transaction on one connection: every read through it sees the database
+/// as it was at the first. A `Snapshot` dropped early (an error, a cancelled download)
+/// rolls back as its connection goes back to the pool.
+pub struct Snapshot<'c>(On<Transaction<'c, Sqlite>, Transaction<'c, Postgres>>);
 
-/// Ends the snapshot (it wrote nothing).
-pub async fn end(conn: &mut Conn) -> sqlx::Result<()> {
-    on!(conn, |c| sqlx::query("ROLLBACK").execute(c).await.map(drop))
+impl<'c> Snapshot<'c> {
+    pub async fn begin(conn: &'c mut Conn) -> sqlx::Result<Snapshot<'c>> {
+        Ok(Snapshot(match conn {
+            // Deferred: SQLite takes the snapshot at the first read and holds it.
+            On::Sqlite(c) => On::Sqlite(Connection::begin(&mut **c).await?),
+            On::Postgres(c) => {
+                let mut tx = Connection::begin(&mut **c).await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                On::Postgres(tx)
+            }
+        }))
+    }
+
+    fn conn(&mut self) -> ConnRef<'_> {
+        match &mut self.0 {
+            On::Sqlite(tx) => On::Sqlite(&mut **tx),
+            On::Postgres(tx) => On::Postgres(&mut **tx),
+        }
+    }
+
+    /// Ends the snapshot (it wrote nothing).
+    pub async fn end(self) -> sqlx::Result<()> {
+        match self.0 {
+            On::Sqlite(tx) => tx.rollback().await,
+            On::Postgres(tx) => tx.rollback().await,
+        }
+    }
+
+    pub async fn rows(&mut self, scope: Scope) -> sqlx::Result<Rows> {
+        rows(self.conn(), scope).await
+    }
+
+    /// Chunk `n` of file `id` (`None` past its end).
+    pub async fn chunk(&mut self, id: FileId, n: i64) -> sqlx::Result<Option<Vec<u8>>> {
+        on!(self.conn(), |c| {
+            sqlx::query_scalar("SELECT bytes FROM file_chunks WHERE file_id = $1 AND n = $2")
+                .bind(id)
+                .bind(n)
+                .fetch_optional(c)
+                .await
+        })
+    }
 }
 
 /// The rows of `scope`, oldest first. People are everyone on the team, or, for one
 /// member, the people of their chats (members, senders and those who reacted).
-pub async fn rows(conn: &mut Conn, scope: Scope) -> sqlx::Result<Rows> {
+async fn rows(conn: ConnRef<'_>, scope: Scope) -> sqlx::Result<Rows> {
     let who = scope.bound();
     let people_in_scope = format!(
         "($1 = 0 OR u.id = $1
@@ -194,16 +228,5 @@ pub async fn rows(conn: &mut Conn, scope: Scope) -> sqlx::Result<Rows> {
             reactions,
             files,
         })
-    })
-}
-
-/// Chunk `n` of file `id` (`None` past its end), inside the snapshot.
-pub async fn chunk(conn: &mut Conn, id: FileId, n: i64) -> sqlx::Result<Option<Vec<u8>>> {
-    on!(conn, |c| {
-        sqlx::query_scalar("SELECT bytes FROM file_chunks WHERE file_id = $1 AND n = $2")
-            .bind(id)
-            .bind(n)
-            .fetch_optional(c)
-            .await
     })
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::db::export::{self as rows, Rows, Scope};
+use crate::db::export::{Rows, Scope, Snapshot};
 use crate::db::Conn;
 use crate::model::{ChatId, ChatKind, ChatStatus, FileId, MessageId, Role, Timestamp, UserId};
 
@@ -135,23 +135,19 @@ pub async fn write<S: Sink + Send>(
     sink: &mut S,
     max_file_bytes: Option<u64>,
 ) -> Result<Summary, ExportError> {
-    rows::begin(conn).await?;
-    let written = write_snapshot(conn, scope, sink, max_file_bytes).await;
-    // A failed read leaves the transaction to the connection's reset; the error that
-    // matters is the one above.
-    let ended = rows::end(conn).await;
-    let summary = written?;
-    ended?;
+    let mut snapshot = Snapshot::begin(conn).await?;
+    let summary = write_snapshot(&mut snapshot, scope, sink, max_file_bytes).await?;
+    snapshot.end().await?;
     Ok(summary)
 }
 
 async fn write_snapshot<S: Sink + Send>(
-    conn: &mut Conn,
+    snapshot: &mut Snapshot<'_>,
     scope: Scope,
     sink: &mut S,
     max_file_bytes: Option<u64>,
 ) -> Result<Summary, ExportError> {
-    let rows = rows::rows(conn, scope).await?;
+    let rows = snapshot.rows(scope).await?;
     let file_bytes: u64 = rows
         .files
         .iter()
@@ -173,7 +169,7 @@ async fn write_snapshot<S: Sink + Send>(
         for file in &message.attachments {
             sink.start(&file.path, false)?;
             let mut n = 0;
-            while let Some(bytes) = rows::chunk(conn, file.id, n).await? {
+            while let Some(bytes) = snapshot.chunk(file.id, n).await? {
                 sink.write(&bytes)?;
                 summary.bytes += bytes.len() as u64;
                 n += 1;
