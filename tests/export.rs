@@ -414,3 +414,37 @@ async fn the_account_page_offers_the_download() {
     assert!(page.contains("href=\"/account/data.zip\""), "{page}");
     assert!(page.contains("Download my data"));
 }
+
+#[rocket::async_test]
+async fn files_past_the_limit_are_refused_before_anything_is_written() {
+    let app = TestApp::new().await;
+    let team = seed(&app).await;
+    let pools = <kanect::db::Db as rocket_db_pools::Database>::fetch(app.client.rocket())
+        .expect("the database");
+    let mut conn = pools.read.acquire().await.expect("a connection");
+    let out = tempfile::tempdir().expect("a folder");
+    let dir = out.path().join("archive");
+    let mut sink = kanect::export::DirSink::create(&dir).expect("a new folder");
+    let refused = kanect::export::write(
+        &mut conn,
+        kanect::db::export::Scope::Member(kanect::model::UserId(team.carol.id)),
+        &mut sink,
+        Some(100),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(kanect::export::ExportError::TooLarge { .. })),
+        "{refused:?}"
+    );
+    assert!(every_file(&dir).is_empty(), "nothing was written");
+    // The refused export ended its snapshot: a download after it sees a message sent since.
+    drop(conn);
+    team.alice.say(team.group, "after the refusal").await;
+    let response = team.carol.get("/account/data.zip").await;
+    assert_eq!(response.status(), Status::Ok);
+    let entries = unzip(response.into_bytes().await.expect("a zip"));
+    assert!(contains(
+        &entries["kanect-export.json"],
+        "after the refusal"
+    ));
+}
