@@ -295,6 +295,9 @@ async fn a_team_export_round_trips_as_json_and_holds_no_password_hash() {
         }
     }
     assert!(page.contains("This message was deleted."));
+    // Its own policy: no script runs even if something slipped through; style from a file.
+    assert!(page.contains("default-src 'none'"), "a CSP of its own");
+    assert!(files.contains_key("archive.css"));
     assert!(!page.contains("<script"), "no script at all");
 }
 

@@ -10,6 +10,9 @@ use super::Archive;
 
 const TEMPLATE: &str = "export/archive.html.tera";
 
+/// The page's style, a file beside it: the page's own policy allows no inline style.
+pub const STYLE: &str = "export/archive.css";
+
 pub fn render(archive: &Archive) -> Result<String, String> {
     let source = crate::embed::template(TEMPLATE).ok_or("the archive template is missing")?;
     let mut tera = Tera::default();

@@ -1,8 +1,9 @@
 //! Exports: `kanect export DIR` (the whole team, into a folder) and "Download my data" on
 //! `/account` (one person's chats, as a zip). Both write the same archive through a
 //! [`Sink`]: `kanect-export.json` (everything, for programs), `index.html` (every chat on
-//! one page, readable offline from the file system) and the files' bytes under
-//! `files/<id>/<safe name>`, which the page shows or links by relative address.
+//! one page, readable offline from the file system) with its `archive.css`, and the
+//! files' bytes under `files/<id>/<safe name>`, which the page shows or links by relative
+//! address.
 
 pub mod download;
 mod html;
@@ -180,9 +181,12 @@ async fn write_snapshot<S: Sink + Send>(
     }
     let json = serde_json::to_vec_pretty(&archive).map_err(std::io::Error::other)?;
     let page = html::render(&archive).map_err(ExportError::Render)?;
+    let style = crate::embed::template(html::STYLE)
+        .ok_or_else(|| ExportError::Render("the archive style is missing".to_owned()))?;
     for (path, bytes) in [
         ("kanect-export.json", json),
         ("index.html", page.into_bytes()),
+        ("archive.css", style.into_bytes()),
     ] {
         sink.start(path, true)?;
         sink.write(&bytes)?;
