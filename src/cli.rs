@@ -70,6 +70,9 @@ pub enum Command {
         /// The PostgreSQL database: postgres://user:password@host/database
         url: String,
     },
+    /// Write every chat, person, message and file into the new or empty folder DIR: JSON
+    /// for programs, index.html to read offline (no password hashes, no sessions)
+    Export { dir: PathBuf },
     /// Print the effective configuration and where each value came from
     Config,
     /// Check the configuration and the database (integrity, migrations); exit non-zero on
@@ -259,6 +262,24 @@ fn run_command(
                 "Copied {from} to {shown}. Set database_url = \"{shown}\" (with its password) \
                  and start Kanect."
             );
+            Ok(())
+        }),
+        Command::Export { dir } => rocket::execute(async {
+            let mut sink = crate::export::DirSink::create(&dir).map_err(CliError::Input)?;
+            let pools = open(config).await?;
+            let mut conn = pools.read.acquire().await?;
+            let written =
+                crate::export::write(&mut conn, crate::db::export::Scope::Team, &mut sink, None)
+                    .await;
+            drop(conn);
+            pools.close().await;
+            let summary = written.map_err(|e| {
+                CliError::Input(format!(
+                    "export: {e}; {} holds a partial export: delete it",
+                    dir.display()
+                ))
+            })?;
+            println!("Exported {summary} to {}.", dir.display());
             Ok(())
         }),
         Command::Backup { file } => rocket::execute(async {

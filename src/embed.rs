@@ -80,6 +80,12 @@ pub fn templates() -> impl rocket::fairing::Fairing {
     })
 }
 
+/// The source of an embedded template, by its file name under templates/ (for the
+/// exports, which render outside Rocket).
+pub fn template(path: &str) -> Option<String> {
+    String::from_utf8(Templates::get(path)?.data.into_owned()).ok()
+}
+
 /// A page's source without the indentation of its lines: it is for people reading the
 /// templates, and pages go out uncompressed (see the README). No template has a `<pre>`
 /// or text in a `<textarea>` spanning lines; what Tera puts in is not touched.

@@ -35,6 +35,9 @@ pub enum Error {
     /// An upload past `max_upload_mb`.
     #[error("file larger than {max_mb} MB")]
     FileTooLarge { max_mb: u64 },
+    /// A data download whose files come to more than it may carry.
+    #[error("data download larger than {max_mb} MB")]
+    DataTooLarge { max_mb: u64 },
     #[error("invalid {}: {}", .0.field, .0.message)]
     Invalid(Invalid),
     #[error("too many attempts")]
@@ -150,6 +153,14 @@ impl Error {
                 Status::PayloadTooLarge,
                 "too_large",
                 format!("A file can be at most {max_mb} MB."),
+            ),
+            Error::DataTooLarge { max_mb } => Problem::new(
+                Status::PayloadTooLarge,
+                "too_large",
+                format!(
+                    "Your files come to more than {max_mb} MB, too much for one download. \
+                     Ask an administrator for an export (kanect export)."
+                ),
             ),
             Error::Database(e) if crate::db::writer::is_storage_error(e) => unavailable(),
             // Text PostgreSQL cannot hold (a NUL) in a look-up nothing validated first.

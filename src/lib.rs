@@ -12,6 +12,7 @@ mod connections;
 pub mod db;
 pub mod embed;
 pub mod error;
+pub mod export;
 pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -66,10 +67,12 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .manage(Settings::from(config))
         .manage(Arc::new(Live::default()))
         .manage(auth::throttle::Throttle::default())
+        .manage(export::download::Downloads::default())
         .mount("/", auth::pages::routes())
         .mount("/", auth::setup::routes())
         .mount("/", auth::join::routes())
         .mount("/", auth::account::routes())
+        .mount("/", export::download::routes())
         .mount("/", profile::routes())
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())

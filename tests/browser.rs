@@ -15,6 +15,7 @@ mod chat;
 mod connection;
 mod drafts;
 mod driver;
+mod export;
 mod file_gestures;
 mod files;
 mod gestures;

@@ -1065,6 +1065,7 @@ async fn every_answer_carries_the_security_headers_errors_included() {
         "/api/updates?after=x",
         "/admin/",
         "/admin/users/",
+        "/account/data.zip",
     ];
     let direct = format!("/chats/{}", w.direct);
     let others = format!("/chats/{}", w.group + 100);
@@ -1120,6 +1121,51 @@ async fn every_answer_carries_the_security_headers_errors_included() {
     inspect(what, app.anonymous("POST", "/api/chats").await)
         .await
         .expect(what, Status::Unauthorized);
+}
+
+#[rocket::async_test]
+async fn the_data_download_gives_strangers_nothing_and_members_only_their_own_chats() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let what = "anonymous GET /account/data.zip";
+    let seen = inspect(what, app.anonymous("GET", "/account/data.zip").await).await;
+    assert_eq!(seen.status, Status::SeeOther, "{what}");
+    // carol shares no chat with alice and bob: her archive holds none of theirs.
+    let response = w.carol.get("/account/data.zip").await;
+    assert_eq!(response.status(), Status::Ok);
+    let zip = response.into_bytes().await.expect("a zip");
+    for secret in [
+        "the secret plan",
+        "group secret",
+        "$argon2",
+        "alice@example.com",
+    ] {
+        assert!(
+            !zip.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "carol's download holds {secret:?}"
+        );
+    }
+    // Asked again at once, and with odd methods: refused, never a 5xx.
+    let what = "carol GET /account/data.zip again";
+    inspect(what, w.carol.get("/account/data.zip").await)
+        .await
+        .expect(what, Status::TooManyRequests);
+    for method in ["POST", "PUT", "DELETE"] {
+        let what = format!("carol {method} /account/data.zip");
+        let seen = inspect(
+            &what,
+            w.carol.send(method, "/account/data.zip", json!({})).await,
+        )
+        .await;
+        assert!(seen.status.code >= 400, "{what}: {}", seen.status);
+    }
+    let what = "alice GET /account/data.zip?scope=team";
+    let response = w.alice.get("/account/data.zip?scope=team").await;
+    let seen = inspect(what, response).await;
+    assert!(
+        seen.status == Status::Ok || seen.status == Status::NotFound,
+        "{what}"
+    );
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod connections;
 mod disk_full;
 mod durability;
 mod events;
+mod export;
 mod files;
 mod hostile;
 mod hostile_admin;

@@ -14,6 +14,7 @@ pub mod chats;
 pub mod checkpoint;
 pub mod copy;
 pub mod events;
+pub mod export;
 pub mod files;
 pub mod invites;
 pub mod messages;

@@ -188,6 +188,21 @@ impl std::ops::Deref for Window {
     }
 }
 
+/// A window onto the file system, with no server behind it (an export's pages), or
+/// `None` where Chromium is missing, as `Kanect::start`.
+pub async fn offline_window((width, height): (u32, u32)) -> Option<Window> {
+    let tools = crate::optional::or_skip(
+        driver::tools(),
+        "the browser tests (tests/browser.rs)",
+        "KANECT_REQUIRE_BROWSER",
+    )?;
+    let driver = Chromedriver::shared(&tools);
+    Some(Window {
+        browser: driver.browser(width, height).await,
+        base: "file://".to_owned(),
+    })
+}
+
 impl Window {
     /// From now on the pages of this window see a device set to dark.
     pub fn prefer_dark(&self) {
