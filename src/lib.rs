@@ -69,6 +69,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/", auth::setup::routes())
         .mount("/", auth::join::routes())
         .mount("/", auth::account::routes())
+        .mount("/", auth::api_tokens::page_routes())
         .mount("/", profile::routes())
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())
@@ -87,6 +88,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", chat::search::routes())
         .mount("/api", auth::strength::routes())
         .mount("/api", auth::invites::routes())
+        .mount("/api", auth::api_tokens::api_routes())
         .register("/", catchers![catch_all])
 }
 

@@ -25,6 +25,7 @@ pub mod search;
 pub mod send_queue;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 pub mod writer;
 
