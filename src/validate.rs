@@ -485,8 +485,13 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        short_name(raw, "display_name", DISPLAY_NAME_MAX, "Enter a name to show to others.")
-            .map(DisplayName)
+        short_name(
+            raw,
+            "display_name",
+            DISPLAY_NAME_MAX,
+            "Enter a name to show to others.",
+        )
+        .map(DisplayName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -504,8 +509,13 @@ pub struct TokenName(String);
 
 impl TokenName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        short_name(raw, "name", TOKEN_NAME_MAX, "Name the token (what will use it?).")
-            .map(TokenName)
+        short_name(
+            raw,
+            "name",
+            TOKEN_NAME_MAX,
+            "Name the token (what will use it?).",
+        )
+        .map(TokenName)
     }
 
     pub fn as_str(&self) -> &str {

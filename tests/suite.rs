@@ -40,4 +40,5 @@ mod security;
 mod sessions;
 mod sign_in_load;
 mod throttling;
+mod tokens;
 mod updates;

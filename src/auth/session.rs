@@ -98,9 +98,7 @@ fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
     }
     let header = req.headers().get_one("Authorization")?.trim();
     let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| rest.trim())
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 async fn lookup(req: &Request<'_>) -> Lookup {
