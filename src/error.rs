@@ -213,6 +213,7 @@ pub fn wants_json(req: &Request<'_>) -> bool {
     path == "/api"
         || path.starts_with("/api/")
         || path == "/healthz"
+        || path.starts_with("/bots/")
         || req.format().is_some_and(|f| f.is_json())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+mod bots;
 pub mod chat;
 pub mod check;
 pub mod cli;
@@ -76,6 +77,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/", admin::routes())
         .mount("/", files::serve::routes())
         .mount("/", routes![healthz])
+        .mount("/", bots::routes())
         .mount("/", monitoring::routes())
         .mount("/api", profile::api::routes())
         .mount("/api", chat::api::routes())

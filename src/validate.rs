@@ -523,6 +523,22 @@ impl TokenName {
     }
 }
 
+/// A bot's webhook address: an absolute http or https URL with a host (a `file:`,
+/// `javascript:` or relative address is refused).
+pub fn webhook_url(raw: &str) -> Result<(), Invalid> {
+    let refuse = || Err(Invalid::new("webhook_url", "Enter an http:// or https:// address."));
+    let Ok(url) = rocket::http::uri::Absolute::parse(raw) else {
+        return refuse();
+    };
+    let web = ["http", "https"]
+        .iter()
+        .any(|scheme| url.scheme().eq_ignore_ascii_case(scheme));
+    match url.authority() {
+        Some(authority) if web && !authority.host().is_empty() => Ok(()),
+        _ => refuse(),
+    }
+}
+
 /// A one-line name that people see: trimmed, visible, no control or direction characters,
 /// at most `max` characters, NFC.
 fn short_name(raw: &str, field: &'static str, max: usize, empty: &str) -> Result<String, Invalid> {
@@ -558,6 +574,16 @@ fn is_bidi_control(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_urls_are_http_or_https_with_a_host() {
+        for good in ["https://ci.example/hook", "http://10.0.0.2:8080/x?y=1", "HTTPS://a.b"] {
+            assert!(webhook_url(good).is_ok(), "{good}");
+        }
+        for bad in ["ftp://a.b/", "javascript:alert(1)", "/relative", "https://", "file:///etc/passwd", "not a url"] {
+            assert!(webhook_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn display_names() {

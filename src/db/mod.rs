@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod backend;
+pub mod bots;
 pub mod chats;
 pub mod checkpoint;
 pub mod copy;

@@ -27,6 +27,8 @@ pub struct Credentials {
     pub username: String,
     pub password_hash: String,
     pub is_active: bool,
+    /// Bots never sign in, whatever their password column holds.
+    pub is_bot: bool,
 }
 
 /// A person as the people list shows them.
@@ -274,7 +276,8 @@ pub async fn credentials(db: &Pool, key: &str) -> sqlx::Result<Option<Credential
     }
     on!(db, |c| {
         sqlx::query_as(
-            "SELECT id, username, password_hash, is_active FROM users WHERE username_key = $1",
+            "SELECT id, username, password_hash, is_active, is_bot FROM users
+             WHERE username_key = $1",
         )
         .bind(key)
         .fetch_optional(c)
