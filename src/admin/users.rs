@@ -130,6 +130,14 @@ impl Rules for UserRules {
         is_superuser(actor)
     }
 
+    fn links(&self, id: i64, object: &Values) -> Vec<(&'static str, String)> {
+        if is_bot(object) {
+            vec![("Bot key", USERS.object_url(id, "bot-key"))]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn words(
         &self,
         actor: &User,

@@ -40,12 +40,13 @@ pub struct Person {
     pub display_name: String,
     pub avatar_url: Option<String>,
     pub last_seen: Option<Timestamp>,
+    pub is_bot: bool,
 }
 
 /// The columns of a [`Person`] over `users`.
 fn person_columns() -> String {
     format!(
-        "id, username, {} AS display_name, {} AS avatar_url, last_seen",
+        "id, username, {} AS display_name, {} AS avatar_url, last_seen, is_bot",
         super::profiles::display_name_sql("users"),
         super::profiles::avatar_url_sql("users"),
     )
