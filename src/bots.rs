@@ -51,7 +51,9 @@ impl<'r> FromData<'r> for Text {
                 .map(|json| Text(json.0.body));
         }
         match data.open(BODY_LIMIT_KIB.kibibytes()).into_string().await {
-            Ok(text) if text.is_complete() => rocket::outcome::Outcome::Success(Text(text.into_inner())),
+            Ok(text) if text.is_complete() => {
+                rocket::outcome::Outcome::Success(Text(text.into_inner()))
+            }
             Ok(_) => fail(req, Error::TooLarge),
             Err(_) => fail(
                 req,

@@ -526,7 +526,12 @@ impl TokenName {
 /// A bot's webhook address: an absolute http or https URL with a host (a `file:`,
 /// `javascript:` or relative address is refused).
 pub fn webhook_url(raw: &str) -> Result<(), Invalid> {
-    let refuse = || Err(Invalid::new("webhook_url", "Enter an http:// or https:// address."));
+    let refuse = || {
+        Err(Invalid::new(
+            "webhook_url",
+            "Enter an http:// or https:// address.",
+        ))
+    };
     let Ok(url) = rocket::http::uri::Absolute::parse(raw) else {
         return refuse();
     };
@@ -577,10 +582,21 @@ mod tests {
 
     #[test]
     fn webhook_urls_are_http_or_https_with_a_host() {
-        for good in ["https://ci.example/hook", "http://10.0.0.2:8080/x?y=1", "HTTPS://a.b"] {
+        for good in [
+            "https://ci.example/hook",
+            "http://10.0.0.2:8080/x?y=1",
+            "HTTPS://a.b",
+        ] {
             assert!(webhook_url(good).is_ok(), "{good}");
         }
-        for bad in ["ftp://a.b/", "javascript:alert(1)", "/relative", "https://", "file:///etc/passwd", "not a url"] {
+        for bad in [
+            "ftp://a.b/",
+            "javascript:alert(1)",
+            "/relative",
+            "https://",
+            "file:///etc/passwd",
+            "not a url",
+        ] {
             assert!(webhook_url(bad).is_err(), "{bad}");
         }
     }

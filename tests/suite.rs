@@ -12,6 +12,7 @@ mod admin;
 mod admin_files;
 mod appliance;
 mod assets;
+mod bots;
 mod browser;
 mod chats_api;
 mod cli;

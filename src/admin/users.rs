@@ -165,10 +165,7 @@ impl Rules for UserRules {
                 if let Err(invalid) = crate::validate::webhook_url(url) {
                     problems.push(invalid);
                 } else if !is_bot(old.unwrap_or(new)) {
-                    problems.push(Invalid::new(
-                        "webhook_url",
-                        "Only a bot has a webhook URL.",
-                    ));
+                    problems.push(Invalid::new("webhook_url", "Only a bot has a webhook URL."));
                 }
             }
         }
