@@ -57,7 +57,7 @@ async fn bot_post<'c>(
     app.client
         .post(format!("/bots/{key}/chats/{chat}/messages"))
         .header(content_type)
-        .body(body.to_owned())
+        .body(body)
         .dispatch()
         .await
 }

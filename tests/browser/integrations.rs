@@ -22,7 +22,7 @@ async fn a_token_is_made_shown_once_copied_and_revoked_on_the_account_page() {
     alice.goto("/account").await;
     alice.fill("#id_token_name", "CI pipeline").await;
     alice
-        .click("form[action='/account/tokens'] button[type=submit]")
+        .click("form[action='/account/tokens#api-tokens'] button[type=submit]")
         .await;
     alice.wait_visible("#new-token").await;
     let token = alice.text("#new-token").await;
@@ -47,7 +47,9 @@ async fn a_token_is_made_shown_once_copied_and_revoked_on_the_account_page() {
     assert!(section.contains("last used"), "{section}");
     assert!(!section.contains(&token), "{section}");
 
-    alice.click("[data-token-id] form button[type=submit]").await;
+    alice
+        .click("[data-token-id] form button[type=submit]")
+        .await;
     alice.wait_text("[role=status]", "revoked").await;
     assert_eq!(with_token(&base, "/api/chats", &token).status, 401);
     alice.assert_console_clean();
@@ -77,7 +79,9 @@ async fn a_bots_message_shows_live_with_the_bot_badge() {
         .and_then(|all| all.iter().find(|u| u["username"] == "ci-bot"))
         .and_then(|u| u["id"].as_i64())
         .expect("the bot in the people list");
-    let page = root.post_form(&format!("/admin/users/{bot}/bot-key/"), &[]).text();
+    let page = root
+        .post_form(&format!("/admin/users/{bot}/bot-key/"), &[])
+        .text();
     let start = page.find("kanectbot_").expect("the key, once");
     let key: String = page[start..]
         .chars()
