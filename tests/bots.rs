@@ -318,3 +318,60 @@ async fn a_webhook_url_must_be_http_or_https_and_only_a_bot_has_one() {
         .await;
     assert_eq!(response.status(), Status::Ok, "refused");
 }
+
+#[rocket::async_test]
+async fn the_bot_url_under_attack_answers_json_errors_and_changes_nothing() {
+    use crate::common::hostile::{fingerprint, inspect, INJECTIONS, ODD_IDS};
+    let app = TestApp::new().await;
+    let root = app.admin("root", "superuser").await;
+    let (_, key) = make_bot(&root, "ci-bot", "").await;
+    let group = root.group("Builds", &["ci-bot"]).await;
+    let before = fingerprint(&app).await;
+    for odd in ODD_IDS.iter().chain(INJECTIONS) {
+        let odd = rocket::http::RawStr::new(odd).percent_encode().to_string();
+        for path in [
+            format!("/bots/{odd}/chats/{group}/messages"),
+            format!("/bots/{key}/chats/{odd}/messages"),
+        ] {
+            let what = format!("POST {path}");
+            let response = app
+                .client
+                .post(path.clone())
+                .header(ContentType::Plain)
+                .body("hi")
+                .dispatch()
+                .await;
+            let seen = inspect(&what, response).await;
+            assert!(
+                [Status::NotFound, Status::BadRequest].contains(&seen.status),
+                "{what}: {}",
+                seen.status
+            );
+        }
+    }
+    // Bodies of the wrong kind, with the right key: errors, never a 5xx.
+    for (content_type, body) in [
+        (ContentType::JSON, "[1, 2"),
+        (ContentType::JSON, r#"{"body": 5}"#),
+        (ContentType::JSON, r#"{"body": "x", "extra": 1}"#),
+        (ContentType::Form, "\u{0}"),
+        (ContentType::Plain, "\u{202E}"),
+    ] {
+        let what = format!("POST {content_type} {body:?}");
+        let response = bot_post(&app, &key, group, content_type, body).await;
+        let seen = inspect(&what, response).await;
+        assert!(seen.status.code >= 400 && seen.status.code < 500, "{what}");
+    }
+    // Cookies and CSRF mean nothing here: the key is the credential.
+    let response = root
+        .request(
+            app.client
+                .post(format!("/bots/nope/chats/{group}/messages")),
+        )
+        .header(ContentType::Plain)
+        .body("as root?")
+        .dispatch()
+        .await;
+    expect_error(response, Status::NotFound, "not_found").await;
+    assert_eq!(fingerprint(&app).await, before, "nothing changed");
+}
