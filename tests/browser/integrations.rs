@@ -4,6 +4,7 @@
 
 use crate::process::{self, Reply};
 
+use super::axe;
 use super::web::{group, Kanect, DESKTOP, ROOT_PASSWORD};
 
 /// `GET path` with only `Authorization: Bearer <token>`, as `curl -H` sends it.
@@ -37,6 +38,9 @@ async fn a_token_is_made_shown_once_copied_and_revoked_on_the_account_page() {
         )
         .await;
     alice.screenshot("api-tokens").await;
+    if let Some(source) = axe::source() {
+        axe::assert_clean(&alice, source, "the account page showing a new token").await;
+    }
     let base = alice.base.clone();
     assert_eq!(with_token(&base, "/api/chats", &token).status, 200);
 
