@@ -38,6 +38,10 @@ async fn new_key(staff: &Person<'_>, id: i64) -> String {
         .post_form(&format!("/admin/users/{id}/bot-key/"), &[])
         .await;
     assert_eq!(response.status(), Status::Ok);
+    assert_eq!(
+        header(&response, "Cache-Control").as_deref(),
+        Some("no-store")
+    );
     let page = unescape(&response.into_string().await.unwrap_or_default());
     let start = page.find("kanectbot_").expect("the key on the page");
     page[start..]

@@ -321,6 +321,10 @@ async fn the_account_page_makes_shows_once_and_revokes_a_token() {
         .post_form("/account/tokens", &[("name", "Deploy")])
         .await;
     assert_eq!(response.status(), Status::Ok);
+    assert_eq!(
+        header(&response, "Cache-Control").as_deref(),
+        Some("no-store")
+    );
     let page = unescape(&response.into_string().await.unwrap_or_default());
     let start = page.find("kanect_").expect("the new token on the page");
     let token: String = page[start..]

@@ -15,6 +15,7 @@ use crate::auth::csrf::NoFields;
 use crate::auth::{token, CsrfForm};
 use crate::db::{bots, Db};
 use crate::error::{Error, Result};
+use crate::security::NoStore;
 
 pub fn routes() -> Vec<Route> {
     routes![key_page, new_key]
@@ -52,7 +53,12 @@ async fn key_page(id: &str, staff: Staff, db: &Db) -> Result<Template> {
 }
 
 #[post("/admin/users/<id>/bot-key", data = "<form>")]
-async fn new_key(id: &str, staff: Staff, form: CsrfForm<NoFields>, db: &Db) -> Result<Template> {
+async fn new_key(
+    id: &str,
+    staff: Staff,
+    form: CsrfForm<NoFields>,
+    db: &Db,
+) -> Result<NoStore<Template>> {
     let CsrfForm(NoFields) = form;
     let (id, repr) = bot(db, id).await?;
     let key = token::new_bot_key();
@@ -71,5 +77,5 @@ async fn new_key(id: &str, staff: Staff, form: CsrfForm<NoFields>, db: &Db) -> R
     )
     .await?;
     tx.commit().await?;
-    Ok(page_for(&staff, id, &repr, Some(&key)))
+    Ok(NoStore::new(page_for(&staff, id, &repr, Some(&key))))
 }

@@ -20,6 +20,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
 use crate::model::Timestamp;
+use crate::security::NoStore;
 use crate::validate::{Invalid, TokenName};
 
 pub fn api_routes() -> Vec<Route> {
@@ -89,8 +90,9 @@ async fn create(
     _csrf: Csrf,
     db: &Db,
     body: JsonBody<NewToken>,
-) -> Result<(Status, Json<Created>)> {
-    Ok((Status::Created, Json(make(db, &user, &body.0.name).await?)))
+) -> Result<(Status, NoStore<Json<Created>>)> {
+    let made = make(db, &user, &body.0.name).await?;
+    Ok((Status::Created, NoStore::new(Json(made))))
 }
 
 #[delete("/me/tokens/<id>")]
@@ -118,7 +120,7 @@ async fn create_on_page(
     user: User,
     db: &Db,
     settings: &State<Settings>,
-) -> Result<Template> {
+) -> Result<NoStore<Template>> {
     let CsrfForm(TokenForm { name }) = form;
     let mut values = Fields::new();
     let mut errors = Fields::new();
@@ -133,7 +135,9 @@ async fn create_on_page(
         }
         Err(e) => return Err(e),
     }
-    account::page(&user, db, settings, None, &values, &errors).await
+    Ok(NoStore::new(
+        account::page(&user, db, settings, None, &values, &errors).await?,
+    ))
 }
 
 #[post("/account/tokens/<id>/revoke", data = "<form>")]
