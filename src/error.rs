@@ -18,6 +18,9 @@ pub enum Error {
     BadRequest(String),
     #[error("not signed in")]
     NotSignedIn,
+    /// An API token that is malformed, unknown or revoked.
+    #[error("bad API token")]
+    BadToken,
     #[error("missing or wrong CSRF token")]
     Csrf,
     #[error("forbidden: {0}")]
@@ -136,6 +139,12 @@ impl Error {
                 )
             },
             Error::NotSignedIn => Problem::from_status(Status::Unauthorized),
+            Error::BadToken => Problem::new(
+                Status::Unauthorized,
+                "bad_token",
+                "This API token is not valid: it may have been revoked. Make a new one on \
+                 your account page.",
+            ),
             Error::NotFound => Problem::from_status(Status::NotFound),
             Error::CursorExpired => Problem::new(
                 Status::Gone,
@@ -215,6 +224,7 @@ pub fn wants_json(req: &Request<'_>) -> bool {
     path == "/api"
         || path.starts_with("/api/")
         || path == "/healthz"
+        || path.starts_with("/bots/")
         || req.format().is_some_and(|f| f.is_json())
 }
 

@@ -179,6 +179,7 @@ fn known_field(path: &str) -> Option<&'static str> {
         "current",
         "password1",
         "password2",
+        "name",
         // Inside `preferences`.
         "notifications",
         "sound",

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+mod bots;
 pub mod chat;
 pub mod check;
 pub mod cli;
@@ -73,12 +74,14 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/", auth::join::routes())
         .mount("/", auth::account::routes())
         .mount("/", export::download::routes())
+        .mount("/", auth::api_tokens::page_routes())
         .mount("/", profile::routes())
         .mount("/", chat::pages::routes())
         .mount("/", embed::routes())
         .mount("/", admin::routes())
         .mount("/", files::serve::routes())
         .mount("/", routes![healthz])
+        .mount("/", bots::routes())
         .mount("/", monitoring::routes())
         .mount("/api", profile::api::routes())
         .mount("/api", chat::api::routes())
@@ -92,6 +95,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", auth::strength::routes())
         .mount("/api", auth::invites::routes())
         .mount("/api", openapi::routes())
+        .mount("/api", auth::api_tokens::api_routes())
         .register("/", catchers![catch_all])
 }
 

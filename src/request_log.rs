@@ -66,7 +66,7 @@ impl Fairing for RequestLog {
                 tracing::$level!(
                     target: "kanect::request",
                     method = %req.method(),
-                    path = %req.uri().path(),
+                    path = %logged_path(req),
                     status,
                     duration_us = took.as_micros() as u64,
                     request_id = %started.id,
@@ -79,5 +79,18 @@ impl Fairing for RequestLog {
             log!(info);
         }
         res.set_header(Header::new("X-Request-Id", started.id.clone()));
+    }
+}
+
+/// The path as the log shows it: a bot URL's key is its whole credential, so it is
+/// masked (`/bots/…/chats/1/messages`).
+fn logged_path(req: &Request<'_>) -> String {
+    let path = req.uri().path().as_str();
+    match path.strip_prefix("/bots/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/bots/…/{tail}"),
+            None => "/bots/…".to_owned(),
+        },
+        None => path.to_owned(),
     }
 }

@@ -52,3 +52,20 @@ impl Fairing for SecurityHeaders {
 pub fn no_default_shield() -> Shield {
     Shield::new()
 }
+
+/// A page that shows a secret once (a new API token or bot key): no cache may keep it,
+/// nor may the back button bring it back from one.
+#[derive(rocket::Responder)]
+pub struct NoStore<R> {
+    pub inner: R,
+    pub cache_control: Header<'static>,
+}
+
+impl<R> NoStore<R> {
+    pub fn new(inner: R) -> Self {
+        NoStore {
+            inner,
+            cache_control: Header::new("Cache-Control", "no-store"),
+        }
+    }
+}

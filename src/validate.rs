@@ -485,33 +485,89 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        const FIELD: &str = "display_name";
-        let name = raw.trim();
-        if name.chars().all(is_invisible) {
-            return Err(Invalid::new(FIELD, "Enter a name to show to others."));
-        }
-        if has_control(name, &[]) {
-            return Err(Invalid::new(FIELD, "The name contains control characters."));
-        }
-        if name.chars().any(is_bidi_control) {
-            return Err(Invalid::new(
-                FIELD,
-                "The name contains characters that change the direction of text.",
-            ));
-        }
-        let len = name.chars().count();
-        if len > DISPLAY_NAME_MAX {
-            return Err(Invalid::new(
-                FIELD,
-                format!("Use at most {DISPLAY_NAME_MAX} characters (this one has {len})."),
-            ));
-        }
-        Ok(DisplayName(name.nfc().collect()))
+        short_name(
+            raw,
+            "display_name",
+            DISPLAY_NAME_MAX,
+            "Enter a name to show to others.",
+        )
+        .map(DisplayName)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The most characters of an API token's name.
+pub const TOKEN_NAME_MAX: usize = 64;
+
+/// What a person calls one of their API tokens ("CI", "laptop script"): 1-64 characters
+/// of visible text, as a display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        short_name(
+            raw,
+            "name",
+            TOKEN_NAME_MAX,
+            "Name the token (what will use it?).",
+        )
+        .map(TokenName)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A bot's webhook address: an absolute http or https URL with a host (a `file:`,
+/// `javascript:` or relative address is refused).
+pub fn webhook_url(raw: &str) -> Result<(), Invalid> {
+    let refuse = || {
+        Err(Invalid::new(
+            "webhook_url",
+            "Enter an http:// or https:// address.",
+        ))
+    };
+    let Ok(url) = rocket::http::uri::Absolute::parse(raw) else {
+        return refuse();
+    };
+    let web = ["http", "https"]
+        .iter()
+        .any(|scheme| url.scheme().eq_ignore_ascii_case(scheme));
+    match url.authority() {
+        Some(authority) if web && !authority.host().is_empty() => Ok(()),
+        _ => refuse(),
+    }
+}
+
+/// A one-line name that people see: trimmed, visible, no control or direction characters,
+/// at most `max` characters, NFC.
+fn short_name(raw: &str, field: &'static str, max: usize, empty: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.chars().all(is_invisible) {
+        return Err(Invalid::new(field, empty));
+    }
+    if has_control(name, &[]) {
+        return Err(Invalid::new(field, "The name contains control characters."));
+    }
+    if name.chars().any(is_bidi_control) {
+        return Err(Invalid::new(
+            field,
+            "The name contains characters that change the direction of text.",
+        ));
+    }
+    let len = name.chars().count();
+    if len > max {
+        return Err(Invalid::new(
+            field,
+            format!("Use at most {max} characters (this one has {len})."),
+        ));
+    }
+    Ok(name.nfc().collect())
 }
 
 /// The explicit direction marks, embeddings, overrides and isolates of Unicode's bidi
@@ -523,6 +579,27 @@ fn is_bidi_control(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_urls_are_http_or_https_with_a_host() {
+        for good in [
+            "https://ci.example/hook",
+            "http://10.0.0.2:8080/x?y=1",
+            "HTTPS://a.b",
+        ] {
+            assert!(webhook_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "ftp://a.b/",
+            "javascript:alert(1)",
+            "/relative",
+            "https://",
+            "file:///etc/passwd",
+            "not a url",
+        ] {
+            assert!(webhook_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn display_names() {

@@ -21,6 +21,7 @@ mod files;
 mod gestures;
 mod groups;
 mod lighthouse;
+mod integrations;
 mod live;
 mod loading;
 mod mentions;

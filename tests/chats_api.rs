@@ -38,6 +38,7 @@ async fn alice_sees_everyone_in_the_people_list() {
             keys(person),
             [
                 "avatar_url",
+                "bot",
                 "display_name",
                 "id",
                 "last_seen",

@@ -101,6 +101,8 @@ fn profile_routes() -> Vec<(&'static str, String, Value)> {
             json!({ "current": PASSWORD, "password1": new, "password2": new }),
         ),
         ("DELETE", "/api/me/avatar".into(), Value::Null),
+        ("POST", "/api/me/tokens".into(), json!({ "name": "forged" })),
+        ("DELETE", "/api/me/tokens/1".into(), Value::Null),
     ]
 }
 
@@ -247,6 +249,8 @@ async fn forms_refuse_missing_and_wrong_csrf_tokens_and_change_nothing() {
                 &[("display_name", "Mallory"), ("email", "m@example.com")][..],
             ),
             ("/account/preferences", &[("theme", "dark")][..]),
+            ("/account/tokens", &[("name", "forged")][..]),
+            ("/account/tokens/1/revoke", &[][..]),
             (
                 "/account/password",
                 &[
@@ -1059,6 +1063,7 @@ async fn every_answer_carries_the_security_headers_errors_included() {
         "/%3Cscript%3Ealert(1)%3C/script%3E",
         "/api/me",
         "/api/openapi.json",
+        "/api/me/tokens",
         "/api/users",
         "/api/chats",
         "/api/nowhere",

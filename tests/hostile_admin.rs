@@ -129,6 +129,7 @@ fn posts() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
             ],
         ),
         ("/admin/log/1/change/", vec![("change_message", "forged")]),
+        ("/admin/users/2/bot-key/", vec![]),
         ("/admin/log/1/delete/", vec![("post", "yes")]),
         (
             "/admin/log/",
@@ -198,6 +199,7 @@ async fn members_and_visitors_get_nothing_from_any_console_route() {
         }
     }
     gets.push("/admin/users/2/password/".into());
+    gets.push("/admin/users/2/bot-key/".into());
     gets.push("/admin/files/1/download/".into());
     for path in &gets {
         let what = format!("bob GET {path}");
@@ -284,6 +286,23 @@ async fn odd_ids_and_unknown_models_in_console_urls_are_404() {
         inspect(&what, root.get(&path).await)
             .await
             .expect(&what, Status::NotFound);
+        for path in [
+            format!("/admin/users/{id}/bot-key/"),
+            "/admin/users/2/bot-key/".into(),
+        ] {
+            // An odd id, and a user who is no bot, have no bot key page.
+            for (what, response) in [
+                (format!("root GET {path}"), root.get(&path).await),
+                (
+                    format!("root POST {path}"),
+                    root.post_form(&path, &[]).await,
+                ),
+            ] {
+                inspect(&what, response)
+                    .await
+                    .expect(&what, Status::NotFound);
+            }
+        }
         let path = format!("/admin/users/{id}/password/");
         let what = format!("root GET {path}");
         inspect(&what, root.get(&path).await)

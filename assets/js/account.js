@@ -4,6 +4,9 @@
 // server made. The page's other forms are plain HTML forms.
 
 import { api, uploadFile } from "./api.js";
+import { wireCopyButtons } from "./copy.js";
+
+wireCopyButtons();
 
 const input = document.getElementById("avatar-file");
 const preview = document.getElementById("avatar-preview");

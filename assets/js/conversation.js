@@ -21,7 +21,7 @@ import * as uploads from "./uploads.js";
 import { lastSeen } from "./time.js";
 import {
   state, notify, subscribe, getChat, upsertChat, updateChat, chatTitle, otherMembers, userByName, typingIn, isMe, displayName,
-  directChatWith,
+  directChatWith, isBot,
 } from "./store.js";
 
 let view;
@@ -179,6 +179,7 @@ function renderHeader() {
     return;
   }
   setText(byId("chat-title"), chatTitle(chat));
+  show(byId("chat-bot-badge"), chat.kind === "direct" && isBot(otherMembers(chat)[0]));
   let subtitle;
   if (chat.kind === "group") {
     const others = otherMembers(chat).map(displayName).sort((a, b) => a.localeCompare(b));

@@ -48,6 +48,11 @@ function append(node, children) {
 export const byId = (id) => document.getElementById(id);
 
 /** Show or hide with the `hidden` attribute (app.css makes it beat display utilities). */
+/** The "bot" badge shown beside a bot account's name. */
+export function botBadge() {
+  return el("span", { class: "shrink-0 rounded bg-gray-100 px-1 py-px text-[10px] font-semibold uppercase tracking-wide text-gray-600 ring-1 ring-inset ring-gray-300", "data-bot-badge": true, text: "bot" });
+}
+
 export function show(node, visible) {
   if (node) node.hidden = !visible;
 }

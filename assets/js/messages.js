@@ -6,7 +6,7 @@
 // above or below and only the item at the seam is rebuilt, so a page costs the same at
 // message 2,000 as at 50; history.js keeps the window bounded with trim().
 
-import { el, avatarColour, initial } from "./dom.js";
+import { el, avatarColour, initial, botBadge } from "./dom.js";
 import { attachmentsOf } from "./attachments.js";
 import { parse, render } from "./format.js";
 import { reactionRow, whoReacted } from "./reactions.js";
@@ -14,7 +14,7 @@ import { receiptMark } from "./receipts.js";
 import { messageToolbar } from "./toolbar.js";
 import { clock, dayKey, dayLabel, fullDateTime } from "./time.js";
 import { continues as inRun } from "./grouping.js";
-import { isMe, isStaff, state, senderName, avatarUrl } from "./store.js";
+import { isMe, isStaff, isBot, state, senderName, avatarUrl } from "./store.js";
 
 const NEAR_BOTTOM_PX = 120;
 const FLASH_MS = 2600; // a little longer than the highlight's fade in app.css (.message-flash)
@@ -483,6 +483,7 @@ export class MessageList {
               { class: "mb-0.5 flex items-baseline gap-1.5 px-1 text-xs text-gray-500", "data-run-head": true },
               showSender ? senderAvatar(m) : null,
               showSender ? el("span", { class: "font-semibold text-gray-600", dir: "auto", text: senderName(m), title: m.sender }) : null,
+              showSender && isBot(m.sender) ? botBadge() : null,
               time,
             ),
         editing

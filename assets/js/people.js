@@ -4,9 +4,9 @@
 // conversation.js `openWith`), so trying a name leaves no empty chat behind.
 // Alt+N opens it from anywhere but a dialog. The people are read again as it opens.
 
-import { el, byId, show, setText, markActive } from "./dom.js";
+import { el, byId, show, setText, markActive, botBadge } from "./dom.js";
 import { lastSeen } from "./time.js";
-import { state, subscribe, displayName } from "./store.js";
+import { state, subscribe, displayName, isBot } from "./store.js";
 import { rank } from "./fuzzy.js";
 import { avatar } from "./sidebar.js";
 
@@ -102,7 +102,12 @@ function item(user, i) {
     el(
       "span",
       { class: "min-w-0 flex-1" },
-      el("span", { class: "block truncate font-medium text-gray-800", dir: "auto", text: displayName(user.username) }),
+      el(
+        "span",
+        { class: "flex items-center gap-1.5" },
+        el("span", { class: "truncate font-medium text-gray-800", dir: "auto", text: displayName(user.username) }),
+        isBot(user.username) ? botBadge() : null,
+      ),
       el("span", {
         class: `block truncate text-xs ${user.online ? "text-emerald-700" : "text-gray-600"}`,
         dir: "auto",

@@ -4,9 +4,9 @@
 // (previous) conversation with news. Rebuilt from state on every change; focus is kept
 // on the same item across rebuilds.
 
-import { el, byId, show, avatarColour, initial } from "./dom.js";
+import { el, byId, show, avatarColour, initial, botBadge } from "./dom.js";
 import { listTime, fullDateTime } from "./time.js";
-import { state, subscribe, chatTitle, otherMembers, isMe, avatarUrl, senderName } from "./store.js";
+import { state, subscribe, chatTitle, otherMembers, isMe, isBot, avatarUrl, senderName } from "./store.js";
 import { ordered as orderedChats, nextUnread } from "./conversations.js";
 import { parse, plainText } from "./format.js";
 import { draftFor } from "./drafts.js";
@@ -125,6 +125,7 @@ function chatItem(chat) {
           "span",
           { class: "flex items-baseline gap-2" },
           el("span", { class: `truncate ${unread ? "font-semibold text-gray-900" : "font-medium text-gray-800"}`, dir: "auto", text: title }),
+          other && isBot(other) ? botBadge() : null,
           // The dot is not text: say it for those who cannot see it.
           status ? el("span", { class: "sr-only", dir: "auto", text: `(${status})` }) : null,
           chat.status === "closed"

@@ -48,8 +48,9 @@ export function learnProfiles(list) {
     const before = state.profiles.get(key);
     const display = p.display_name || p.username;
     const url = p.avatar_url || null;
-    if (before && before.display_name === display && before.avatar_url === url) continue;
-    state.profiles.set(key, { display_name: display, avatar_url: url });
+    const bot = p.bot === true;
+    if (before && before.display_name === display && before.avatar_url === url && before.bot === bot) continue;
+    state.profiles.set(key, { display_name: display, avatar_url: url, bot });
     changed = true;
   }
   return changed;
@@ -59,6 +60,12 @@ export function learnProfiles(list) {
 export function displayName(username) {
   const p = state.profiles.get(String(username || "").toLowerCase());
   return (p && p.display_name) || username;
+}
+
+/** Whether `username` is a bot account (shown with a "bot" badge). */
+export function isBot(username) {
+  const p = state.profiles.get(String(username || "").toLowerCase());
+  return Boolean(p && p.bot);
 }
 
 /** `username`'s avatar image, or null (initials then). */

@@ -136,6 +136,8 @@ pub struct Field {
     pub help: Option<&'static str>,
     /// What a read-only field shows when the column is NULL (a dash unless said).
     pub empty: Option<&'static str>,
+    /// A yes/no that an add form shows unticked (they start ticked, as `is_active`).
+    pub off_when_adding: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -276,6 +278,15 @@ impl Field {
             edit: Edit::Always,
             help: None,
             empty: None,
+            off_when_adding: false,
+        }
+    }
+
+    /// A yes/no the add form leaves unticked.
+    pub const fn off_when_adding(self) -> Self {
+        Field {
+            off_when_adding: true,
+            ..self
         }
     }
 

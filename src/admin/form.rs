@@ -326,6 +326,7 @@ async fn field_json(
             }
         }
         (Some(form), _) if editable => form.get(field.name).unwrap_or_default().to_owned(),
+        (_, Kind::Bool) if adding && field.off_when_adding => String::new(),
         (_, Kind::Bool) if adding => "on".into(),
         (_, Kind::Bool) => {
             if stored.int() == Some(1) {

@@ -8,6 +8,7 @@ pub mod params;
 pub mod rules;
 pub mod value;
 
+mod bot_key;
 mod changelist;
 mod chats;
 mod delete;
@@ -66,6 +67,7 @@ pub fn routes() -> Vec<Route> {
         delete::routes(),
         history::routes(),
         password::routes(),
+        bot_key::routes(),
         files::routes(),
     ]
     .concat()

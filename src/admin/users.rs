@@ -30,6 +30,7 @@ pub static USERS: Model = Model {
         Column::new("email", "Email", "t.email", Cell::Text),
         Column::new("role", "Role", "t.role", Cell::Text),
         Column::new("is_active", "Active", "t.is_active", Cell::Bool),
+        Column::new("is_bot", "Bot", "t.is_bot", Cell::Bool),
         Column::new("created_at", "Joined", "t.created_at", Cell::Time),
         Column::new("last_login", "Last login", "t.last_login", Cell::Time),
     ],
@@ -41,6 +42,7 @@ pub static USERS: Model = Model {
     filters: &[
         Filter::new("role", "role", "t.role", FilterKind::Words(ROLES)),
         Filter::new("is_active", "active", "t.is_active", FilterKind::Bool).aliases(&["active"]),
+        Filter::new("is_bot", "bot", "t.is_bot", FilterKind::Bool).aliases(&["bot"]),
     ],
     ordering: "username",
     fields: &[
@@ -49,6 +51,8 @@ pub static USERS: Model = Model {
         Field::new("display_name", "Display name", Kind::Text { max: 64, required: false }).read_only().help("Chosen by the person on their account page; their username shows when it is empty."),
         Field::new("role", "Role", Kind::Words(ROLES)).help("Staff can use this console; a superuser can also manage staff and delete users."),
         Field::new("is_active", "Active", Kind::Bool).help("Unselect this instead of deleting the account: it signs the person out everywhere."),
+        Field::new("is_bot", "Bot", Kind::Bool).on_add().off_when_adding().help("A bot has no password and cannot sign in: it posts through its bot key (“Bot key” on its page, after saving). Leave the password fields empty."),
+        Field::new("webhook_url", "Webhook URL", Kind::text(2000)).help("Bots only: an http(s) address for outgoing webhooks (kept for them; nothing is sent yet)."),
         Field::new("password1", "Password", Kind::NewPassword).on_add().help("At least 8 characters, not all digits, not a common password, not like the username."),
         Field::new("password2", "Password confirmation", Kind::NewPassword).on_add().help("Enter the same password as before, for verification."),
         Field::new("password", "Password", Kind::PasswordHash).read_only().help("Raw passwords are not stored, so there is no way to see this user’s password, but you can change it."),
@@ -108,6 +112,13 @@ fn active(values: &Values) -> bool {
     values.get("is_active").and_then(Value::int) == Some(1)
 }
 
+fn is_bot(values: &Values) -> bool {
+    values.get("is_bot").and_then(Value::int) == Some(1)
+}
+
+/// The password column of a bot: not a PHC string, so no password verifies against it.
+const BOT_PASSWORD: &str = "!";
+
 #[rocket::async_trait]
 impl Rules for UserRules {
     /// Staff manage members only; staff and superuser accounts are a superuser's.
@@ -117,6 +128,14 @@ impl Rules for UserRules {
 
     fn can_delete(&self, actor: &User) -> bool {
         is_superuser(actor)
+    }
+
+    fn links(&self, id: i64, object: &Values) -> Vec<(&'static str, String)> {
+        if is_bot(object) {
+            vec![("Bot key", USERS.object_url(id, "bot-key"))]
+        } else {
+            Vec::new()
+        }
     }
 
     fn words(
@@ -141,6 +160,18 @@ impl Rules for UserRules {
         new: &Values,
     ) -> Vec<Invalid> {
         let mut problems = Vec::new();
+        if let Some(url) = new.get("webhook_url").map(Value::text) {
+            if !url.is_empty() {
+                if let Err(invalid) = crate::validate::webhook_url(url) {
+                    problems.push(invalid);
+                } else if !is_bot(old.unwrap_or(new)) {
+                    problems.push(Invalid::new("webhook_url", "Only a bot has a webhook URL."));
+                }
+            }
+        }
+        if is_bot(old.unwrap_or(new)) && role_of(new) != "member" {
+            problems.push(Invalid::new("role", "A bot is a member, never staff."));
+        }
         if id != Some(actor.id.0) || old.is_none() {
             return problems;
         }
@@ -183,6 +214,12 @@ impl Rules for UserRules {
             return Vec::new();
         }
         new.insert("created_at", Value::Int(Timestamp::now().0));
+        if is_bot(new) {
+            // No password matches this, so a bot cannot sign in even before `is_bot` is
+            // checked at sign-in.
+            new.insert("password_hash", Value::Text(BOT_PASSWORD.to_owned()));
+            return Vec::new();
+        }
         let typed = |field| form.get(field).unwrap_or_default();
         match NewPassword::parse(typed("password1"), typed("password2"), &name) {
             Ok(password) => match password::hash(password.as_str().to_owned()).await {

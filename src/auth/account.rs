@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, User};
 use crate::config::Settings;
-use crate::db::{profiles, sessions, Db};
+use crate::db::{profiles, sessions, tokens, Db};
 use crate::error::{Error, Result};
 use crate::profile::Preferences;
 
@@ -61,6 +61,18 @@ pub async fn page(
             })
         })
         .collect();
+    let tokens: Vec<_> = tokens::for_user(&db.read, user.id)
+        .await?
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "name": t.name,
+                "created_at": t.created_at.to_display(),
+                "last_used_at": t.last_used_at.map(|at| at.to_display()),
+            })
+        })
+        .collect();
     Ok(Template::render(
         "auth/account.html",
         context! {
@@ -81,6 +93,10 @@ pub async fn page(
             errors,
             sessions,
             others: listed.len().saturating_sub(1),
+            tokens,
+            new_token: values.get("new_token"),
+            new_token_name: values.get("new_token_name"),
+            token_name: values.get("token_name"),
             message,
         },
     ))

@@ -116,6 +116,11 @@ impl Sessions {
         self.invalidate(|map| map.retain(|_, entry| entry.user.session_id != session_id));
     }
 
+    /// Forgets a revoked API token.
+    pub fn forget_token(&self, token_id: i64) {
+        self.invalidate(|map| map.retain(|_, entry| entry.user.bearer != Some(token_id)));
+    }
+
     pub fn clear(&self) {
         self.invalidate(HashMap::clear);
     }

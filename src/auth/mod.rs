@@ -1,6 +1,7 @@
 //! Who is asking: passwords, sessions, CSRF tokens and the sign-up / sign-in pages.
 
 pub mod account;
+pub mod api_tokens;
 pub mod cache;
 pub mod client;
 pub mod cookies;

@@ -487,7 +487,7 @@ async fn login(
     let hash = found.as_ref().map(|user| user.password_hash.clone());
     let verified = password::verify(password, hash).await?;
     // A failure stays counted; that is what the attempt was counted for.
-    let Some(user) = found.filter(|user| verified && user.is_active) else {
+    let Some(user) = found.filter(|user| verified && user.is_active && !user.is_bot) else {
         errors.insert(
             "__all__",
             "Please enter a correct username and password. Note that both fields may be \

@@ -9,7 +9,7 @@ use crate::auth::cache::{Entry, Sessions};
 use crate::auth::client::Client;
 use crate::auth::{cookies, token};
 use crate::config::Settings;
-use crate::db::{sessions, Db};
+use crate::db::{sessions, tokens, Db};
 use crate::error::{fail, Error};
 use crate::model::{Role, Timestamp, UserId};
 use crate::profile::{Preferences, Theme};
@@ -17,6 +17,14 @@ use crate::profile::{Preferences, Theme};
 /// How stale `last_used_at` may get before a request slides the expiry forward: sliding
 /// on every request would make every request a write.
 const TOUCH_AFTER_MS: i64 = 60 * 60 * 1000;
+
+/// How stale an API token's `last_used_at` may get: at most one write a minute per token,
+/// however busy the script using it.
+const TOKEN_TOUCH_AFTER_MS: i64 = 60 * 1000;
+
+/// How long a token look-up is cached before the table is read again (revocation and
+/// deactivation forget it at once; this only bounds memory).
+const TOKEN_CACHE_MS: i64 = 60 * 60 * 1000;
 
 /// The signed-in person making the request. A route that names it is for signed-in
 /// people only: others get 401 (a redirect to the sign-in page for pages).
@@ -29,7 +37,12 @@ pub struct User {
     pub display_name: String,
     pub avatar_url: Option<String>,
     pub preferences: Preferences,
+    /// The session's id; for a request made with an API token, minus the token's id (so
+    /// it names no session and no other token).
     pub session_id: i64,
+    /// The API token's id when the request came with `Authorization: Bearer` (API only):
+    /// then no CSRF token is needed, since no browser adds that header by itself.
+    pub bearer: Option<i64>,
     /// The session's CSRF secret; pages carry it masked (`csrf_token`).
     pub(crate) csrf_secret: String,
     /// The SHA-256 of the session token, as the table keeps it.
@@ -47,6 +60,9 @@ impl User {
 enum Lookup {
     Anonymous,
     SignedIn(User),
+    /// An `/api` request with a Bearer token that is malformed, unknown or revoked (or
+    /// whose owner was deactivated): 401, even if a session cookie came along.
+    BadToken,
     /// The table could not be read; `unavailable` when the storage (or the database
     /// server) is the cause, which people are told is temporary (503).
     Failed {
@@ -73,10 +89,24 @@ fn failure(error: &str, unavailable: bool) -> Error {
     }
 }
 
+/// The token of `Authorization: Bearer <token>` on an `/api` request. Pages ignore it
+/// (they need the cookie), and so does every other scheme (a proxy's Basic auth, say).
+fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+    let path = req.uri().path();
+    if !(path == "/api" || path.starts_with("/api/")) {
+        return None;
+    }
+    let header = req.headers().get_one("Authorization")?.trim();
+    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+}
+
 async fn lookup(req: &Request<'_>) -> Lookup {
-    let Some(cookie) = req.cookies().get(cookies::SESSION.on(Client::of(req))) else {
+    let presented = bearer(req);
+    let cookie = req.cookies().get(cookies::SESSION.on(Client::of(req)));
+    if presented.is_none() && cookie.is_none() {
         return Lookup::Anonymous;
-    };
+    }
     let rocket = req.rocket();
     let (Some(db), Some(settings), Some(cache)) = (
         Db::fetch(rocket),
@@ -88,16 +118,80 @@ async fn lookup(req: &Request<'_>) -> Lookup {
             unavailable: false,
         };
     };
-    find(db, settings, cache, token::hash(cookie.value())).await
+    match (presented, cookie) {
+        // A malformed token costs no query.
+        (Some(presented), _) if !token::is_api_token(presented) => Lookup::BadToken,
+        (Some(presented), _) => find_token(db, cache, token::hash(presented)).await,
+        (None, Some(cookie)) => find(db, settings, cache, token::hash(cookie.value())).await,
+        (None, None) => Lookup::Anonymous,
+    }
+}
+
+/// The API token with this hash: from the cache, else from the table (then cached).
+async fn find_token(db: &Db, cache: &Sessions, hash: [u8; 32]) -> Lookup {
+    let now = Timestamp::now();
+    let cached = cache
+        .get(&hash, now)
+        .filter(|entry| entry.user.bearer.is_some());
+    let mut entry = match cached {
+        Some(entry) => {
+            cache.seen(&hash, &entry, now);
+            entry
+        }
+        None => {
+            let epoch = cache.epoch();
+            let found = match tokens::lookup(&db.read, &hash).await {
+                Ok(Some(found)) => found,
+                Ok(None) => return Lookup::BadToken,
+                Err(e) => return Lookup::failed(&e),
+            };
+            let entry = Entry {
+                user: User {
+                    id: found.user_id,
+                    username: found.username,
+                    role: found.role,
+                    display_name: found.display_name,
+                    avatar_url: found.avatar_url,
+                    preferences: Preferences::from_stored(&found.preferences),
+                    session_id: -found.token_id,
+                    bearer: Some(found.token_id),
+                    csrf_secret: String::new(),
+                    token_hash: hash,
+                },
+                expires_at: now.plus_millis(TOKEN_CACHE_MS),
+                last_used_at: found.last_used_at.unwrap_or(Timestamp(0)),
+                created_at: now,
+                seen_at: now,
+            };
+            cache.insert(epoch, hash, entry.clone());
+            entry
+        }
+    };
+    if now.0 - entry.last_used_at.0 > TOKEN_TOUCH_AFTER_MS {
+        let epoch = cache.epoch();
+        let id = entry.user.bearer.unwrap_or_default();
+        match tokens::touch(&db.write, id, now).await {
+            Ok(true) => {
+                entry.last_used_at = now;
+                cache.insert(epoch, hash, entry.clone());
+            }
+            // Revoked meanwhile (the table is the truth).
+            Ok(false) => return Lookup::BadToken,
+            Err(e) => tracing::warn!(error = %e, "could not record a token's use"),
+        }
+    }
+    Lookup::SignedIn(entry.user)
 }
 
 /// The session with this token hash: from the cache, else from the table (then cached).
 async fn find(db: &Db, settings: &Settings, cache: &Sessions, hash: [u8; 32]) -> Lookup {
     let now = Timestamp::now();
     let started_after = settings.sessions_started_after();
+    // A token's entry never stands for a cookie: the same string sent as a cookie is no
+    // session.
     let cached = cache
         .get(&hash, now)
-        .filter(|entry| entry.created_at.0 > started_after.0);
+        .filter(|entry| entry.user.bearer.is_none() && entry.created_at.0 > started_after.0);
     let mut entry = match cached {
         Some(entry) => {
             cache.seen(&hash, &entry, now);
@@ -119,6 +213,7 @@ async fn find(db: &Db, settings: &Settings, cache: &Sessions, hash: [u8; 32]) ->
                     avatar_url: found.avatar_url,
                     preferences: Preferences::from_stored(&found.preferences),
                     session_id: found.session_id,
+                    bearer: None,
                     csrf_secret: found.csrf_token,
                     token_hash: hash,
                 },
@@ -156,9 +251,14 @@ pub async fn still_signed_in(
     cache: &Sessions,
     user: &User,
 ) -> Result<bool, Error> {
-    match find(db, settings, cache, user.token_hash).await {
+    let found = if user.bearer.is_some() {
+        find_token(db, cache, user.token_hash).await
+    } else {
+        find(db, settings, cache, user.token_hash).await
+    };
+    match found {
         Lookup::SignedIn(found) => Ok(found.session_id == user.session_id),
-        Lookup::Anonymous => Ok(false),
+        Lookup::Anonymous | Lookup::BadToken => Ok(false),
         Lookup::Failed { error, unavailable } => Err(failure(&error, unavailable)),
     }
 }
@@ -176,6 +276,7 @@ impl User {
                 Ok(Some(user))
             }
             Lookup::Anonymous => Ok(None),
+            Lookup::BadToken => Err(Error::BadToken),
             Lookup::Failed { error, unavailable } => Err(failure(error, *unavailable)),
         }
     }

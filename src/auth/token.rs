@@ -25,6 +25,45 @@ pub fn new_session_token() -> String {
     random_base64(32)
 }
 
+/// What every personal API token starts with, so that secret scanners (and people) can
+/// tell one in a leaked file or log.
+pub const API_TOKEN_PREFIX: &str = "kanect_";
+
+/// What every bot key starts with.
+pub const BOT_KEY_PREFIX: &str = "kanectbot_";
+
+/// Base64 of 32 bytes, unpadded.
+const KEY_CHARS: usize = 43;
+
+/// A personal API token: the prefix and 256 random bits.
+pub fn new_api_token() -> String {
+    format!("{API_TOKEN_PREFIX}{}", random_base64(32))
+}
+
+/// A bot key: its prefix and 256 random bits.
+pub fn new_bot_key() -> String {
+    format!("{BOT_KEY_PREFIX}{}", random_base64(32))
+}
+
+/// Whether `presented` could be a token `new_api_token` made (no look-up needed if not).
+pub fn is_api_token(presented: &str) -> bool {
+    has_shape(presented, API_TOKEN_PREFIX)
+}
+
+/// Whether `presented` could be a key `new_bot_key` made.
+pub fn is_bot_key(presented: &str) -> bool {
+    has_shape(presented, BOT_KEY_PREFIX)
+}
+
+fn has_shape(presented: &str, prefix: &str) -> bool {
+    presented.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == KEY_CHARS
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
 /// What the database keeps of a token.
 pub fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -65,6 +104,19 @@ pub fn same_masked(presented: &str, secret: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_tokens_and_bot_keys_have_a_shape_of_their_own() {
+        let token = new_api_token();
+        assert!(token.starts_with("kanect_") && is_api_token(&token));
+        assert!(!is_bot_key(&token));
+        let key = new_bot_key();
+        assert!(is_bot_key(&key) && !is_api_token(&key));
+        assert!(!is_api_token("kanect_short"));
+        assert!(!is_api_token(&format!("{token}x")));
+        assert!(!is_api_token(&token.replace('_', "!")));
+        assert!(!is_api_token(""));
+    }
 
     #[test]
     fn a_masked_token_differs_each_time_and_still_matches() {

@@ -25,6 +25,8 @@ struct Person {
     username: String,
     display_name: String,
     avatar_url: Option<String>,
+    /// A bot account (shown with a "bot" badge).
+    bot: bool,
     online: bool,
     last_seen: Option<crate::model::Timestamp>,
 }
@@ -55,6 +57,7 @@ async fn people(
                     username: p.username,
                     display_name: p.display_name,
                     avatar_url: p.avatar_url,
+                    bot: p.is_bot,
                     online,
                     last_seen,
                 }

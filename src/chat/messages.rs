@@ -162,20 +162,25 @@ async fn send(
             files,
         )
         .await
-        .map_err(|e| match e {
-            SendError::NotMember => Error::NotFound,
-            SendError::Closed => super::closed(),
-            SendError::Attachments => crate::validate::Invalid::new(
-                "attachments",
-                "Attach only files you have uploaded to this chat and not sent yet.",
-            )
-            .into(),
-            SendError::Unavailable(cause) => Error::Unavailable(cause),
-            SendError::Db(e) => Error::Database(e),
-        })?;
+        .map_err(not_sent)?;
     // The commit has woken everyone's polls; the message ends the sender's "typing".
     live.stopped_typing(id, &user.username, &sent.members);
     Ok((Status::Created, Json(sent.message)))
+}
+
+/// A refused send, as the sender is told.
+pub fn not_sent(e: SendError) -> Error {
+    match e {
+        SendError::NotMember => Error::NotFound,
+        SendError::Closed => super::closed(),
+        SendError::Attachments => crate::validate::Invalid::new(
+            "attachments",
+            "Attach only files you have uploaded to this chat and not sent yet.",
+        )
+        .into(),
+        SendError::Unavailable(cause) => Error::Unavailable(cause),
+        SendError::Db(e) => Error::Database(e),
+    }
 }
 
 /// A refused change to a message, as the person is told.

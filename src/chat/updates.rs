@@ -297,6 +297,7 @@ async fn session_ends(
         }
         match Box::pin(still_signed_in(db, settings, sessions, user)).await {
             Ok(true) => {}
+            Ok(false) if user.bearer.is_some() => return Error::BadToken,
             Ok(false) => return Error::NotSignedIn,
             Err(e) => return e,
         }

@@ -43,6 +43,9 @@ pub struct MemberProfile {
     pub username: String,
     pub display_name: String,
     pub avatar_url: Option<String>,
+    /// A bot account (shown with a "bot" badge).
+    #[serde(default)]
+    pub bot: bool,
 }
 
 /// A member's read and delivery marks in a chat (message ids).
@@ -161,9 +164,15 @@ fn profiles_sql(pg: bool) -> String {
         "(json_group_array"
     };
     let empty = if pg { ", '[]')" } else { ")" };
+    // SQLite keeps a flag as 0 or 1: `json('true')` makes it a JSON boolean.
+    let bot = if pg {
+        "u.is_bot"
+    } else {
+        "json(CASE WHEN u.is_bot THEN 'true' ELSE 'false' END)"
+    };
     format!(
         "(SELECT {array}({object}('username', u.username, 'display_name', {name},
-                 'avatar_url', {url})){empty}
+                 'avatar_url', {url}, 'bot', {bot})){empty}
           FROM chat_members mm JOIN users u ON u.id = mm.user_id WHERE mm.chat_id = c.id)",
         name = super::profiles::display_name_sql("u"),
         url = super::profiles::avatar_url_sql("u"),

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod backend;
+pub mod bots;
 pub mod chats;
 pub mod checkpoint;
 pub mod copy;
@@ -26,6 +27,7 @@ pub mod search;
 pub mod send_queue;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 pub mod writer;
 

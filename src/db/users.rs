@@ -27,6 +27,8 @@ pub struct Credentials {
     pub username: String,
     pub password_hash: String,
     pub is_active: bool,
+    /// Bots never sign in, whatever their password column holds.
+    pub is_bot: bool,
 }
 
 /// A person as the people list shows them.
@@ -38,12 +40,13 @@ pub struct Person {
     pub display_name: String,
     pub avatar_url: Option<String>,
     pub last_seen: Option<Timestamp>,
+    pub is_bot: bool,
 }
 
 /// The columns of a [`Person`] over `users`.
 fn person_columns() -> String {
     format!(
-        "id, username, {} AS display_name, {} AS avatar_url, last_seen",
+        "id, username, {} AS display_name, {} AS avatar_url, last_seen, is_bot",
         super::profiles::display_name_sql("users"),
         super::profiles::avatar_url_sql("users"),
     )
@@ -274,7 +277,8 @@ pub async fn credentials(db: &Pool, key: &str) -> sqlx::Result<Option<Credential
     }
     on!(db, |c| {
         sqlx::query_as(
-            "SELECT id, username, password_hash, is_active FROM users WHERE username_key = $1",
+            "SELECT id, username, password_hash, is_active, is_bot FROM users
+             WHERE username_key = $1",
         )
         .bind(key)
         .fetch_optional(c)
