@@ -5,7 +5,7 @@
 
 use rocket::serde::json::Json;
 use rocket::{get, routes, Route};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::{auth, chat, profile};
@@ -48,7 +48,8 @@ struct ErrorDetail {
 #[openapi(
     info(
         title = "Kanect",
-        description = "The JSON API of a Kanect server. A browser signs in and sends its \
+        description = "The JSON API of a Kanect server. A script sends a personal API token \
+            (`Authorization: Bearer kanect_...`, made on /account); a browser sends its \
             session cookie, with the page's CSRF token in `X-CSRF-Token` on every unsafe \
             request."
     ),
@@ -80,19 +81,32 @@ struct ErrorDetail {
         auth::invites::create,
         auth::invites::list,
         auth::invites::revoke,
+        auth::api_tokens::list,
+        auth::api_tokens::create,
+        auth::api_tokens::revoke,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),
-    security(("session" = [], "csrf" = []))
+    security(("bearer" = []), ("session" = [], "csrf" = []))
 )]
 struct Document;
 
-/// How a caller authenticates: the session cookie, with the CSRF header on unsafe methods.
+/// How a caller authenticates: a personal API token, or the session cookie with the CSRF
+/// header on unsafe methods.
 struct Security;
 
 impl Modify for Security {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal API token: no cookie, no CSRF header."))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(

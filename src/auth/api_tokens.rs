@@ -32,7 +32,7 @@ pub fn page_routes() -> Vec<Route> {
 }
 
 /// A token just made: the only answer that carries `token`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Created {
     id: i64,
     name: String,
@@ -73,17 +73,19 @@ async fn withdraw(db: &Db, sessions: &Sessions, user: &User, id: &str) -> Result
     Ok(())
 }
 
+#[utoipa::path(get, path = "/api/me/tokens", tag = "people", responses((status = 200, description = "The caller's tokens, never the tokens themselves", body = Vec<Token>), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[get("/me/tokens")]
 async fn list(user: User, db: &Db) -> Result<Json<Vec<Token>>> {
     Ok(Json(tokens::for_user(&db.read, user.id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
 }
 
+#[utoipa::path(post, path = "/api/me/tokens", tag = "people", request_body = NewToken, responses((status = 201, description = "The token, shown this once", body = Created), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/me/tokens", data = "<body>")]
 async fn create(
     user: User,
@@ -95,6 +97,7 @@ async fn create(
     Ok((Status::Created, NoStore::new(Json(made))))
 }
 
+#[utoipa::path(delete, path = "/api/me/tokens/{id}", tag = "people", params(("id" = i64, Path, description = "The token")), responses((status = 204, description = "Revoked: it stops at once"), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[delete("/me/tokens/<id>")]
 async fn revoke(
     id: &str,

@@ -12,7 +12,7 @@ use crate::model::{Role, Timestamp, UserId};
 pub const MAX_PER_USER: i64 = 20;
 
 /// A token as its owner's list shows it (never the token).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Token {
     pub id: i64,
     pub name: String,
