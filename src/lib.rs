@@ -23,6 +23,7 @@ pub mod mentions;
 pub mod model;
 pub mod monitoring;
 pub mod profile;
+pub mod push;
 pub mod request_log;
 pub mod search;
 pub mod security;
@@ -51,6 +52,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(auth::setup::Watch)
         .attach(auth::cache::Watch)
         .attach(db::send_queue::Start)
+        .attach(push::stage())
         .attach(db::checkpoint::Checkpoints)
         .attach(embed::templates())
         .attach(admin::TrailingSlash)
@@ -87,6 +89,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", chat::search::routes())
         .mount("/api", auth::strength::routes())
         .mount("/api", auth::invites::routes())
+        .mount("/api", push::api::routes())
         .register("/", catchers![catch_all])
 }
 

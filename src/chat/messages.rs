@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::json::JsonBody;
 use crate::live::Live;
 use crate::model::{ChatId, FileId, MessageId};
+use crate::push::Push;
 use crate::validate::MessageBody;
 
 pub fn routes() -> Vec<Route> {
@@ -127,6 +128,7 @@ async fn send(
     db: &Db,
     live: &State<Arc<Live>>,
     queue: &State<SendQueue>,
+    push: &State<Push>,
     body: JsonBody<Outgoing>,
 ) -> Result<(Status, Json<Message>)> {
     let id = chat_id(id)?;
@@ -173,6 +175,7 @@ async fn send(
         })?;
     // The commit has woken everyone's polls; the message ends the sender's "typing".
     live.stopped_typing(id, &user.username, &sent.members);
+    push.message_stored(user.id, &sent.message);
     Ok((Status::Created, Json(sent.message)))
 }
 
