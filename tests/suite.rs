@@ -35,6 +35,7 @@ mod notify;
 mod onboarding;
 mod pages;
 mod profiles;
+mod push;
 mod search;
 mod security;
 mod sessions;
