@@ -112,7 +112,7 @@ impl tera::Function for AssetUrl {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![asset]
+    routes![asset, service_worker, manifest]
 }
 
 /// How long a browser may keep an asset without asking.
@@ -214,4 +214,33 @@ fn asset(path: Result<PathBuf, rocket::http::uri::error::PathError>) -> Option<A
         content_type,
         caching,
     })
+}
+
+/// A file that must live at a fixed root URL, asked for each time (never `immutable`).
+fn at_root(name: &str, content_type: ContentType) -> Option<Asset> {
+    let file = Assets::get(name)?;
+    let sha256 = file.metadata.sha256_hash();
+    Some(Asset {
+        compressed: precompressed(name, &sha256),
+        body: file.data,
+        sha256,
+        content_type,
+        caching: Caching::Revalidate,
+    })
+}
+
+/// The service worker, at the root so that its scope is the whole site
+/// (`assets/sw.js` says what it does).
+#[get("/sw.js")]
+fn service_worker() -> Option<Asset> {
+    at_root("sw.js", ContentType::JavaScript)
+}
+
+/// What makes Kanect installable: name, colours, icons.
+#[get("/manifest.webmanifest")]
+fn manifest() -> Option<Asset> {
+    at_root(
+        "manifest.webmanifest",
+        ContentType::new("application", "manifest+json"),
+    )
 }

@@ -19,6 +19,7 @@ mod file_gestures;
 mod files;
 mod gestures;
 mod groups;
+mod install;
 mod live;
 mod loading;
 mod mentions;
