@@ -12,6 +12,7 @@ async fn the_chat_home_is_installable_and_opens_reconnecting_while_the_server_is
     let Some(mut app) = Kanect::start() else {
         return;
     };
+    app.member("alice");
     let alice = app.signed_in("alice", DESKTOP).await;
     alice.wait_chat_ready().await;
     alice
