@@ -46,8 +46,9 @@ function renderEnable() {
 async function askPermission() {
   if (!supported()) return;
   try {
-    // A closed tab hears of messages too, through Web Push, once allowed.
-    if ((await Notification.requestPermission()) === "granted") await subscribePush();
+    // A closed tab hears of messages too, through Web Push, once allowed. Not awaited: a
+    // push service can take long to answer, and the page does not wait for it.
+    if ((await Notification.requestPermission()) === "granted") subscribePush();
   } finally {
     renderEnable();
   }
