@@ -120,6 +120,8 @@ fn checked_files(ids: Vec<FileId>) -> Result<Vec<FileId>, crate::validate::Inval
     Ok(ids)
 }
 
+// Request guards, one per thing a send touches.
+#[allow(clippy::too_many_arguments)]
 #[post("/chats/<id>/messages", data = "<body>")]
 async fn send(
     id: Result<ChatId, &str>,
