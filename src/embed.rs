@@ -236,11 +236,25 @@ fn service_worker() -> Option<Asset> {
     at_root("sw.js", ContentType::JavaScript)
 }
 
-/// What makes Kanect installable: name, colours, icons.
+/// What makes Kanect installable: name, colours, icons. The icons are named by their
+/// hashed names, as pages name assets, so a browser keeps them without asking again.
 #[get("/manifest.webmanifest")]
 fn manifest() -> Option<Asset> {
-    at_root(
-        "manifest.webmanifest",
-        ContentType::new("application", "manifest+json"),
-    )
+    let file = Assets::get("manifest.webmanifest")?;
+    let mut manifest: serde_json::Value = serde_json::from_slice(&file.data).ok()?;
+    for icon in manifest["icons"].as_array_mut()? {
+        let path = icon["src"].as_str()?.strip_prefix("/assets/")?;
+        let file = Assets::get(path)?;
+        let name = hashed::name(path, &file.metadata.sha256_hash());
+        icon["src"] = serde_json::Value::String(format!("/assets/{name}"));
+    }
+    let body = manifest.to_string().into_bytes();
+    let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&body).into();
+    Some(Asset {
+        compressed: None,
+        body: Cow::Owned(body),
+        sha256,
+        content_type: ContentType::new("application", "manifest+json"),
+        caching: Caching::Revalidate,
+    })
 }
