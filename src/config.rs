@@ -47,6 +47,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Members (not only staff) may make invite links from the chat.
     pub members_can_invite: bool,
+    /// Outgoing requests (Web Push, later webhooks) may go to loopback addresses: for tests
+    /// and a relay on the same host. Off, only public https endpoints are accepted.
+    pub webhook_allow_private: bool,
 }
 
 /// How log lines are written: for people reading a terminal, or one JSON object per line
@@ -128,6 +131,7 @@ impl Default for Config {
             metrics_token: None,
             log_format: LogFormat::Text,
             members_can_invite: true,
+            webhook_allow_private: false,
         }
     }
 }
@@ -368,6 +372,7 @@ pub const KEYS: &[&str] = &[
     "metrics_token",
     "log_format",
     "members_can_invite",
+    "webhook_allow_private",
 ];
 
 /// One line of `kanect config`: a key, its effective value and where it came from.
@@ -479,6 +484,7 @@ pub struct Settings {
     /// Lets a scraper from elsewhere than loopback read `/metrics` (never empty).
     pub metrics_token: Option<String>,
     pub members_can_invite: bool,
+    pub webhook_allow_private: bool,
     /// Where the setup code of a first run is kept (`auth::setup`).
     pub data_dir: PathBuf,
 }
@@ -515,6 +521,7 @@ impl From<&Config> for Settings {
             // An empty token would let anyone in with `Authorization: Bearer `.
             metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
             members_can_invite: config.members_can_invite,
+            webhook_allow_private: config.webhook_allow_private,
             data_dir: config.data_dir.clone(),
         }
     }

@@ -118,7 +118,7 @@ impl tera::Function for AssetUrl {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![asset]
+    routes![asset, service_worker, manifest]
 }
 
 /// How long a browser may keep an asset without asking.
@@ -219,5 +219,48 @@ fn asset(path: Result<PathBuf, rocket::http::uri::error::PathError>) -> Option<A
         sha256,
         content_type,
         caching,
+    })
+}
+
+/// A file that must live at a fixed root URL, asked for each time (never `immutable`).
+fn at_root(name: &str, content_type: ContentType) -> Option<Asset> {
+    let file = Assets::get(name)?;
+    let sha256 = file.metadata.sha256_hash();
+    Some(Asset {
+        compressed: precompressed(name, &sha256),
+        body: file.data,
+        sha256,
+        content_type,
+        caching: Caching::Revalidate,
+    })
+}
+
+/// The service worker, at the root so that its scope is the whole site
+/// (`assets/sw.js` says what it does).
+#[get("/sw.js")]
+fn service_worker() -> Option<Asset> {
+    at_root("sw.js", ContentType::JavaScript)
+}
+
+/// What makes Kanect installable: name, colours, icons. The icons are named by their
+/// hashed names, as pages name assets, so a browser keeps them without asking again.
+#[get("/manifest.webmanifest")]
+fn manifest() -> Option<Asset> {
+    let file = Assets::get("manifest.webmanifest")?;
+    let mut manifest: serde_json::Value = serde_json::from_slice(&file.data).ok()?;
+    for icon in manifest["icons"].as_array_mut()? {
+        let path = icon["src"].as_str()?.strip_prefix("/assets/")?;
+        let file = Assets::get(path)?;
+        let name = hashed::name(path, &file.metadata.sha256_hash());
+        icon["src"] = serde_json::Value::String(format!("/assets/{name}"));
+    }
+    let body = manifest.to_string().into_bytes();
+    let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&body).into();
+    Some(Asset {
+        compressed: None,
+        body: Cow::Owned(body),
+        sha256,
+        content_type: ContentType::new("application", "manifest+json"),
+        caching: Caching::Revalidate,
     })
 }

@@ -185,6 +185,11 @@ fn known_field(path: &str) -> Option<&'static str> {
         "sound",
         "theme",
         "enter_sends",
+        // A push subscription (`keys` holds `p256dh` and `auth`).
+        "endpoint",
+        "keys",
+        "p256dh",
+        "auth",
     ];
     let top = path.split(['.', '[']).next().unwrap_or_default();
     FIELDS.iter().find(|f| **f == top).copied()

@@ -26,6 +26,7 @@ pub mod model;
 pub mod monitoring;
 pub mod openapi;
 pub mod profile;
+pub mod push;
 pub mod request_log;
 pub mod search;
 pub mod security;
@@ -54,6 +55,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(auth::setup::Watch)
         .attach(auth::cache::Watch)
         .attach(db::send_queue::Start)
+        .attach(push::stage())
         .attach(db::checkpoint::Checkpoints)
         .attach(embed::templates())
         .attach(admin::TrailingSlash)
@@ -96,6 +98,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .mount("/api", auth::invites::routes())
         .mount("/api", openapi::routes())
         .mount("/api", auth::api_tokens::api_routes())
+        .mount("/api", push::api::routes())
         .register("/", catchers![catch_all])
 }
 

@@ -8,7 +8,7 @@ use rocket::{get, routes, Route};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::{auth, chat, profile};
+use crate::{auth, chat, profile, push};
 
 pub fn routes() -> Vec<Route> {
     routes![document]
@@ -84,6 +84,9 @@ struct ErrorDetail {
         auth::api_tokens::list,
         auth::api_tokens::create,
         auth::api_tokens::revoke,
+        push::api::key,
+        push::api::subscribe,
+        push::api::unsubscribe,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),

@@ -20,6 +20,7 @@ mod file_gestures;
 mod files;
 mod gestures;
 mod groups;
+mod install;
 mod integrations;
 mod lighthouse;
 mod live;

@@ -81,7 +81,43 @@ fn json_routes(w: &World<'_>) -> Vec<(&'static str, String, Value)> {
     .chain(lifecycle_routes(w.direct, w.group, w.message))
     .chain(profile_routes())
     .chain(invite_routes())
+    .chain(push_routes())
     .collect()
+}
+
+/// Web Push subscriptions (`/api/push/subscriptions`) with a valid browser subscription.
+fn push_routes() -> Vec<(&'static str, String, Value)> {
+    let endpoint = "https://push.example.com/send/forged";
+    let mut p256dh = vec![4u8];
+    // The generator of P-256: a valid public key.
+    p256dh.extend(hex(
+        "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
+    ));
+    p256dh.extend(hex(
+        "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
+    ));
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    vec![
+        (
+            "POST",
+            "/api/push/subscriptions".into(),
+            json!({ "endpoint": endpoint,
+                    "keys": { "p256dh": b64(&p256dh), "auth": b64(&[7u8; 16]) } }),
+        ),
+        (
+            "DELETE",
+            "/api/push/subscriptions".into(),
+            json!({ "endpoint": endpoint }),
+        ),
+    ]
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .filter_map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
+        .collect()
 }
 
 /// The caller's own profile: `/api/me` and its password and avatar (the avatar upload,
@@ -1002,6 +1038,24 @@ async fn json_of_the_wrong_shape_is_422_naming_the_field() {
             format!("/api/chats/{chat}/read"),
             json!({}),
             "up_to",
+        ),
+        (
+            "POST",
+            "/api/push/subscriptions".into(),
+            json!({ "endpoint": 5, "keys": {} }),
+            "endpoint",
+        ),
+        (
+            "POST",
+            "/api/push/subscriptions".into(),
+            json!({ "endpoint": "https://10.0.0.1/x", "keys": { "p256dh": "x", "auth": "y" } }),
+            "endpoint",
+        ),
+        (
+            "DELETE",
+            "/api/push/subscriptions".into(),
+            json!({ "endpoint": ["x"] }),
+            "endpoint",
         ),
     ];
     for (method, path, body, field) in cases {

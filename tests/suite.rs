@@ -38,6 +38,7 @@ mod onboarding;
 mod openapi;
 mod pages;
 mod profiles;
+mod push;
 mod search;
 mod security;
 mod sessions;

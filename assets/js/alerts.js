@@ -7,6 +7,7 @@ import { patch } from "./api.js";
 import { byId, show, setText } from "./dom.js";
 import { state, subscribe, getChat, upsertChat, totalUnread, chatTitle, senderName } from "./store.js";
 import { shouldAlert, unreadTitle, badgeText, notificationText } from "./alert_rules.js";
+import { initPush, subscribePush } from "./push.js";
 
 let prefs = { notifications: true, sound: false };
 let soundUrl = "";
@@ -29,6 +30,7 @@ export function initAlerts({ notifications, sound, sound_url: url, onOpen }) {
   const enable = byId("enable-notifications");
   enable.addEventListener("click", askPermission);
   renderEnable();
+  initPush({ notifications });
   const level = byId("notify-level");
   level.addEventListener("change", () => setLevel(level.value));
   subscribe(() => {
@@ -44,7 +46,9 @@ function renderEnable() {
 async function askPermission() {
   if (!supported()) return;
   try {
-    await Notification.requestPermission();
+    // A closed tab hears of messages too, through Web Push, once allowed. Not awaited: a
+    // push service can take long to answer, and the page does not wait for it.
+    if ((await Notification.requestPermission()) === "granted") subscribePush();
   } finally {
     renderEnable();
   }

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::json::JsonBody;
 use crate::live::Live;
 use crate::model::{ChatId, FileId, MessageId};
+use crate::push::Push;
 use crate::validate::MessageBody;
 
 pub fn routes() -> Vec<Route> {
@@ -120,6 +121,8 @@ fn checked_files(ids: Vec<FileId>) -> Result<Vec<FileId>, crate::validate::Inval
     Ok(ids)
 }
 
+// Request guards, one per thing a send touches.
+#[allow(clippy::too_many_arguments)]
 #[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "messages", params(("id" = i64, Path, description = "The chat", example = 1)), request_body = Outgoing, responses((status = 201, description = "Stored", body = Message), (status = "4XX", description = "The error shape: 400 malformed, 401 not signed in, 403 CSRF or role, 404 unknown or not a member, 413 too large, 422 invalid (with `field`), 429 throttled", body = crate::openapi::ErrorBody)))]
 #[post("/chats/<id>/messages", data = "<body>")]
 async fn send(
@@ -129,6 +132,7 @@ async fn send(
     db: &Db,
     live: &State<Arc<Live>>,
     queue: &State<SendQueue>,
+    push: &State<Push>,
     body: JsonBody<Outgoing>,
 ) -> Result<(Status, Json<Message>)> {
     let id = chat_id(id)?;
@@ -165,6 +169,7 @@ async fn send(
         .map_err(not_sent)?;
     // The commit has woken everyone's polls; the message ends the sender's "typing".
     live.stopped_typing(id, &user.username, &sent.members);
+    push.message_stored(user.id, &sent.message);
     Ok((Status::Created, Json(sent.message)))
 }
 

@@ -22,6 +22,7 @@ pub mod messages;
 pub mod notify;
 pub mod presence;
 pub mod profiles;
+pub mod push;
 pub mod schema;
 pub mod search;
 pub mod send_queue;

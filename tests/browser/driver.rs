@@ -243,16 +243,18 @@ impl Browser {
         );
     }
 
-    /// One Chrome DevTools Protocol command, through chromedriver.
-    fn cdp(&self, cmd: &str, params: Value) {
+    /// One Chrome DevTools Protocol command, through chromedriver: its result.
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
         let url = format!(
             "{}/session/{}/goog/cdp/execute",
             self.driver.url, self.session
         );
-        agent()
+        let reply = agent()
             .post(&url)
             .send_json(json!({ "cmd": cmd, "params": params }))
             .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        let body: Value = reply.into_json().unwrap_or_default();
+        body["value"].clone()
     }
 
     /// Everything the page logged since the last call: console, network and CSP reports.

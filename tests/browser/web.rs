@@ -214,6 +214,11 @@ impl Window {
         self.browser.grant_notifications(&self.base);
     }
 
+    /// One Chrome DevTools Protocol command on this window's page: its result.
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.browser.cdp(cmd, params)
+    }
+
     pub async fn goto(&self, path: &str) {
         let url = format!("{}{path}", self.base);
         self.browser

@@ -179,6 +179,7 @@ pub async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT count(*) FROM avatars",
         "SELECT count(*) FROM invites",
         "SELECT count(*) FROM invites WHERE revoked = FALSE",
+        "SELECT count(*) FROM push_subscriptions",
     ] {
         seen.push(app.count(sql).await);
     }

@@ -1,0 +1,133 @@
+//! Web Push: a person with no open tab still hears of a direct message or a mention, on
+//! each browser they subscribed (`api`), at the level they chose per chat. A stored message
+//! is handed to one task over a bounded channel (`Push::message_stored`), so neither the
+//! request nor the send writer ever waits for a push service; the task decides who gets
+//! a push (`rules`), encrypts each payload (RFC 8291) and sends it with VAPID (`send`).
+
+pub mod api;
+pub mod endpoint;
+mod rules;
+mod send;
+pub mod vapid;
+
+use std::sync::Arc;
+
+use rocket::fairing::AdHoc;
+use rocket_db_pools::Database;
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::config::Settings;
+use crate::db::messages::Message;
+use crate::db::{push, Db, Pools};
+use crate::live::Live;
+use crate::model::{ChatId, UserId};
+use vapid::Vapid;
+
+/// Messages waiting for the push task; past this, new ones are dropped (and logged):
+/// pushes are a courtesy, the message itself is stored and polls deliver it.
+const QUEUE: usize = 1024;
+/// Pushes in flight at once, each bounded by `send::TIMEOUT`.
+const IN_FLIGHT: usize = 32;
+
+/// What the push task needs of a stored message.
+struct Stored {
+    chat: ChatId,
+    sender: UserId,
+    message: Message,
+}
+
+/// The push side as Rocket manages it (`&State<Push>`).
+pub struct Push {
+    vapid: Arc<Vapid>,
+    jobs: mpsc::Sender<Stored>,
+    /// `webhook_allow_private`: loopback endpoints are allowed (tests, a local relay).
+    allow_private: bool,
+}
+
+impl Push {
+    pub fn public_key(&self) -> &str {
+        self.vapid.public_key()
+    }
+
+    /// `message` from `sender` is on disk: push it to whoever asks for it. Never waits.
+    pub fn message_stored(&self, sender: UserId, message: &Message) {
+        let stored = Stored {
+            chat: message.chat_id,
+            sender,
+            message: message.clone(),
+        };
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.jobs.try_send(stored) {
+            tracing::warn!(chat = %message.chat_id.0, "web push queue full: a message is not pushed");
+        }
+    }
+}
+
+/// Loads (or makes) the VAPID key and starts the push task (attach after `Db::init()`).
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("web push", |rocket| async move {
+        let Some(settings) = rocket.state::<Settings>().cloned() else {
+            return Err(rocket);
+        };
+        let (Some(db), Some(live)) = (Db::fetch(&rocket), rocket.state::<Arc<Live>>()) else {
+            return Err(rocket);
+        };
+        let (pools, live) = (Pools::clone(db), Arc::clone(live));
+        let vapid = match Vapid::load_or_create(&settings.data_dir) {
+            Ok(vapid) => Arc::new(vapid),
+            Err(e) => {
+                tracing::error!(error = %e, "web push cannot start");
+                return Err(rocket);
+            }
+        };
+        let client = match send::client(settings.webhook_allow_private) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!(error = %e, "web push cannot start its HTTP client");
+                return Err(rocket);
+            }
+        };
+        let (jobs, queued) = mpsc::channel(QUEUE);
+        let sender = send::Sender {
+            client,
+            vapid: Arc::clone(&vapid),
+            db: pools.write.clone(),
+        };
+        tokio::spawn(run(queued, pools, live, sender));
+        Ok(rocket.manage(Push {
+            vapid,
+            jobs,
+            allow_private: settings.webhook_allow_private,
+        }))
+    })
+}
+
+/// The push task: one message at a time, its pushes sent side by side.
+async fn run(mut queued: mpsc::Receiver<Stored>, db: Pools, live: Arc<Live>, sender: send::Sender) {
+    let sender = Arc::new(sender);
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    while let Some(stored) = queued.recv().await {
+        let recipients = match push::recipients(&db.read, stored.chat, stored.sender).await {
+            Ok(recipients) => recipients,
+            Err(e) => {
+                tracing::warn!(error = %e, "web push: cannot read who to push to");
+                continue;
+            }
+        };
+        for recipient in recipients {
+            let online = live
+                .status(recipient.user_id)
+                .is_some_and(|(online, _)| online);
+            let Some(payload) = rules::payload(&stored.message, &recipient, online) else {
+                continue;
+            };
+            let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
+                return;
+            };
+            let sender = Arc::clone(&sender);
+            tokio::spawn(async move {
+                sender.deliver(&recipient, &payload).await;
+                drop(permit);
+            });
+        }
+    }
+}
