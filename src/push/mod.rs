@@ -10,6 +10,7 @@ mod rules;
 mod send;
 pub mod vapid;
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::sync::Arc;
 
 use rocket::fairing::AdHoc;
@@ -28,6 +29,10 @@ use vapid::Vapid;
 const QUEUE: usize = 1024;
 /// Pushes in flight at once, each bounded by `send::TIMEOUT`.
 const IN_FLIGHT: usize = 32;
+/// Messages the task takes at once: a burst into one chat reads its recipients once.
+const BATCH: usize = 64;
+/// A full queue is told in the log at most this often, with how many were dropped.
+const DROPS_TOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the push task needs of a stored message.
 struct Stored {
@@ -42,6 +47,8 @@ pub struct Push {
     jobs: mpsc::Sender<Stored>,
     /// `webhook_allow_private`: loopback endpoints are allowed (tests, a local relay).
     allow_private: bool,
+    /// Messages dropped on a full queue since the log last said so, and when it did.
+    dropped: std::sync::Mutex<(u64, Option<std::time::Instant>)>,
 }
 
 impl Push {
@@ -57,7 +64,21 @@ impl Push {
             message: message.clone(),
         };
         if let Err(mpsc::error::TrySendError::Full(_)) = self.jobs.try_send(stored) {
-            tracing::warn!(chat = %message.chat_id.0, "web push queue full: a message is not pushed");
+            // Under a flood every send would log: say it once in a while, with a count.
+            let Ok(mut dropped) = self.dropped.lock() else {
+                return;
+            };
+            dropped.0 += 1;
+            if dropped
+                .1
+                .is_none_or(|told| told.elapsed() >= DROPS_TOLD_EVERY)
+            {
+                tracing::warn!(
+                    dropped = dropped.0,
+                    "web push queue full: messages not pushed"
+                );
+                *dropped = (0, Some(std::time::Instant::now()));
+            }
         }
     }
 }
@@ -97,37 +118,49 @@ pub fn stage() -> AdHoc {
             vapid,
             jobs,
             allow_private: settings.webhook_allow_private,
+            dropped: std::sync::Mutex::new((0, None)),
         }))
     })
 }
 
-/// The push task: one message at a time, its pushes sent side by side.
+/// The push task: messages in batches (the recipients of a chat read once per sender and
+/// batch), their pushes sent side by side.
 async fn run(mut queued: mpsc::Receiver<Stored>, db: Pools, live: Arc<Live>, sender: send::Sender) {
     let sender = Arc::new(sender);
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(stored) = queued.recv().await {
-        let recipients = match push::recipients(&db.read, stored.chat, stored.sender).await {
-            Ok(recipients) => recipients,
-            Err(e) => {
-                tracing::warn!(error = %e, "web push: cannot read who to push to");
-                continue;
+    let mut batch = Vec::with_capacity(BATCH);
+    while queued.recv_many(&mut batch, BATCH).await > 0 {
+        let mut read: HashMap<(ChatId, UserId), Vec<push::Recipient>> = HashMap::new();
+        for stored in batch.drain(..) {
+            let recipients = match read.entry((stored.chat, stored.sender)) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(unknown) => {
+                    match push::recipients(&db.read, stored.chat, stored.sender).await {
+                        Ok(found) => unknown.insert(found),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "web push: cannot read who to push to");
+                            continue;
+                        }
+                    }
+                }
+            };
+            for recipient in recipients.iter() {
+                let online = live
+                    .status(recipient.user_id)
+                    .is_some_and(|(online, _)| online);
+                let Some(payload) = rules::payload(&stored.message, recipient, online) else {
+                    continue;
+                };
+                let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
+                    return;
+                };
+                let sender = Arc::clone(&sender);
+                let recipient = recipient.clone();
+                tokio::spawn(async move {
+                    sender.deliver(&recipient, &payload).await;
+                    drop(permit);
+                });
             }
-        };
-        for recipient in recipients {
-            let online = live
-                .status(recipient.user_id)
-                .is_some_and(|(online, _)| online);
-            let Some(payload) = rules::payload(&stored.message, &recipient, online) else {
-                continue;
-            };
-            let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
-                return;
-            };
-            let sender = Arc::clone(&sender);
-            tokio::spawn(async move {
-                sender.deliver(&recipient, &payload).await;
-                drop(permit);
-            });
         }
     }
 }
