@@ -220,7 +220,14 @@ fn a_real_server_logs_json_lines_and_is_scraped_over_http() {
         "the start-up probe counted: {text}"
     );
 
-    let log = server.output();
+    // The request's log line is written once its answer has gone, and read from the
+    // server's stderr by another thread: wait for it rather than race it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut log = server.output();
+    while !log.contains("\"path\":\"/metrics\"") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        log = server.output();
+    }
     let lines: Vec<serde_json::Value> = log
         .lines()
         .filter(|l| l.starts_with('{'))
