@@ -20,6 +20,7 @@ use crate::db::Db;
 use crate::error::{fail, Error, Result};
 use crate::json::JsonBody;
 use crate::model::ChatId;
+use crate::push::Push;
 use crate::validate::MessageBody;
 
 pub fn routes() -> Vec<Route> {
@@ -81,6 +82,7 @@ async fn post_message(
     id: Result<ChatId, &str>,
     db: &Db,
     queue: &State<SendQueue>,
+    push: &State<Push>,
     text: Text,
 ) -> Result<(Status, Json<Message>)> {
     let bot = bot_of(db, key).await?;
@@ -103,5 +105,8 @@ async fn post_message(
         .send(id, sender, &body, Vec::new())
         .await
         .map_err(not_sent)?;
+    // People hear of it as of anyone's message; bots (webhooks) do not, so that bots
+    // cannot keep each other talking.
+    push.message_stored(bot.id, &sent.message);
     Ok((Status::Created, Json(sent.message)))
 }

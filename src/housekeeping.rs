@@ -12,7 +12,7 @@ use rocket_db_pools::Database;
 
 use crate::auth::cache::Sessions;
 use crate::config::Settings;
-use crate::db::{chats, events, files, notify, presence, sessions, users, Db, Pools};
+use crate::db::{chats, events, files, notify, presence, sessions, users, webhooks, Db, Pools};
 use crate::live::{self, Live};
 use crate::model::Timestamp;
 
@@ -140,6 +140,10 @@ async fn hourly(pools: &Pools, live: &Live, settings: &Settings) {
         Ok(Some(floor)) => live.set_bounds(floor, 0),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "could not prune old events"),
+    }
+    let old_tries = Timestamp::now().plus_millis(-webhooks::KEEP_MS);
+    if let Err(e) = webhooks::prune(&pools.write, old_tries).await {
+        tracing::warn!(error = %e, "could not prune old webhook tries");
     }
     let unclaimed = Timestamp::now().plus_millis(-files::UNCLAIMED_KEEP_MS);
     match files::remove_unclaimed(&pools.write, unclaimed).await {

@@ -25,12 +25,14 @@ pub mod mentions;
 pub mod model;
 pub mod monitoring;
 pub mod openapi;
+mod outbound;
 pub mod profile;
 pub mod push;
 pub mod request_log;
 pub mod search;
 pub mod security;
 pub mod validate;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -56,6 +58,7 @@ pub fn app(config: &Config) -> Rocket<Build> {
         .attach(auth::cache::Watch)
         .attach(db::send_queue::Start)
         .attach(push::stage())
+        .attach(webhooks::stage())
         .attach(db::checkpoint::Checkpoints)
         .attach(embed::templates())
         .attach(admin::TrailingSlash)

@@ -8,7 +8,15 @@ use common::hostile::*;
 use common::*;
 use rocket::http::{ContentType, Status};
 
-const MODELS: &[&str] = &["users", "chats", "messages", "files", "log"];
+const MODELS: &[&str] = &[
+    "users",
+    "chats",
+    "messages",
+    "files",
+    "invites",
+    "webhook_attempts",
+    "log",
+];
 
 /// root (superuser, id 1), bob (member, id 2), a direct chat (id 1) with a message (id 1),
 /// bob's upload to it (file 1), and one change in the log (id 1).
@@ -544,6 +552,9 @@ async fn typed_injections_are_shown_escaped_on_every_console_page() {
                 "type",
                 "sender",
                 "sender_id",
+                "outcome",
+                "bot",
+                "bot_id",
                 "date",
                 "created_at",
                 "action_time",

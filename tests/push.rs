@@ -8,97 +8,20 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use common::endpoint::{self, next, Answer, Received};
 use common::{expect_error, expect_invalid, Person, TestApp};
 use p256::ecdsa::signature::Verifier;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rocket::http::Status;
-use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
-use rocket::tokio::net::TcpListener;
 use rocket::tokio::sync::mpsc;
 use rocket::tokio::time::timeout;
 use serde_json::{json, Value};
 
-/// One POST as the local push endpoint received it.
-struct Received {
-    /// Header names lower-cased.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("a {name} header in {:?}", self.headers))
-    }
-}
-
 /// A push service on a loopback port that answers every request with `status`: its URL,
 /// and what it receives.
 async fn push_service(status: u16) -> (String, mpsc::UnboundedReceiver<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let url = format!(
-        "http://{}/push/abc",
-        listener.local_addr().expect("its address")
-    );
-    let (tell, received) = mpsc::unbounded_channel();
-    rocket::tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let tell = tell.clone();
-            rocket::tokio::spawn(async move {
-                if let Some(request) = read_request(&mut stream).await {
-                    let _ = tell.send(request);
-                }
-                let answer = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    (url, received)
-}
-
-async fn read_request(stream: &mut rocket::tokio::net::TcpStream) -> Option<Received> {
-    let mut data = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&chunk[..n]);
-        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
-    let headers: Vec<(String, String)> = head
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    while data.len() < head_end + length {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&chunk[..n]);
-    }
-    Some(Received {
-        headers,
-        body: data[head_end..].to_vec(),
-    })
+    let (base, received) = endpoint::start(vec![Answer::status(status)]).await;
+    (format!("{base}/push/abc"), received)
 }
 
 /// A browser's push keys: the private key stays here, to decrypt with.
@@ -138,13 +61,6 @@ impl BrowserKeys {
 async fn subscribe(who: &Person<'_>, subscription: Value) {
     let response = who.post("/api/push/subscriptions", subscription).await;
     assert_eq!(response.status(), Status::NoContent);
-}
-
-async fn next(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
-    timeout(Duration::from_secs(10), received.recv())
-        .await
-        .expect("a push within 10 s")
-        .expect("the push service runs")
 }
 
 /// The JWT of `vapid t=<jwt>, k=<key>` verifies against `key`; its claims.

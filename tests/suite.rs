@@ -46,3 +46,4 @@ mod sign_in_load;
 mod throttling;
 mod tokens;
 mod updates;
+mod webhooks;

@@ -1,8 +1,11 @@
 //! A bot's key, made at `/admin/users/<id>/bot-key/`: the POST makes a new key, stores its
 //! hash (the old key stops working) and shows the key on the page it answers with, the
 //! only time it is shown. Making a bot's first key and regenerating it are the same act.
+//! The key is also kept sealed (`webhooks::seal`): webhooks are signed with it.
 
-use rocket::{get, post, routes, Route};
+use std::sync::Arc;
+
+use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -16,6 +19,7 @@ use crate::auth::{token, CsrfForm};
 use crate::db::{bots, Db};
 use crate::error::{Error, Result};
 use crate::security::NoStore;
+use crate::webhooks::KeySeal;
 
 pub fn routes() -> Vec<Route> {
     routes![key_page, new_key]
@@ -58,12 +62,13 @@ async fn new_key(
     staff: Staff,
     form: CsrfForm<NoFields>,
     db: &Db,
+    seal: &State<Arc<KeySeal>>,
 ) -> Result<NoStore<Template>> {
     let CsrfForm(NoFields) = form;
     let (id, repr) = bot(db, id).await?;
     let key = token::new_bot_key();
     let mut tx = db.write.begin().await?;
-    if !bots::set_key(&mut tx, id, &token::hash(&key)).await? {
+    if !bots::set_key(&mut tx, id, &token::hash(&key), &seal.seal(id, &key)).await? {
         return Err(Error::NotFound);
     }
     history::log(

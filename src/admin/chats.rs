@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value as Json};
 
+use crate::config::Settings;
 use crate::db::backend::ConnRef;
 use crate::db::events::Kind as EventKind;
 use crate::db::WriteTx;
@@ -187,6 +188,7 @@ impl Rules for ChatRules {
     async fn prepare(
         &self,
         db: &Db,
+        _settings: &Settings,
         form: &Params,
         old: Option<&Values>,
         new: &mut Values,

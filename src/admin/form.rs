@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use either::Either::{self, Left, Right};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Route};
+use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value as Json};
 
@@ -21,6 +21,7 @@ use crate::admin::rules::Write;
 use crate::admin::value::{Value, Values};
 use crate::admin::{model, object_id};
 use crate::auth::CsrfForm;
+use crate::config::Settings;
 use crate::db::admin as store;
 use crate::db::backend::{ConnRef, Pool};
 use crate::db::{is_unique_violation, Db};
@@ -140,6 +141,7 @@ async fn read_form(
     staff: &Staff,
     model: &Model,
     db: &Db,
+    settings: &Settings,
     form: &Params,
     id: Option<i64>,
     old: Option<&Values>,
@@ -163,7 +165,7 @@ async fn read_form(
     for invalid in model.rules.check(&staff.user, id, old, &new) {
         add_error(&mut errors, invalid);
     }
-    for invalid in model.rules.prepare(db, form, old, &mut new).await {
+    for invalid in model.rules.prepare(db, settings, form, old, &mut new).await {
         add_error(&mut errors, invalid);
     }
     Ok((new, errors))
@@ -431,13 +433,19 @@ async fn add_page(slug: &str, staff: Staff, db: &Db) -> Result<Template> {
 }
 
 #[post("/admin/<slug>/add", data = "<form>")]
-async fn add(slug: &str, staff: Staff, form: CsrfForm<Params>, db: &Db) -> Result<Answer> {
+async fn add(
+    slug: &str,
+    staff: Staff,
+    form: CsrfForm<Params>,
+    db: &Db,
+    settings: &State<Settings>,
+) -> Result<Answer> {
     let model = model(slug)?;
     if !model.rules.can_add(&staff.user) {
         return Err(Error::Forbidden("You may not add these."));
     }
     let form = form.0;
-    let (new, mut errors) = read_form(&staff, model, db, &form, None, None).await?;
+    let (new, mut errors) = read_form(&staff, model, db, settings, &form, None, None).await?;
     if errors.is_empty() {
         match save(&staff, model, db, &form, None, &new).await? {
             Ok((id, repr)) => return Ok(Left(after_save(model, &form, id, &repr, "added"))),
@@ -468,6 +476,7 @@ async fn change(
     staff: Staff,
     form: CsrfForm<Params>,
     db: &Db,
+    settings: &State<Settings>,
 ) -> Result<Answer> {
     let model = model(slug)?;
     let id = object_id(id)?;
@@ -480,7 +489,8 @@ async fn change(
         return Err(Error::Forbidden("You may view this but not change it."));
     }
     let form = form.0;
-    let (new, mut errors) = read_form(&staff, model, db, &form, Some(id), Some(&old)).await?;
+    let (new, mut errors) =
+        read_form(&staff, model, db, settings, &form, Some(id), Some(&old)).await?;
     if errors.is_empty() {
         match save(&staff, model, db, &form, Some((id, &old)), &new).await? {
             Ok((id, repr)) => return Ok(Left(after_save(model, &form, id, &repr, "changed"))),

@@ -1,5 +1,6 @@
 //! The console's description of messages.
 
+use crate::config::Settings;
 use crate::db::WriteTx;
 
 use crate::admin::describe::*;
@@ -73,6 +74,7 @@ impl Rules for MessageRules {
     async fn prepare(
         &self,
         db: &Db,
+        _settings: &Settings,
         _form: &Params,
         old: Option<&Values>,
         new: &mut Values,

@@ -24,6 +24,7 @@ mod messages;
 mod page;
 mod password;
 mod users;
+mod webhook_attempts;
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::uri::Origin;
@@ -40,6 +41,7 @@ pub static MODELS: &[&Model] = &[
     &messages::MESSAGES,
     &files::FILES,
     &invites::INVITES,
+    &webhook_attempts::WEBHOOK_ATTEMPTS,
     &log::LOG,
 ];
 

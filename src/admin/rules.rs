@@ -2,6 +2,7 @@
 //! span fields, work inside the saving transaction, and an inline table. Every method has
 //! a default, so a plain model implements none.
 
+use crate::config::Settings;
 use crate::db::WriteTx;
 use serde_json::Value as Json;
 
@@ -76,6 +77,7 @@ pub trait Rules {
     async fn prepare(
         &self,
         _db: &Db,
+        _settings: &Settings,
         _form: &Params,
         _old: Option<&Values>,
         _new: &mut Values,

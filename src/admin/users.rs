@@ -1,5 +1,6 @@
 //! The console's description of users: Django's UserAdmin, with roles for groups.
 
+use crate::config::Settings;
 use crate::db::WriteTx;
 
 use crate::admin::describe::*;
@@ -52,7 +53,7 @@ pub static USERS: Model = Model {
         Field::new("role", "Role", Kind::Words(ROLES)).help("Staff can use this console; a superuser can also manage staff and delete users."),
         Field::new("is_active", "Active", Kind::Bool).help("Unselect this instead of deleting the account: it signs the person out everywhere."),
         Field::new("is_bot", "Bot", Kind::Bool).on_add().off_when_adding().help("A bot has no password and cannot sign in: it posts through its bot key (“Bot key” on its page, after saving). Leave the password fields empty."),
-        Field::new("webhook_url", "Webhook URL", Kind::text(2000)).help("Bots only: an http(s) address for outgoing webhooks (kept for them; nothing is sent yet)."),
+        Field::new("webhook_url", "Webhook URL", Kind::text(2000)).help("Bots only: messages that mention the bot, and all of its direct messages, are POSTed here, signed with its key; the answer is posted as its reply. Public http(s) addresses only."),
         Field::new("password1", "Password", Kind::NewPassword).on_add().help("At least 8 characters, not all digits, not a common password, not like the username."),
         Field::new("password2", "Password confirmation", Kind::NewPassword).on_add().help("Enter the same password as before, for verification."),
         Field::new("password", "Password", Kind::PasswordHash).read_only().help("Raw passwords are not stored, so there is no way to see this user’s password, but you can change it."),
@@ -132,7 +133,13 @@ impl Rules for UserRules {
 
     fn links(&self, id: i64, object: &Values) -> Vec<(&'static str, String)> {
         if is_bot(object) {
-            vec![("Bot key", USERS.object_url(id, "bot-key"))]
+            vec![
+                ("Bot key", USERS.object_url(id, "bot-key")),
+                (
+                    "Webhook attempts",
+                    format!("/admin/webhook_attempts/?bot_id={id}"),
+                ),
+            ]
         } else {
             Vec::new()
         }
@@ -193,10 +200,20 @@ impl Rules for UserRules {
     async fn prepare(
         &self,
         db: &Db,
+        settings: &Settings,
         form: &Params,
         old: Option<&Values>,
         new: &mut Values,
     ) -> Vec<Invalid> {
+        let webhook = new.get("webhook_url").map(Value::text).unwrap_or_default();
+        let changed = old.and_then(|o| o.get("webhook_url")).map(Value::text) != Some(webhook);
+        // The form already says what is wrong with an address that is not http(s).
+        if changed && crate::validate::webhook_url(webhook).is_ok() {
+            let allow_private = settings.webhook_allow_private;
+            if let Err(invalid) = crate::webhooks::address::check(webhook, allow_private).await {
+                return vec![invalid];
+            }
+        }
         let name = new
             .get("username")
             .map(Value::text)

@@ -18,6 +18,7 @@ use crate::live::Live;
 use crate::model::{ChatId, FileId, MessageId};
 use crate::push::Push;
 use crate::validate::MessageBody;
+use crate::webhooks::Webhooks;
 
 pub fn routes() -> Vec<Route> {
     routes![history, send, edit, delete]
@@ -133,6 +134,7 @@ async fn send(
     live: &State<Arc<Live>>,
     queue: &State<SendQueue>,
     push: &State<Push>,
+    webhooks: &State<Webhooks>,
     body: JsonBody<Outgoing>,
 ) -> Result<(Status, Json<Message>)> {
     let id = chat_id(id)?;
@@ -170,6 +172,7 @@ async fn send(
     // The commit has woken everyone's polls; the message ends the sender's "typing".
     live.stopped_typing(id, &user.username, &sent.members);
     push.message_stored(user.id, &sent.message);
+    webhooks.message_stored(&sent.message, sent.members.len());
     Ok((Status::Created, Json(sent.message)))
 }
 

@@ -27,14 +27,23 @@ pub async fn by_key(db: &Pool, key_hash: &[u8]) -> sqlx::Result<Option<Bot>> {
     .await)
 }
 
-/// Gives bot `id` a new key (the old one stops working); `false` if it is no bot.
-pub async fn set_key(tx: &mut WriteTx, id: i64, key_hash: &[u8]) -> sqlx::Result<bool> {
+/// Gives bot `id` a new key (the old one stops working): its hash, for the bot URL to look
+/// up, and the key sealed, for webhooks to sign with. `false` if it is no bot.
+pub async fn set_key(
+    tx: &mut WriteTx,
+    id: i64,
+    key_hash: &[u8],
+    key_sealed: &[u8],
+) -> sqlx::Result<bool> {
     on!(tx, |c| {
-        sqlx::query("UPDATE users SET bot_key_hash = $1 WHERE id = $2 AND is_bot")
-            .bind(key_hash)
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|done| done.rows_affected() == 1)
+        sqlx::query(
+            "UPDATE users SET bot_key_hash = $1, bot_key_sealed = $2 WHERE id = $3 AND is_bot",
+        )
+        .bind(key_hash)
+        .bind(key_sealed)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected() == 1)
     })
 }

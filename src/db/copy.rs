@@ -33,8 +33,11 @@ const TABLES: &[(&str, &[&str], i64)] = &[
     // A chunk is up to 256 KiB, twice that as hex in JSON: 8 MiB a round trip.
     ("file_chunks", &["file_id", "n"], 16),
     ("sessions", &["id"], BATCH),
+    ("api_tokens", &["id"], BATCH),
+    ("push_subscriptions", &["id"], BATCH),
     ("admin_log", &["id"], BATCH),
     ("events", &["seq"], BATCH),
+    ("webhook_attempts", &["id"], BATCH),
 ];
 
 /// Rows per round trip, for tables of small rows.
@@ -152,16 +155,13 @@ async fn copy_all(sqlite: &mut SqliteConnection, pg: &mut PgConnection) -> Resul
         copied.push((*table, rows));
     }
     // Every sequence past the highest id SQLite handed out (AUTOINCREMENT remembers ids
-    // of rows since deleted: a pruned event, a deleted message).
-    for (table, column) in [
-        ("users", "id"),
-        ("chats", "id"),
-        ("messages", "id"),
-        ("files", "id"),
-        ("sessions", "id"),
-        ("admin_log", "id"),
-        ("events", "seq"),
-    ] {
+    // of rows since deleted: a pruned event, a deleted message). Every table keyed by one
+    // `id` or `seq` has an identity column; the others are keyed by their parents'.
+    let sequenced = TABLES.iter().filter_map(|(table, key, _)| match key {
+        [column @ ("id" | "seq")] => Some((*table, *column)),
+        _ => None,
+    });
+    for (table, column) in sequenced {
         let handed_out: i64 = sqlx::query_scalar(&format!(
             "SELECT max(COALESCE((SELECT max({column}) FROM {table}), 0),
                         COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0))"

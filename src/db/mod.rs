@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod writer;
 
 use std::str::FromStr;

@@ -3,10 +3,11 @@
 //! to a public address only. A loopback endpoint is allowed when `webhook_allow_private`
 //! is on (tests, a push relay on the same host).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use url::{Host, Url};
 
+use crate::outbound::{is_localhost, is_private};
 use crate::validate::Invalid;
 
 /// Longer than any push service's endpoint (FCM's are about 200 characters).
@@ -48,49 +49,6 @@ pub fn check(raw: &str, allow_private: bool) -> Result<Url, Invalid> {
         return Err(invalid("The endpoint is on a private address."));
     }
     Ok(url)
-}
-
-fn is_localhost(name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost" || name.ends_with(".localhost")
-}
-
-/// Not a public internet address: loopback, private ranges, link-local, carrier-grade
-/// NAT, unspecified, multicast, documentation, and the IPv6 forms of these. Also checked
-/// on each address a name resolves to when a push is sent.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => is_private_v4(ip),
-        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
-            Some(v4) => is_private_v4(v4),
-            None => is_private_v6(ip),
-        },
-    }
-}
-
-fn is_private_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 198 && (b == 18 || b == 19))
-        || a >= 240
-}
-
-fn is_private_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && ip.segments()[1] == 0x0db8
 }
 
 #[cfg(test)]

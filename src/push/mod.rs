@@ -22,6 +22,7 @@ use crate::db::messages::Message;
 use crate::db::{push, Db, Pools};
 use crate::live::Live;
 use crate::model::{ChatId, UserId};
+use crate::outbound::Dropped;
 use vapid::Vapid;
 
 /// Messages waiting for the push task; past this, new ones are dropped (and logged):
@@ -41,14 +42,15 @@ struct Stored {
     message: Message,
 }
 
-/// The push side as Rocket manages it (`&State<Push>`).
+/// The push side as Rocket manages it (`&State<Push>`); a clone hands messages to the
+/// same task.
+#[derive(Clone)]
 pub struct Push {
     vapid: Arc<Vapid>,
     jobs: mpsc::Sender<Stored>,
     /// `webhook_allow_private`: loopback endpoints are allowed (tests, a local relay).
     allow_private: bool,
-    /// Messages dropped on a full queue since the log last said so, and when it did.
-    dropped: std::sync::Mutex<(u64, Option<std::time::Instant>)>,
+    dropped: Arc<Dropped>,
 }
 
 impl Push {
@@ -64,21 +66,7 @@ impl Push {
             message: message.clone(),
         };
         if let Err(mpsc::error::TrySendError::Full(_)) = self.jobs.try_send(stored) {
-            // Under a flood every send would log: say it once in a while, with a count.
-            let Ok(mut dropped) = self.dropped.lock() else {
-                return;
-            };
-            dropped.0 += 1;
-            if dropped
-                .1
-                .is_none_or(|told| told.elapsed() >= DROPS_TOLD_EVERY)
-            {
-                tracing::warn!(
-                    dropped = dropped.0,
-                    "web push queue full: messages not pushed"
-                );
-                *dropped = (0, Some(std::time::Instant::now()));
-            }
+            self.dropped.one();
         }
     }
 }
@@ -118,7 +106,7 @@ pub fn stage() -> AdHoc {
             vapid,
             jobs,
             allow_private: settings.webhook_allow_private,
-            dropped: std::sync::Mutex::new((0, None)),
+            dropped: Arc::new(Dropped::new("web push", DROPS_TOLD_EVERY)),
         }))
     })
 }

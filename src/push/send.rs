@@ -2,7 +2,6 @@
 //! `web-push-native`), signed for with VAPID (RFC 8292), POSTed with a TTL and a timeout.
 //! A push service answering 404 or 410 says the subscription is gone: it is dropped.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,45 +14,15 @@ use crate::db::Writer;
 
 /// The whole of one push, connecting included.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a push service keeps a push for a browser that is offline: a chat message
 /// older than this is news no more.
 const TTL: Duration = Duration::from_secs(12 * 3600);
 
-/// The HTTP client for pushes: rustls, no redirects (a push service has no reason to
-/// send one, and following it would let an endpoint point Kanect elsewhere), and, unless
-/// private addresses are allowed, a resolver that refuses names resolving only to them.
+/// The HTTP client for pushes: no redirects (a push service has no reason to send one,
+/// and following it would let an endpoint point Kanect elsewhere), public addresses only
+/// unless private ones are allowed.
 pub fn client(allow_private: bool) -> reqwest::Result<reqwest::Client> {
-    let builder = reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Kanect/", env!("CARGO_PKG_VERSION")));
-    let builder = if allow_private {
-        builder
-    } else {
-        builder.dns_resolver(std::sync::Arc::new(PublicOnly))
-    };
-    builder.build()
-}
-
-/// Resolves names to their public addresses only (see `endpoint::is_private`).
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        Box::pin(async move {
-            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
-            let public: Vec<SocketAddr> = found
-                .filter(|addr| !super::endpoint::is_private(addr.ip()))
-                .collect();
-            if public.is_empty() {
-                return Err("the push endpoint resolves to no public address".into());
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
-            Ok(addrs)
-        })
-    }
+    crate::outbound::client(allow_private, TIMEOUT, reqwest::redirect::Policy::none())
 }
 
 pub struct Sender {

@@ -10,6 +10,7 @@ use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod endpoint;
 pub mod images;
 pub mod postgres;
 
