@@ -47,8 +47,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Members (not only staff) may make invite links from the chat.
     pub members_can_invite: bool,
-    /// Outgoing requests (Web Push, later webhooks) may go to loopback addresses: for tests
-    /// and a relay on the same host. Off, only public https endpoints are accepted.
+    /// Outgoing requests (Web Push endpoints, bot webhooks) may go to loopback and private
+    /// addresses: for tests, a relay or a bot on the same host or network. Off, only public
+    /// addresses are reached (checked when saved and again at each request).
     pub webhook_allow_private: bool,
 }
 
