@@ -488,6 +488,26 @@ async fn copy_to_moves_a_whole_sqlite_team_to_postgresql() {
         String::from_utf8_lossy(&copied.stderr)
     );
     assert!(said.contains("messages: 3 rows"), "{said}");
+    // Every table of the team moves: one added later must be added to `db::copy` too.
+    // (Not the search index, which PostgreSQL builds itself, nor SQLite's own tables.)
+    let source = sqlx::SqlitePool::connect(&sqlite)
+        .await
+        .expect("the SQLite file");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+           AND name NOT LIKE '_sqlx_%' AND name NOT LIKE 'messages_search%'
+           AND name <> 'writer_probe'",
+    )
+    .fetch_all(&source)
+    .await
+    .expect("its tables");
+    source.close().await;
+    for table in tables {
+        assert!(
+            said.contains(&format!("{table}: ")),
+            "{table} copied: {said}"
+        );
+    }
     assert!(
         !said.contains("kanect:kanect@"),
         "no password in what it prints: {said}"
