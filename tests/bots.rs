@@ -8,9 +8,9 @@ use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
 
-/// A bot `staff` makes in the console, and its first key (from the page that shows it).
-pub async fn make_bot(staff: &Person<'_>, name: &str, webhook: &str) -> (i64, String) {
-    let response = staff
+/// The console's "add user" form for a bot, as `staff` submits it.
+pub async fn add_bot<'c>(staff: &Person<'c>, name: &str, webhook: &str) -> LocalResponse<'c> {
+    staff
         .post_form(
             "/admin/users/add/",
             &[
@@ -23,7 +23,12 @@ pub async fn make_bot(staff: &Person<'_>, name: &str, webhook: &str) -> (i64, St
                 ("_save", "1"),
             ],
         )
-        .await;
+        .await
+}
+
+/// A bot `staff` makes in the console, and its first key (from the page that shows it).
+pub async fn make_bot(staff: &Person<'_>, name: &str, webhook: &str) -> (i64, String) {
+    let response = add_bot(staff, name, webhook).await;
     assert_eq!(response.status(), Status::SeeOther, "the bot is saved");
     let id = staff
         .app

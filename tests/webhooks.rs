@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::bots::make_bot;
+use crate::bots::{add_bot, make_bot};
 use crate::common::endpoint::{self, next, none_within, Answer};
 use crate::common::*;
 use hmac::{Hmac, Mac};
@@ -278,19 +278,7 @@ async fn private_addresses_are_refused_when_saved_and_again_when_sent() {
         "http://10.0.0.5/hook",
         "http://169.254.169.254/latest/meta-data",
     ] {
-        let response = root
-            .post_form(
-                "/admin/users/add/",
-                &[
-                    ("username", "sneaky-bot"),
-                    ("role", "member"),
-                    ("is_active", "on"),
-                    ("is_bot", "on"),
-                    ("webhook_url", url),
-                    ("_save", "1"),
-                ],
-            )
-            .await;
+        let response = add_bot(&root, "sneaky-bot", url).await;
         assert_eq!(response.status(), Status::Ok, "{url}: the form again");
         let page = unescape(&response.into_string().await.unwrap_or_default());
         assert!(page.contains("private or loopback"), "{url}");
