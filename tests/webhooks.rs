@@ -136,8 +136,10 @@ async fn a_mention_arrives_signed_and_the_bots_answer_appears_live_as_its_reply(
         bot_page.contains(&format!("/admin/webhook_attempts/?bot_id={bot}")),
         "a link to the bot's tries"
     );
-    // A message that does not mention the bot, and the bot's own reply, go nowhere.
+    // A message that does not mention the bot, `@all`, and the bot's own reply, go
+    // nowhere.
     alice.say(group, "thanks, bob").await;
+    alice.say(group, "@all lunch?").await;
     assert!(none_within(&mut received, Duration::from_millis(700)).await);
 }
 

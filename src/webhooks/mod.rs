@@ -97,11 +97,17 @@ pub fn stage() -> AdHoc {
     })
 }
 
-/// Whether `message` goes to `target`: it mentions the bot, or the chat is a direct one
-/// with it.
+/// Whether `message` goes to `target`: it names the bot (`@all` does not count: a bot
+/// answers when spoken to), or the chat is a direct one with it.
 fn concerns(target: &Target, message: &Message) -> bool {
-    message.sender != target.username
-        && (target.direct || message.mentions.contains(&target.username))
+    if message.sender == target.username {
+        return false;
+    }
+    target.direct
+        || (message.mentions.contains(&target.username)
+            && crate::mentions::parse(&message.body)
+                .keys
+                .contains(&crate::validate::username_key(&target.username)))
 }
 
 /// The webhook task: messages in batches (a chat's bots read once per batch), each
