@@ -55,7 +55,7 @@ fn page_for(staff: &Staff, id: i64, repr: &str, errors: &[Invalid]) -> Template 
         "object": { "id": id, "repr": repr, "url": USERS.object_url(id, "change") },
         "errors": summary,
         "fields": [
-            field("password1", "Password", Some("At least 8 characters, not all digits, not a common password, not like the username.")),
+            field("password1", "Password", Some("At least 8 characters, not all digits, not a common password, not like the username, and not easy to guess.")),
             field("password2", "Password (again)", Some("Enter the same password as before, for verification.")),
         ],
     });

@@ -54,7 +54,7 @@ pub static USERS: Model = Model {
         Field::new("is_active", "Active", Kind::Bool).help("Unselect this instead of deleting the account: it signs the person out everywhere."),
         Field::new("is_bot", "Bot", Kind::Bool).on_add().off_when_adding().help("A bot has no password and cannot sign in: it posts through its bot key (“Bot key” on its page, after saving). Leave the password fields empty."),
         Field::new("webhook_url", "Webhook URL", Kind::text(2000)).help("Bots only: messages that mention the bot, and all of its direct messages, are POSTed here, signed with its key; the answer is posted as its reply. Public http(s) addresses only."),
-        Field::new("password1", "Password", Kind::NewPassword).on_add().help("At least 8 characters, not all digits, not a common password, not like the username."),
+        Field::new("password1", "Password", Kind::NewPassword).on_add().help("At least 8 characters, not all digits, not a common password, not like the username, and not easy to guess."),
         Field::new("password2", "Password confirmation", Kind::NewPassword).on_add().help("Enter the same password as before, for verification."),
         Field::new("password", "Password", Kind::PasswordHash).read_only().help("Raw passwords are not stored, so there is no way to see this user’s password, but you can change it."),
         Field::new("created_at", "Joined", Kind::Time).read_only(),
