@@ -334,3 +334,29 @@ async fn a_bot_whose_key_cannot_be_read_is_refused_until_it_gets_a_new_key() {
         signature(&key, &request.body)
     );
 }
+
+#[rocket::async_test]
+async fn a_redirect_is_followed_with_the_same_signed_body() {
+    let app = TestApp::with(with_loopback).await;
+    let root = app.admin("root", "superuser").await;
+    let alice = app.signup("alice").await;
+    let (moved_to, mut arrived) =
+        endpoint::start(vec![Answer::text(200, "moved, still here")]).await;
+    let (base, mut asked) = endpoint::start(vec![
+        Answer::status(307).header("location", &format!("{moved_to}/new-hook"))
+    ])
+    .await;
+    let (_, key) = make_bot(&root, "moved-bot", &format!("{base}/hook")).await;
+    let direct = alice.chat_with("moved-bot").await;
+    let cursor = alice.cursor_now().await;
+    alice.say(direct, "where are you?").await;
+    let first = next(&mut asked).await;
+    let second = next(&mut arrived).await;
+    assert_eq!(second.line, "POST /new-hook HTTP/1.1");
+    assert_eq!(first.body, second.body);
+    assert_eq!(
+        second.header("x-kanect-signature"),
+        signature(&key, &second.body)
+    );
+    wait_for_message(&alice, cursor, "moved, still here").await;
+}

@@ -371,9 +371,7 @@ fn causes(e: &(dyn std::error::Error + 'static)) -> String {
 /// the client connects), at most `REDIRECTS` of them.
 fn redirects(allow_private: bool) -> redirect::Policy {
     redirect::Policy::custom(move |attempt| {
-        let url = attempt.url();
-        if !matches!(url.scheme(), "http" | "https") || (!allow_private && names_private_host(url))
-        {
+        if !may_redirect_to(attempt.url(), allow_private) {
             attempt.error(PrivateAddress)
         } else if attempt.previous().len() > REDIRECTS {
             attempt.error(TooManyRedirects)
@@ -381,6 +379,10 @@ fn redirects(allow_private: bool) -> redirect::Policy {
             attempt.follow()
         }
     })
+}
+
+fn may_redirect_to(url: &Url, allow_private: bool) -> bool {
+    matches!(url.scheme(), "http" | "https") && (allow_private || !names_private_host(url))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -402,6 +404,27 @@ pub fn sign(key: &str, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_go_to_public_http_addresses_only() {
+        let url = |s: &str| Url::parse(s).expect("a URL");
+        assert!(may_redirect_to(&url("https://ci.example.com/hook"), false));
+        for private in [
+            "http://127.0.0.1/",
+            "http://localhost:8080/",
+            "http://10.0.0.1/",
+            "http://[fe80::1]/",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            assert!(!may_redirect_to(&url(private), false), "{private}");
+            assert!(
+                may_redirect_to(&url(private), true),
+                "{private} when allowed"
+            );
+        }
+        assert!(!may_redirect_to(&url("file:///etc/passwd"), true));
+        assert!(!may_redirect_to(&url("gopher://ci.example.com/"), true));
+    }
 
     #[test]
     fn the_signature_is_rfc_4231s_hmac_sha256() {
