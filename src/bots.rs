@@ -107,6 +107,6 @@ async fn post_message(
         .map_err(not_sent)?;
     // People hear of it as of anyone's message; bots (webhooks) do not, so that bots
     // cannot keep each other talking.
-    push.message_stored(bot.id, &sent.message);
+    push.message_stored(bot.id, &sent);
     Ok((Status::Created, Json(sent.message)))
 }

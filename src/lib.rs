@@ -28,6 +28,7 @@ pub mod openapi;
 mod outbound;
 pub mod profile;
 pub mod push;
+mod refreshed;
 pub mod request_log;
 pub mod search;
 pub mod security;

@@ -369,3 +369,19 @@ async fn someone_with_an_open_tab_gets_no_push() {
         "no push while a tab is open"
     );
 }
+
+#[rocket::async_test]
+async fn a_subscription_made_just_now_gets_the_next_message() {
+    let app = TestApp::with(with_loopback).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let direct = alice.chat_with("bob").await;
+    // The push task has now read who has a subscription: nobody.
+    alice.say(direct, "before").await;
+    let (endpoint, mut received) = push_service(201).await;
+    let keys = BrowserKeys::new();
+    subscribe(&bob, keys.subscription(&endpoint)).await;
+    alice.say(direct, "after").await;
+    let push = next(&mut received).await;
+    assert_eq!(keys.decrypt(push.body)["body"], "after");
+}

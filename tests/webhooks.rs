@@ -360,3 +360,35 @@ async fn a_redirect_is_followed_with_the_same_signed_body() {
     );
     wait_for_message(&alice, cursor, "moved, still here").await;
 }
+
+#[rocket::async_test]
+async fn a_webhook_url_saved_in_the_console_applies_to_the_next_message() {
+    let app = TestApp::with(with_loopback).await;
+    let root = app.admin("root", "superuser").await;
+    let alice = app.signup("alice").await;
+    let (bot, key) = make_bot(&root, "late-bot", "").await;
+    let direct = alice.chat_with("late-bot").await;
+    // The webhook task has now read which bots have a webhook: none.
+    alice.say(direct, "anyone there?").await;
+    let (base, mut received) = endpoint::start(vec![Answer::status(204)]).await;
+    let saved = root
+        .post_form(
+            &format!("/admin/users/{bot}/change/"),
+            &[
+                ("username", "late-bot"),
+                ("role", "member"),
+                ("is_active", "on"),
+                ("webhook_url", &format!("{base}/hook")),
+                ("_save", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), Status::SeeOther);
+    alice.say(direct, "now?").await;
+    let request = next(&mut received).await;
+    assert_eq!(request.json()["message"]["body"], "now?");
+    assert_eq!(
+        request.header("x-kanect-signature"),
+        signature(&key, &request.body)
+    );
+}

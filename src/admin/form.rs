@@ -27,6 +27,7 @@ use crate::db::backend::{ConnRef, Pool};
 use crate::db::{is_unique_violation, Db};
 use crate::error::{Error, Result};
 use crate::validate::{Email, Invalid, MessageBody, Username};
+use crate::webhooks::Webhooks;
 
 pub fn routes() -> Vec<Route> {
     routes![add_page, add, change_page, change, object]
@@ -439,6 +440,7 @@ async fn add(
     form: CsrfForm<Params>,
     db: &Db,
     settings: &State<Settings>,
+    webhooks: &State<Webhooks>,
 ) -> Result<Answer> {
     let model = model(slug)?;
     if !model.rules.can_add(&staff.user) {
@@ -448,7 +450,10 @@ async fn add(
     let (new, mut errors) = read_form(&staff, model, db, settings, &form, None, None).await?;
     if errors.is_empty() {
         match save(&staff, model, db, &form, None, &new).await? {
-            Ok((id, repr)) => return Ok(Left(after_save(model, &form, id, &repr, "added"))),
+            Ok((id, repr)) => {
+                webhooks.console_saved();
+                return Ok(Left(after_save(model, &form, id, &repr, "added")));
+            }
             Err(invalid) => add_error(&mut errors, invalid),
         }
     }
@@ -477,6 +482,7 @@ async fn change(
     form: CsrfForm<Params>,
     db: &Db,
     settings: &State<Settings>,
+    webhooks: &State<Webhooks>,
 ) -> Result<Answer> {
     let model = model(slug)?;
     let id = object_id(id)?;
@@ -493,7 +499,10 @@ async fn change(
         read_form(&staff, model, db, settings, &form, Some(id), Some(&old)).await?;
     if errors.is_empty() {
         match save(&staff, model, db, &form, Some((id, &old)), &new).await? {
-            Ok((id, repr)) => return Ok(Left(after_save(model, &form, id, &repr, "changed"))),
+            Ok((id, repr)) => {
+                webhooks.console_saved();
+                return Ok(Left(after_save(model, &form, id, &repr, "changed")));
+            }
             Err(invalid) => add_error(&mut errors, invalid),
         }
     }

@@ -171,8 +171,8 @@ async fn send(
         .map_err(not_sent)?;
     // The commit has woken everyone's polls; the message ends the sender's "typing".
     live.stopped_typing(id, &user.username, &sent.members);
-    push.message_stored(user.id, &sent.message);
-    webhooks.message_stored(&sent.message, sent.members.len());
+    push.message_stored(user.id, &sent);
+    webhooks.message_stored(&sent);
     Ok((Status::Created, Json(sent.message)))
 }
 

@@ -195,6 +195,7 @@ pub enum SendError {
 }
 
 /// A stored message and the members to tell about it.
+#[derive(Debug, Clone)]
 pub struct Sent {
     pub message: Message,
     pub members: Vec<UserId>,

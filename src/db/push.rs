@@ -1,6 +1,8 @@
 //! Web Push subscriptions: each browser's push service endpoint and keys, for the person
 //! signed in there, and who of a chat has one when a message arrives.
 
+use std::collections::HashSet;
+
 use super::backend::{on, Pool};
 use super::Writer;
 use crate::model::{ChatId, ChatKind, NotifyLevel, Timestamp, UserId};
@@ -111,4 +113,14 @@ pub async fn recipients(db: &Pool, chat: ChatId, sender: UserId) -> sqlx::Result
         .fetch_all(c)
         .await
     })
+}
+
+/// Everyone with a subscription (the push task keeps this, see `refreshed`).
+pub async fn subscribed(db: &Pool) -> sqlx::Result<HashSet<UserId>> {
+    let ids: Vec<UserId> = on!(db, |c| {
+        sqlx::query_scalar("SELECT DISTINCT user_id FROM push_subscriptions")
+            .fetch_all(c)
+            .await
+    })?;
+    Ok(ids.into_iter().collect())
 }

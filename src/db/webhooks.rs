@@ -1,11 +1,23 @@
 //! Outgoing webhooks: which bots of a chat have one, and the log of every try.
 
+use std::collections::HashSet;
+
 use super::backend::{on, Pool};
 use super::Writer;
 use crate::model::{ChatId, MessageId, Timestamp, UserId};
 
 /// How long tries stay in the log.
 pub const KEEP_MS: i64 = 30 * 86_400_000;
+
+/// Every active bot with a webhook URL (the webhook task keeps this, see `refreshed`).
+pub async fn bots(db: &Pool) -> sqlx::Result<HashSet<UserId>> {
+    let ids: Vec<UserId> = on!(db, |c| {
+        sqlx::query_scalar("SELECT id FROM users WHERE is_bot AND is_active AND webhook_url <> ''")
+            .fetch_all(c)
+            .await
+    })?;
+    Ok(ids.into_iter().collect())
+}
 
 /// An active bot of a chat with a webhook URL, and what a delivery to it needs.
 #[derive(Debug, Clone, sqlx::FromRow)]

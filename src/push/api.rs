@@ -77,6 +77,7 @@ async fn subscribe(
         },
     )
     .await?;
+    push.subscribed.mark();
     Ok(Status::NoContent)
 }
 

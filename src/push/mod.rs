@@ -11,6 +11,7 @@ mod send;
 pub mod vapid;
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rocket::fairing::AdHoc;
@@ -18,11 +19,12 @@ use rocket_db_pools::Database;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::Settings;
-use crate::db::messages::Message;
+use crate::db::messages::{Message, Sent};
 use crate::db::{push, Db, Pools};
 use crate::live::Live;
 use crate::model::{ChatId, UserId};
 use crate::outbound::Dropped;
+use crate::refreshed::{Refreshed, Stale};
 use vapid::Vapid;
 
 /// Messages waiting for the push task; past this, new ones are dropped (and logged):
@@ -40,6 +42,8 @@ struct Stored {
     chat: ChatId,
     sender: UserId,
     message: Message,
+    /// Everyone in the chat: who of them has a subscription is known without a query.
+    members: Vec<UserId>,
 }
 
 /// The push side as Rocket manages it (`&State<Push>`); a clone hands messages to the
@@ -51,6 +55,8 @@ pub struct Push {
     /// `webhook_allow_private`: loopback endpoints are allowed (tests, a local relay).
     allow_private: bool,
     dropped: Arc<Dropped>,
+    /// Set when someone subscribes here: the task reads who has a subscription again.
+    subscribed: Stale,
 }
 
 impl Push {
@@ -58,12 +64,13 @@ impl Push {
         self.vapid.public_key()
     }
 
-    /// `message` from `sender` is on disk: push it to whoever asks for it. Never waits.
-    pub fn message_stored(&self, sender: UserId, message: &Message) {
+    /// `sent` from `sender` is on disk: push it to whoever asks for it. Never waits.
+    pub fn message_stored(&self, sender: UserId, sent: &Sent) {
         let stored = Stored {
-            chat: message.chat_id,
+            chat: sent.message.chat_id,
             sender,
-            message: message.clone(),
+            message: sent.message.clone(),
+            members: sent.members.clone(),
         };
         if let Err(mpsc::error::TrySendError::Full(_)) = self.jobs.try_send(stored) {
             self.dropped.one();
@@ -96,30 +103,56 @@ pub fn stage() -> AdHoc {
             }
         };
         let (jobs, queued) = mpsc::channel(QUEUE);
+        let subscribed = Stale::default();
         let sender = send::Sender {
             client,
             vapid: Arc::clone(&vapid),
             db: pools.write.clone(),
         };
-        tokio::spawn(run(queued, pools, live, sender));
+        let task = run(
+            queued,
+            pools,
+            live,
+            sender,
+            Refreshed::new(subscribed.clone()),
+        );
+        tokio::spawn(task);
         Ok(rocket.manage(Push {
             vapid,
             jobs,
             allow_private: settings.webhook_allow_private,
             dropped: Arc::new(Dropped::new("web push", DROPS_TOLD_EVERY)),
+            subscribed,
         }))
     })
 }
 
-/// The push task: messages in batches (the recipients of a chat read once per sender and
-/// batch), their pushes sent side by side.
-async fn run(mut queued: mpsc::Receiver<Stored>, db: Pools, live: Arc<Live>, sender: send::Sender) {
+/// The push task: messages in batches, each looked at only if someone else in its chat
+/// has a subscription (the recipients of a chat then read once per sender and batch),
+/// their pushes sent side by side.
+async fn run(
+    mut queued: mpsc::Receiver<Stored>,
+    db: Pools,
+    live: Arc<Live>,
+    sender: send::Sender,
+    mut subscribed: Refreshed<HashSet<UserId>>,
+) {
     let sender = Arc::new(sender);
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut batch = Vec::with_capacity(BATCH);
     while queued.recv_many(&mut batch, BATCH).await > 0 {
+        let subscribed = subscribed
+            .get("who has a push subscription", || push::subscribed(&db.read))
+            .await;
         let mut read: HashMap<(ChatId, UserId), Vec<push::Recipient>> = HashMap::new();
         for stored in batch.drain(..) {
+            let wanted = stored.members.iter();
+            if !wanted
+                .filter(|m| **m != stored.sender)
+                .any(|m| subscribed.contains(m))
+            {
+                continue;
+            }
             let recipients = match read.entry((stored.chat, stored.sender)) {
                 Entry::Occupied(known) => known.into_mut(),
                 Entry::Vacant(unknown) => {

@@ -273,7 +273,7 @@ impl Deliverer {
             .await
         {
             Ok(sent) => {
-                self.push.message_stored(target.bot_id, &sent.message);
+                self.push.message_stored(target.bot_id, &sent);
                 tried.outcome = Outcome::Replied;
                 tried.detail = format!(
                     "{} Posted the reply as message {}.",

@@ -12,6 +12,7 @@ mod deliver;
 pub mod seal;
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,13 +21,14 @@ use rocket_db_pools::Database;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::Settings;
-use crate::db::messages::Message;
+use crate::db::messages::{Message, Sent};
 use crate::db::send_queue::SendQueue;
 use crate::db::webhooks::{self, Target};
 use crate::db::{Db, Pools};
-use crate::model::ChatId;
+use crate::model::{ChatId, UserId};
 use crate::outbound::Dropped;
 use crate::push::Push;
+use crate::refreshed::{Refreshed, Stale};
 use deliver::Deliverer;
 pub use seal::KeySeal;
 
@@ -41,19 +43,27 @@ const DROPS_TOLD_EVERY: Duration = Duration::from_secs(10);
 
 /// The webhook side as Rocket manages it (`&State<Webhooks>`).
 pub struct Webhooks {
-    jobs: mpsc::Sender<Message>,
+    jobs: mpsc::Sender<Sent>,
     dropped: Dropped,
+    bots_changed: Stale,
 }
 
 impl Webhooks {
-    /// A person's `message` is stored in a chat of `members` people: the bots it concerns
-    /// hear of it. Never waits. Only a mention or a direct chat (two members) can concern
-    /// a bot, so most messages of a group cost the task nothing.
-    pub fn message_stored(&self, message: &Message, members: usize) {
-        if message.mentions.is_empty() && members != 2 {
+    /// Staff saved something in the console (a bot, its webhook URL): the task reads which
+    /// bots have a webhook again before its next message.
+    pub fn console_saved(&self) {
+        self.bots_changed.mark();
+    }
+
+    /// A person's message is stored: the bots it concerns hear of it. Never waits. Only a
+    /// mention or a direct chat (two members) can concern a bot, so most messages of a
+    /// group are not even queued; the task then reads the chat's bots only if one of its
+    /// members is a bot with a webhook.
+    pub fn message_stored(&self, sent: &Sent) {
+        if sent.message.mentions.is_empty() && sent.members.len() != 2 {
             return;
         }
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.jobs.try_send(message.clone()) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.jobs.try_send(sent.clone()) {
             self.dropped.one();
         }
     }
@@ -89,10 +99,13 @@ pub fn stage() -> AdHoc {
             }
         };
         let (jobs, queued) = mpsc::channel(QUEUE);
-        tokio::spawn(run(queued, pools, Arc::new(deliverer)));
+        let bots_changed = Stale::default();
+        let with_webhook = Refreshed::new(bots_changed.clone());
+        tokio::spawn(run(queued, pools, Arc::new(deliverer), with_webhook));
         Ok(rocket.manage(seal).manage(Webhooks {
             jobs,
             dropped: Dropped::new("webhook", DROPS_TOLD_EVERY),
+            bots_changed,
         }))
     })
 }
@@ -110,14 +123,27 @@ fn concerns(target: &Target, message: &Message) -> bool {
                 .contains(&crate::validate::username_key(&target.username)))
 }
 
-/// The webhook task: messages in batches (a chat's bots read once per batch), each
-/// delivery on a task of its own.
-async fn run(mut queued: mpsc::Receiver<Message>, db: Pools, deliverer: Arc<Deliverer>) {
+/// The webhook task: messages in batches (a chat's bots read once per batch, and only
+/// for a chat that has a webhook bot among its members), each delivery on a task of its
+/// own. Which bots have a webhook is read again after a console save here, and at least
+/// every `refreshed::MAX_AGE` (for changes made on another instance).
+async fn run(
+    mut queued: mpsc::Receiver<Sent>,
+    db: Pools,
+    deliverer: Arc<Deliverer>,
+    mut with_webhook: Refreshed<HashSet<UserId>>,
+) {
     let pending = Arc::new(Semaphore::new(PENDING));
     let mut batch = Vec::with_capacity(BATCH);
     while queued.recv_many(&mut batch, BATCH).await > 0 {
+        let bots = with_webhook
+            .get("which bots have a webhook", || webhooks::bots(&db.read))
+            .await;
         let mut read: HashMap<ChatId, Vec<Target>> = HashMap::new();
-        for message in batch.drain(..) {
+        for Sent { message, members } in batch.drain(..) {
+            if !members.iter().any(|m| bots.contains(m)) {
+                continue;
+            }
             let targets = match read.entry(message.chat_id) {
                 Entry::Occupied(known) => known.into_mut(),
                 Entry::Vacant(unknown) => {
