@@ -384,3 +384,67 @@ async fn the_bot_url_under_attack_answers_json_errors_and_changes_nothing() {
     expect_error(response, Status::NotFound, "not_found").await;
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
 }
+
+/// The console's avatar form for bot `id`, with `bytes` as its picture.
+async fn upload_avatar<'c>(staff: &Person<'c>, id: i64, bytes: &[u8]) -> LocalResponse<'c> {
+    let boundary = "kanect-bot-avatar";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"logo.png\"\r\n\
+         Content-Type: image/png\r\n\r\n",
+        staff.csrf
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type =
+        ContentType::new("multipart", "form-data").with_params(("boundary", boundary));
+    staff
+        .request(staff.app.client.post(format!("/admin/users/{id}/avatar/")))
+        .header(content_type)
+        .body(body)
+        .dispatch()
+        .await
+}
+
+#[rocket::async_test]
+async fn staff_give_a_bot_an_avatar_that_members_see_and_can_take_it_away() {
+    let app = TestApp::new().await;
+    let root = app.admin("root", "superuser").await;
+    let alice = app.signup("alice").await;
+    let (bot, _) = make_bot(&root, "ci-bot", "").await;
+    let group = alice.group("Builds", &["ci-bot"]).await;
+    let bot_page = root.page(&format!("/admin/users/{bot}/change/"), Status::Ok).await;
+    assert!(bot_page.contains(&format!("/admin/users/{bot}/avatar/")), "a link to it");
+
+    let refused = upload_avatar(&root, bot, b"not a picture").await;
+    assert_eq!(refused.status(), Status::Ok, "the page again");
+    let page = unescape(&refused.into_string().await.unwrap_or_default());
+    assert!(page.contains("not an image"), "{page}");
+
+    let uploaded = upload_avatar(&root, bot, &crate::common::images::png(400, 300)).await;
+    assert_eq!(uploaded.status(), Status::SeeOther);
+    let avatar_of_bot = |chat: &Value| {
+        chat["profiles"]
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["username"] == "ci-bot"))
+            .map(|p| p["avatar_url"].clone())
+    };
+    let url = avatar_of_bot(&alice.chat(group).await).expect("the bot's profile");
+    let url = url.as_str().expect("an avatar URL").to_owned();
+    let picture = alice.get(&url).await;
+    assert_eq!(picture.status(), Status::Ok);
+    assert_eq!(picture.content_type().map(|t| t.to_string()).as_deref(), Some("image/png"));
+
+    // Members may not; removing brings the initials back.
+    let by_member = upload_avatar(&alice, bot, &crate::common::images::png(64, 64)).await;
+    assert_eq!(by_member.status(), Status::Forbidden);
+    let removed = root
+        .post_form(&format!("/admin/users/{bot}/avatar/remove/"), &[])
+        .await;
+    assert_eq!(removed.status(), Status::SeeOther);
+    assert_eq!(avatar_of_bot(&alice.chat(group).await), Some(Value::Null));
+    // Only bots have this page.
+    root.page(&format!("/admin/users/{}/avatar/", alice.id), Status::NotFound)
+        .await;
+}

@@ -99,6 +99,9 @@ fn posts() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
             ],
         ),
         ("/admin/users/2/delete/", vec![("post", "yes")]),
+        ("/admin/users/2/bot-key/", vec![]),
+        ("/admin/users/2/avatar/", vec![("file", "forged")]),
+        ("/admin/users/2/avatar/remove/", vec![]),
         (
             "/admin/users/2/password",
             vec![
@@ -208,6 +211,7 @@ async fn members_and_visitors_get_nothing_from_any_console_route() {
     }
     gets.push("/admin/users/2/password/".into());
     gets.push("/admin/users/2/bot-key/".into());
+    gets.push("/admin/users/2/avatar/".into());
     gets.push("/admin/files/1/download/".into());
     for path in &gets {
         let what = format!("bob GET {path}");

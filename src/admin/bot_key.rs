@@ -26,7 +26,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The bot's name, if `id` is a bot.
-async fn bot(db: &Db, id: &str) -> Result<(i64, String)> {
+pub(super) async fn bot(db: &Db, id: &str) -> Result<(i64, String)> {
     let id = object_id(id)?;
     let mut conn = db.read.acquire().await?;
     let values = form::load(conn.borrow(), &USERS, id)

@@ -8,6 +8,7 @@ pub mod params;
 pub mod rules;
 pub mod value;
 
+mod bot_avatar;
 mod bot_key;
 mod changelist;
 mod chats;
@@ -70,6 +71,7 @@ pub fn routes() -> Vec<Route> {
         history::routes(),
         password::routes(),
         bot_key::routes(),
+        bot_avatar::routes(),
         files::routes(),
     ]
     .concat()

@@ -135,6 +135,7 @@ impl Rules for UserRules {
         if is_bot(object) {
             vec![
                 ("Bot key", USERS.object_url(id, "bot-key")),
+                ("Avatar", USERS.object_url(id, "avatar")),
                 (
                     "Webhook attempts",
                     format!("/admin/webhook_attempts/?bot_id={id}"),
