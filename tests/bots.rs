@@ -414,8 +414,13 @@ async fn staff_give_a_bot_an_avatar_that_members_see_and_can_take_it_away() {
     let alice = app.signup("alice").await;
     let (bot, _) = make_bot(&root, "ci-bot", "").await;
     let group = alice.group("Builds", &["ci-bot"]).await;
-    let bot_page = root.page(&format!("/admin/users/{bot}/change/"), Status::Ok).await;
-    assert!(bot_page.contains(&format!("/admin/users/{bot}/avatar/")), "a link to it");
+    let bot_page = root
+        .page(&format!("/admin/users/{bot}/change/"), Status::Ok)
+        .await;
+    assert!(
+        bot_page.contains(&format!("/admin/users/{bot}/avatar/")),
+        "a link to it"
+    );
 
     let refused = upload_avatar(&root, bot, b"not a picture").await;
     assert_eq!(refused.status(), Status::Ok, "the page again");
@@ -434,7 +439,10 @@ async fn staff_give_a_bot_an_avatar_that_members_see_and_can_take_it_away() {
     let url = url.as_str().expect("an avatar URL").to_owned();
     let picture = alice.get(&url).await;
     assert_eq!(picture.status(), Status::Ok);
-    assert_eq!(picture.content_type().map(|t| t.to_string()).as_deref(), Some("image/png"));
+    assert_eq!(
+        picture.content_type().map(|t| t.to_string()).as_deref(),
+        Some("image/png")
+    );
 
     // Members may not; removing brings the initials back.
     let by_member = upload_avatar(&alice, bot, &crate::common::images::png(64, 64)).await;
@@ -445,6 +453,9 @@ async fn staff_give_a_bot_an_avatar_that_members_see_and_can_take_it_away() {
     assert_eq!(removed.status(), Status::SeeOther);
     assert_eq!(avatar_of_bot(&alice.chat(group).await), Some(Value::Null));
     // Only bots have this page.
-    root.page(&format!("/admin/users/{}/avatar/", alice.id), Status::NotFound)
-        .await;
+    root.page(
+        &format!("/admin/users/{}/avatar/", alice.id),
+        Status::NotFound,
+    )
+    .await;
 }

@@ -35,9 +35,15 @@ struct Picture(Vec<u8>);
 #[rocket::async_trait]
 impl<'r> FromFormField<'r> for Picture {
     async fn from_data(field: DataField<'r, '_>) -> form::Result<'r, Self> {
-        let read = field.data.open(PICTURE_MAX_KIB.kibibytes()).into_bytes().await?;
+        let read = field
+            .data
+            .open(PICTURE_MAX_KIB.kibibytes())
+            .into_bytes()
+            .await?;
         if !read.is_complete() {
-            return Err(form::Error::validation("The picture is over 1.9 MB: use a smaller one.").into());
+            return Err(
+                form::Error::validation("The picture is over 1.9 MB: use a smaller one.").into(),
+            );
         }
         Ok(Picture(read.into_inner()))
     }
@@ -50,7 +56,13 @@ struct Upload {
 
 type Answer = rocket::Either<Flash<Redirect>, Template>;
 
-async fn page_for(staff: &Staff, db: &Db, id: i64, repr: &str, error: Option<&str>) -> Result<Template> {
+async fn page_for(
+    staff: &Staff,
+    db: &Db,
+    id: i64,
+    repr: &str,
+    error: Option<&str>,
+) -> Result<Template> {
     let avatar_url = profiles::profile(&db.read, UserId(id))
         .await?
         .and_then(|profile| profile.avatar_url());
@@ -69,7 +81,16 @@ async fn page_for(staff: &Staff, db: &Db, id: i64, repr: &str, error: Option<&st
 
 async fn logged(db: &Db, staff: &Staff, id: i64, repr: &str, message: &str) -> Result<()> {
     let mut tx = db.write.begin().await?;
-    history::log(&mut tx, &staff.user, &USERS, id, repr, Flag::Change, message).await?;
+    history::log(
+        &mut tx,
+        &staff.user,
+        &USERS,
+        id,
+        repr,
+        Flag::Change,
+        message,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -83,7 +104,9 @@ async fn page(id: &str, staff: Staff, db: &Db) -> Result<Template> {
 #[post("/admin/users/<id>/avatar", data = "<form>")]
 async fn upload(id: &str, staff: Staff, form: CsrfForm<Upload>, db: &Db) -> Result<Answer> {
     let (id, repr) = bot(db, id).await?;
-    let CsrfForm(Upload { file: Picture(bytes) }) = form;
+    let CsrfForm(Upload {
+        file: Picture(bytes),
+    }) = form;
     match avatar::store(db, UserId(id), bytes).await {
         Ok(_) => {}
         Err(Error::Invalid(invalid)) => {
@@ -94,15 +117,26 @@ async fn upload(id: &str, staff: Staff, form: CsrfForm<Upload>, db: &Db) -> Resu
     }
     logged(db, &staff, id, &repr, "Changed the avatar.").await?;
     let back = Redirect::to(USERS.object_url(id, "avatar"));
-    Ok(rocket::Either::Left(Flash::success(back, "The avatar was changed.")))
+    Ok(rocket::Either::Left(Flash::success(
+        back,
+        "The avatar was changed.",
+    )))
 }
 
 #[post("/admin/users/<id>/avatar/remove", data = "<form>")]
-async fn remove(id: &str, staff: Staff, form: CsrfForm<NoFields>, db: &Db) -> Result<Flash<Redirect>> {
+async fn remove(
+    id: &str,
+    staff: Staff,
+    form: CsrfForm<NoFields>,
+    db: &Db,
+) -> Result<Flash<Redirect>> {
     let CsrfForm(NoFields) = form;
     let (id, repr) = bot(db, id).await?;
     profiles::remove_avatar(&db.write, UserId(id)).await?;
     logged(db, &staff, id, &repr, "Removed the avatar.").await?;
     let back = Redirect::to(USERS.object_url(id, "avatar"));
-    Ok(Flash::success(back, "The avatar was removed: initials show instead."))
+    Ok(Flash::success(
+        back,
+        "The avatar was removed: initials show instead.",
+    ))
 }
