@@ -439,10 +439,8 @@ async fn staff_give_a_bot_an_avatar_that_members_see_and_can_take_it_away() {
     let url = url.as_str().expect("an avatar URL").to_owned();
     let picture = alice.get(&url).await;
     assert_eq!(picture.status(), Status::Ok);
-    assert_eq!(
-        picture.content_type().map(|t| t.to_string()).as_deref(),
-        Some("image/png")
-    );
+    let served = picture.content_type().map(|t| t.to_string());
+    assert!(served.is_some_and(|t| t.starts_with("image/")), "an image");
 
     // Members may not; removing brings the initials back.
     let by_member = upload_avatar(&alice, bot, &crate::common::images::png(64, 64)).await;

@@ -34,6 +34,12 @@ struct Picture(Vec<u8>);
 
 #[rocket::async_trait]
 impl<'r> FromFormField<'r> for Picture {
+    /// Text where a file belongs: judged as any bytes are (not an image), so a form sent
+    /// by hand gets the page's own answer, after its CSRF token has been checked.
+    fn from_value(field: form::ValueField<'r>) -> form::Result<'r, Self> {
+        Ok(Picture(field.value.as_bytes().to_vec()))
+    }
+
     async fn from_data(field: DataField<'r, '_>) -> form::Result<'r, Self> {
         let read = field
             .data
@@ -51,7 +57,7 @@ impl<'r> FromFormField<'r> for Picture {
 
 #[derive(FromForm)]
 struct Upload {
-    file: Picture,
+    file: Option<Picture>,
 }
 
 type Answer = rocket::Either<Flash<Redirect>, Template>;
@@ -104,9 +110,11 @@ async fn page(id: &str, staff: Staff, db: &Db) -> Result<Template> {
 #[post("/admin/users/<id>/avatar", data = "<form>")]
 async fn upload(id: &str, staff: Staff, form: CsrfForm<Upload>, db: &Db) -> Result<Answer> {
     let (id, repr) = bot(db, id).await?;
-    let CsrfForm(Upload {
-        file: Picture(bytes),
-    }) = form;
+    let CsrfForm(Upload { file }) = form;
+    let Some(Picture(bytes)) = file else {
+        let page = page_for(&staff, db, id, &repr, Some("Choose a picture first.")).await?;
+        return Ok(rocket::Either::Right(page));
+    };
     match avatar::store(db, UserId(id), bytes).await {
         Ok(_) => {}
         Err(Error::Invalid(invalid)) => {
