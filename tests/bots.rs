@@ -107,14 +107,10 @@ async fn a_bot_posts_to_its_chat_and_members_hear_it_at_once() {
     )
     .await;
     assert_eq!(response.status(), Status::Created);
-    let history = bob.history(group, "").await;
-    let bodies: Vec<&str> = history["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["body"].as_str())
-        .collect();
-    assert_eq!(bodies, ["Build #42 passed", "deployed"]);
+    assert_eq!(
+        bob.history_bodies(group).await,
+        ["Build #42 passed", "deployed"]
+    );
 
     // People see that it is a bot: in the people list and in the chat's profiles.
     let people = alice.get_json("/api/users", Status::Ok).await;

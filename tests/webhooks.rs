@@ -172,14 +172,10 @@ async fn every_direct_message_goes_out_and_a_plain_text_answer_is_posted() {
     next(&mut received).await;
     let logged = tries(&app, bot, 2).await;
     assert_eq!(logged[1].1, "delivered", "{logged:?}");
-    let history = alice.history(direct, "").await;
-    let bodies: Vec<&str> = history["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["body"].as_str())
-        .collect();
-    assert_eq!(bodies, ["ping", "pong", "and now?"]);
+    assert_eq!(
+        alice.history_bodies(direct).await,
+        ["ping", "pong", "and now?"]
+    );
 }
 
 #[rocket::async_test]

@@ -406,6 +406,17 @@ impl<'a> Person<'a> {
             .await
     }
 
+    /// The bodies of the latest page of a chat's history, oldest first.
+    pub async fn history_bodies(&self, chat: i64) -> Vec<String> {
+        let history = self.history(chat, "").await;
+        history["messages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("messages in {history}"))
+            .iter()
+            .filter_map(|m| m["body"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Where the event stream stands now, as a page that has just loaded asks
     /// (`GET /api/updates` without `after`).
     pub async fn cursor_now(&self) -> i64 {
