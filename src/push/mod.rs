@@ -19,7 +19,7 @@ use rocket_db_pools::Database;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::Settings;
-use crate::db::messages::{Message, Sent};
+use crate::db::messages::Sent;
 use crate::db::{push, Db, Pools};
 use crate::live::Live;
 use crate::model::{ChatId, UserId};
@@ -37,13 +37,11 @@ const BATCH: usize = 64;
 /// A full queue is told in the log at most this often, with how many were dropped.
 const DROPS_TOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// What the push task needs of a stored message.
+/// A stored message and its sender, as the push task takes it. Its members tell who of
+/// them has a subscription without a query.
 struct Stored {
-    chat: ChatId,
     sender: UserId,
-    message: Message,
-    /// Everyone in the chat: who of them has a subscription is known without a query.
-    members: Vec<UserId>,
+    sent: Sent,
 }
 
 /// The push side as Rocket manages it (`&State<Push>`); a clone hands messages to the
@@ -67,10 +65,8 @@ impl Push {
     /// `sent` from `sender` is on disk: push it to whoever asks for it. Never waits.
     pub fn message_stored(&self, sender: UserId, sent: &Sent) {
         let stored = Stored {
-            chat: sent.message.chat_id,
             sender,
-            message: sent.message.clone(),
-            members: sent.members.clone(),
+            sent: sent.clone(),
         };
         if let Err(mpsc::error::TrySendError::Full(_)) = self.jobs.try_send(stored) {
             self.dropped.one();
@@ -145,31 +141,27 @@ async fn run(
             .get("who has a push subscription", || push::subscribed(&db.read))
             .await;
         let mut read: HashMap<(ChatId, UserId), Vec<push::Recipient>> = HashMap::new();
-        for stored in batch.drain(..) {
-            let wanted = stored.members.iter();
-            if !wanted
-                .filter(|m| **m != stored.sender)
-                .any(|m| subscribed.contains(m))
-            {
+        for Stored { sender: from, sent } in batch.drain(..) {
+            let Sent { message, members } = sent;
+            if !members.iter().any(|m| *m != from && subscribed.contains(m)) {
                 continue;
             }
-            let recipients = match read.entry((stored.chat, stored.sender)) {
+            let chat = message.chat_id;
+            let recipients = match read.entry((chat, from)) {
                 Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(unknown) => {
-                    match push::recipients(&db.read, stored.chat, stored.sender).await {
-                        Ok(found) => unknown.insert(found),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "web push: cannot read who to push to");
-                            continue;
-                        }
+                Entry::Vacant(unknown) => match push::recipients(&db.read, chat, from).await {
+                    Ok(found) => unknown.insert(found),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "web push: cannot read who to push to");
+                        continue;
                     }
-                }
+                },
             };
             for recipient in recipients.iter() {
                 let online = live
                     .status(recipient.user_id)
                     .is_some_and(|(online, _)| online);
-                let Some(payload) = rules::payload(&stored.message, recipient, online) else {
+                let Some(payload) = rules::payload(&message, recipient, online) else {
                     continue;
                 };
                 let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {

@@ -20,7 +20,7 @@ pub async fn check(raw: &str, allow_private: bool) -> Result<(), Invalid> {
     }
     let refuse = |message: &str| Err(Invalid::new("webhook_url", message));
     let private = "The address is private or loopback, which webhooks may not reach \
-                   (unless webhook_allow_private is set).";
+                   (unless the server's webhook_allow_private setting is on).";
     let Ok(url) = Url::parse(raw) else {
         return refuse("Enter an http:// or https:// address.");
     };
@@ -38,14 +38,14 @@ pub async fn check(raw: &str, allow_private: bool) -> Result<(), Invalid> {
         Ok(Ok(found)) => {
             let found: Vec<_> = found.collect();
             if found.is_empty() {
-                refuse("The address's name does not resolve.")
+                refuse("The address's host name does not resolve: check it for typos.")
             } else if found.iter().any(|addr| is_private(addr.ip())) {
                 refuse(private)
             } else {
                 Ok(())
             }
         }
-        Ok(Err(_)) => refuse("The address's name does not resolve."),
+        Ok(Err(_)) => refuse("The address's host name does not resolve: check it for typos."),
         Err(_) => refuse("The address's name took too long to resolve; try again."),
     }
 }

@@ -85,6 +85,26 @@ impl Tried {
             reply: None,
         }
     }
+
+    fn failed(status: Option<u16>, detail: String, again: bool) -> Tried {
+        Tried {
+            outcome: Outcome::Failed,
+            status,
+            detail,
+            again,
+            reply: None,
+        }
+    }
+
+    fn delivered(status: u16, detail: String, reply: Option<String>) -> Tried {
+        Tried {
+            outcome: Outcome::Delivered,
+            status: Some(status),
+            detail,
+            again: false,
+            reply,
+        }
+    }
 }
 
 impl Deliverer {
@@ -139,11 +159,22 @@ impl Deliverer {
                 return;
             }
         };
-        let signature = format!("sha256={}", sign(&key, &body));
+        let url = match self.address(&target.webhook_url) {
+            Ok(url) => url,
+            Err(why) => {
+                self.log(target, message, 1, &Tried::refused(why), Duration::ZERO)
+                    .await;
+                return;
+            }
+        };
+        let Ok(signature) = HeaderValue::from_str(&format!("sha256={}", sign(&key, &body))) else {
+            return;
+        };
+        let body = bytes::Bytes::from(body);
         for try_number in 1..=TRIES {
             let started = Instant::now();
             let mut tried = match self.sending.acquire().await {
-                Ok(_permit) => self.try_once(&target.webhook_url, &body, &signature).await,
+                Ok(_permit) => self.try_once(&url, &body, &signature).await,
                 Err(_) => return,
             };
             let took = started.elapsed();
@@ -158,27 +189,26 @@ impl Deliverer {
         }
     }
 
-    async fn try_once(&self, url: &str, body: &[u8], signature: &str) -> Tried {
-        // Checked again at each try: the address may have been saved when private ones
-        // were allowed. Names are checked as they resolve, by the client's resolver.
-        let Ok(url) = Url::parse(url) else {
-            return Tried::refused("The webhook URL does not parse.");
-        };
+    /// The stored URL, checked again at send time: it may have been saved while private
+    /// addresses were allowed. Names are checked as they resolve, by the client's resolver.
+    fn address(&self, raw: &str) -> Result<Url, &'static str> {
+        let url = Url::parse(raw).map_err(|_| "The webhook URL does not parse.")?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Tried::refused("The webhook URL is not http or https.");
+            return Err("The webhook URL is not http or https.");
         }
         if !self.allow_private && names_private_host(&url) {
-            return Tried::refused("The address is private or loopback.");
+            return Err("The address is private or loopback.");
         }
-        let Ok(signature) = HeaderValue::from_str(signature) else {
-            return Tried::refused("The signature cannot be sent.");
-        };
+        Ok(url)
+    }
+
+    async fn try_once(&self, url: &Url, body: &bytes::Bytes, signature: &HeaderValue) -> Tried {
         let sent = self
             .client
-            .post(url)
+            .post(url.clone())
             .header(CONTENT_TYPE, "application/json")
-            .header("X-Kanect-Signature", signature)
-            .body(body.to_vec())
+            .header("X-Kanect-Signature", signature.clone())
+            .body(body.clone())
             .send()
             .await;
         let mut answer = match sent {
@@ -186,16 +216,10 @@ impl Deliverer {
             Err(e) => return failed_to_send(&e),
         };
         let status = answer.status();
-        let code = Some(status.as_u16());
+        let code = status.as_u16();
         if !status.is_success() {
-            let again = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
-            return Tried {
-                outcome: Outcome::Failed,
-                status: code,
-                detail: format!("Answered {status}."),
-                again,
-                reply: None,
-            };
+            let again = status.is_server_error() || matches!(code, 408 | 429);
+            return Tried::failed(Some(code), format!("Answered {status}."), again);
         }
         let json = answer
             .headers()
@@ -210,7 +234,7 @@ impl Deliverer {
                         "Answered {status} with over {} KiB: not posted.",
                         ANSWER_MAX / 1024
                     );
-                    return delivered(code, detail, None);
+                    return Tried::delivered(code, detail, None);
                 }
                 Ok(Some(chunk)) => read.extend_from_slice(&chunk),
                 Ok(None) => break,
@@ -219,7 +243,7 @@ impl Deliverer {
                         "Answered {status}, but the answer broke off: {}",
                         causes(&e)
                     );
-                    return delivered(code, detail, None);
+                    return Tried::delivered(code, detail, None);
                 }
             }
         }
@@ -230,7 +254,7 @@ impl Deliverer {
                     let detail = format!(
                         "Answered {status} with JSON that has no \"body\" text: not posted."
                     );
-                    return delivered(code, detail, None);
+                    return Tried::delivered(code, detail, None);
                 }
             }
         } else {
@@ -239,14 +263,12 @@ impl Deliverer {
                 Err(_) => {
                     let detail =
                         format!("Answered {status} with text that is not UTF-8: not posted.");
-                    return delivered(code, detail, None);
+                    return Tried::delivered(code, detail, None);
                 }
             }
         };
-        if text.trim().is_empty() {
-            return delivered(code, format!("Answered {status}."), None);
-        }
-        delivered(code, format!("Answered {status}."), Some(text))
+        let reply = (!text.trim().is_empty()).then_some(text);
+        Tried::delivered(code, format!("Answered {status}."), reply)
     }
 
     /// Posts `text` as the bot's reply in the message's chat, as the bot URL would.
@@ -313,16 +335,6 @@ impl Deliverer {
     }
 }
 
-fn delivered(status: Option<u16>, detail: String, reply: Option<String>) -> Tried {
-    Tried {
-        outcome: Outcome::Delivered,
-        status,
-        detail,
-        again: false,
-        reply,
-    }
-}
-
 /// A try that got no answer: refused by the address rules, or failed (worth retrying).
 fn failed_to_send(e: &reqwest::Error) -> Tried {
     if outbound::is_refused(e) {
@@ -333,26 +345,15 @@ fn failed_to_send(e: &reqwest::Error) -> Tried {
         });
     }
     if e.is_redirect() {
-        return Tried {
-            outcome: Outcome::Failed,
-            status: None,
-            detail: format!("Too many redirects (more than {REDIRECTS})."),
-            again: false,
-            reply: None,
-        };
+        let detail = format!("Too many redirects (more than {REDIRECTS}).");
+        return Tried::failed(None, detail, false);
     }
     let detail = if e.is_timeout() {
         format!("No answer within {} s.", TIMEOUT.as_secs())
     } else {
         format!("Could not send: {}", causes(e))
     };
-    Tried {
-        outcome: Outcome::Failed,
-        status: None,
-        detail,
-        again: true,
-        reply: None,
-    }
+    Tried::failed(None, detail, true)
 }
 
 /// An error and its causes on one line.

@@ -80,7 +80,9 @@ pub fn stage() -> AdHoc {
             rocket.state::<Push>(),
             secret,
         ) else {
-            tracing::error!("webhooks cannot start: the database, send queue or push is missing");
+            tracing::error!(
+                "webhooks cannot start: the database, send queue, Web Push or secret key is missing"
+            );
             return Err(rocket);
         };
         let pools = Pools::clone(db);
@@ -116,11 +118,11 @@ fn concerns(target: &Target, message: &Message) -> bool {
     if message.sender == target.username {
         return false;
     }
+    // The body names the bot, a member of the chat: it is mentioned.
     target.direct
-        || (message.mentions.contains(&target.username)
-            && crate::mentions::parse(&message.body)
-                .keys
-                .contains(&crate::validate::username_key(&target.username)))
+        || crate::mentions::parse(&message.body)
+            .keys
+            .contains(&crate::validate::username_key(&target.username))
 }
 
 /// The webhook task: messages in batches (a chat's bots read once per batch, and only
